@@ -1,0 +1,204 @@
+# rivet - the one entry point. `make help` lists the targets.
+#
+# Everything builds out of tree into $(O) (default build/). Configuration is
+# Kconfig (Debian's python3-kconfiglib): $(O)/.config, made from
+# platform/$(BOARD)/defconfig when absent, and the generated header
+# $(O)/include/generated/config.h that every kernel file sees.
+
+O		?= build
+BOARD		?= qemu_virt
+# Debian's kconfiglib and pytest live in the system interpreter; a python3
+# earlier on PATH (pyenv, venv) would not see them.
+PY		?= /usr/bin/python3
+V		?= 0
+HARTS		?= 4
+MEM		?= 512M
+APPEND		?=
+QEMU		?= qemu-system-riscv64
+QEMU_MACHINE	?= virt
+QEMU_BIOS	?= default
+GDB		?= gdb-multiarch
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(origin CROSS_COMPILE),undefined)
+CROSS_COMPILE := $(shell if command -v riscv64-unknown-elf-gcc >/dev/null 2>&1; \
+	then echo riscv64-unknown-elf-; else echo riscv64-linux-gnu-; fi)
+endif
+CC		:= $(CROSS_COMPILE)gcc
+LD		:= $(CROSS_COMPILE)ld
+OBJCOPY		:= $(CROSS_COMPILE)objcopy
+OBJDUMP		:= $(CROSS_COMPILE)objdump
+NM		:= $(CROSS_COMPILE)nm
+HOSTCC		?= gcc
+
+KCONFIG_CONFIG	:= $(O)/.config
+CONFIG_H	:= $(O)/include/generated/config.h
+export KCONFIG_CONFIG
+
+.DEFAULT_GOAL := all
+.PHONY: all run test test-host test-system bench debug gdb image check deps \
+	menuconfig defconfig savedefconfig clean distclean help FORCE
+
+# ---------------------------------------------------------------- config --
+
+ifeq ($(filter %_defconfig menuconfig clean distclean help deps,$(MAKECMDGOALS)),)
+-include $(KCONFIG_CONFIG)
+endif
+
+$(KCONFIG_CONFIG):
+	@mkdir -p $(O)
+	@echo "  DEFCONFIG platform/$(BOARD)/defconfig"
+	$(Q)$(PY) -m defconfig --kconfig Kconfig platform/$(BOARD)/defconfig >/dev/null
+
+$(CONFIG_H): $(KCONFIG_CONFIG) $(shell find . -name Kconfig -not -path './$(O)/*')
+	@mkdir -p $(dir $@)
+	@echo "  GENCONFIG $@"
+	$(Q)$(PY) -m genconfig --header-path $@ Kconfig
+
+%_defconfig:
+	@test -f platform/$*/defconfig || { echo "no such board: platform/$*/defconfig"; exit 1; }
+	@mkdir -p $(O)
+	$(Q)$(PY) -m defconfig --kconfig Kconfig platform/$*/defconfig
+	$(Q)$(PY) -m genconfig --header-path $(CONFIG_H) Kconfig
+
+menuconfig:
+	@mkdir -p $(O)
+	@test -f $(KCONFIG_CONFIG) || $(PY) -m defconfig --kconfig Kconfig platform/$(BOARD)/defconfig >/dev/null
+	$(PY) -m menuconfig Kconfig
+
+savedefconfig: $(KCONFIG_CONFIG)
+	$(PY) -m savedefconfig --kconfig Kconfig --out $(O)/defconfig
+	@echo "wrote $(O)/defconfig"
+
+# ---------------------------------------------------------------- kernel --
+
+kernel-objs-y :=
+include kernel/objects.mk platform/objects.mk sbi/objects.mk
+
+KINCLUDES := -Ikernel/include -Ikernel/arch/riscv/include -Iplatform/include \
+	-Isbi/include -I$(O)/include
+KCFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+	-std=gnu11 -O2 -g -ffreestanding -fno-common -fno-pie -fno-pic \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-strict-aliasing -fno-jump-tables -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+	-include $(CONFIG_H) $(KINCLUDES) -MMD -MP
+KAFLAGS := $(filter-out -std=gnu11 -Wmissing-prototypes,$(KCFLAGS)) -D__ASSEMBLER__
+KLDFLAGS := -nostdlib -static --no-dynamic-linker -z max-page-size=4096 \
+	--build-id=none -T kernel/arch/riscv/kernel.ld
+
+KOBJS := $(addprefix $(O)/obj/,$(kernel-objs-y))
+
+$(O)/obj/%.o: %.c $(CONFIG_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(O)/obj/%.o: %.S $(CONFIG_H)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KAFLAGS) -c $< -o $@
+
+$(O)/rivet.elf: $(KOBJS) kernel/arch/riscv/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(KLDFLAGS) $(KOBJS) -o $@ -Map $(O)/rivet.map
+
+$(O)/rivet.bin: $(O)/rivet.elf
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+all: $(O)/rivet.bin
+
+-include $(KOBJS:.o=.d)
+
+# ------------------------------------------------------------ host tests --
+# Each tests/host/<name>/test.mk appends <name> to HOST_TESTS and sets
+# <name>_SRCS (kernel and test sources), optionally <name>_LIBS,
+# <name>_CFLAGS, <name>_ARGS (run-time arguments) and <name>_DEPS (files the
+# run needs, e.g. dumped DTBs). Each test is built twice, under
+# AddressSanitizer+UBSan and under ThreadSanitizer (STYLE.md section 8).
+
+HOST_TESTS :=
+include $(wildcard tests/host/*/test.mk)
+
+HOST_CFLAGS := -DHOST_TEST -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+	-Wno-unused-parameter -fno-omit-frame-pointer -pthread \
+	-Ikernel/include -Ikernel/arch/host/include -Iplatform/include \
+	-Isbi/include -Itests/host/include
+HOST_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all
+HOST_SAN_tsan := -fsanitize=thread
+
+define host_test_rule
+$(O)/host/$(2)/$(1): $$($(1)_SRCS) $$(wildcard kernel/include/*/*.h platform/include/*/*.h tests/host/include/*.h kernel/arch/host/include/*/*.h)
+	@mkdir -p $$(dir $$@)
+	@echo "  HOSTCC  $$@"
+	$$(Q)$$(HOSTCC) $$(HOST_CFLAGS) $$(HOST_SAN_$(2)) $$($(1)_CFLAGS) $$($(1)_SRCS) -o $$@ $$($(1)_LIBS)
+endef
+$(foreach t,$(HOST_TESTS),$(foreach s,asan tsan,$(eval $(call host_test_rule,$(t),$(s)))))
+
+HOST_BINS := $(foreach t,$(HOST_TESTS),$(O)/host/asan/$(t) $(O)/host/tsan/$(t))
+HOST_DEPS := $(sort $(foreach t,$(HOST_TESTS),$($(t)_DEPS)))
+
+host-tests: $(HOST_BINS) $(HOST_DEPS)
+
+# Run every host test binary directly; KTAP on stdout.
+test-host: host-tests
+	$(Q)fail=0; for t in $(HOST_TESTS); do for s in asan tsan; do \
+		echo "# host test $$s/$$t"; \
+		$(O)/host/$$s/$$t $($$t_ARGS) || fail=1; done; done; exit $$fail
+
+# ------------------------------------------------------------- QEMU, tests --
+
+QEMU_ARGS = -machine $(QEMU_MACHINE) -smp $(HARTS) -m $(MEM) -nographic \
+	-bios $(QEMU_BIOS) -kernel $(O)/rivet.bin \
+	$(if $(APPEND),-append "$(APPEND)")
+
+deps:
+	$(Q)scripts/deps.sh
+
+run: deps all
+	$(QEMU) $(QEMU_ARGS)
+
+# QEMU halted at the first instruction, waiting for gdb on localhost:1234.
+debug: deps all
+	@echo "QEMU waits for gdb on :1234; in another terminal: make gdb"
+	$(QEMU) $(QEMU_ARGS) -s -S
+
+gdb: all
+	$(GDB) -q -x scripts/gdbinit $(O)/rivet.elf
+
+# The README's test command. Host tests and QEMU boots are collected by
+# pytest (tests/), which ends with its own summary line.
+test: deps all host-tests
+	$(PY) -m pytest -p no:cacheprovider tests/ $(PYTEST_ARGS)
+
+test-system: deps all
+	$(PY) -m pytest -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+check: all host-tests
+	$(Q)scripts/check.sh
+
+clean:
+	rm -rf $(O)/obj $(O)/host $(O)/rivet.* $(O)/test-logs
+
+distclean:
+	rm -rf $(O)
+
+help:
+	@echo "rivet make targets:"
+	@echo "  all (default)    build $(O)/rivet.elf and $(O)/rivet.bin"
+	@echo "  run              boot in QEMU virt (HARTS=$(HARTS) MEM=$(MEM) APPEND=...)"
+	@echo "  test             host tests and QEMU boots, via pytest"
+	@echo "  test-host        only the host unit tests, KTAP on stdout"
+	@echo "  debug / gdb      QEMU waiting for gdb / gdb-multiarch attached to it"
+	@echo "  deps             check and install the Debian packages needed"
+	@echo "  check            format, header self-containment, -Werror build"
+	@echo "  <board>_defconfig, menuconfig, savedefconfig"
+	@echo "  clean, distclean"
+	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"

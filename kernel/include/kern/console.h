@@ -1,0 +1,22 @@
+#pragma once
+/*
+ * The kernel console: where printk's text goes. The kernel implementation
+ * (kernel/lib/console.c) serialises writers with console_lock and sends the
+ * bytes to the UART driver chosen from the FDT (or, before that driver is
+ * up, to the SBI legacy console). The host test build provides its own.
+ */
+#include <kern/types.h>
+
+/* Write @n bytes as one unit: no other writer's bytes come in between. */
+void console_write(const char *s, size_t n);
+
+struct console_ops {
+	const char *name;
+	void (*putc)(void *ctx, char c);
+	int (*getc)(void *ctx);		/* -1 if nothing waits */
+	void *ctx;
+};
+
+void console_set_driver(const struct console_ops *ops);
+/* Panic path: stop honouring console_lock so a dying hart can print. */
+void console_panic_mode(void);
