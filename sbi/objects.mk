@@ -1,0 +1,1 @@
+kernel-objs-y += sbi/sbi.o

@@ -20,3 +20,5 @@ struct console_ops {
 void console_set_driver(const struct console_ops *ops);
 /* Panic path: stop honouring console_lock so a dying hart can print. */
 void console_panic_mode(void);
+/* A byte of input if one waits, else -1 (polled). */
+int console_getc(void);

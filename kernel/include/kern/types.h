@@ -3,6 +3,7 @@
  * Basic kernel types. Freestanding: only the compiler's own headers are used,
  * so the same header serves the RISC-V kernel and the host test build.
  */
+#ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 typedef uint64_t paddr_t;	/* physical address */
 typedef uint64_t vaddr_t;	/* virtual address */
 typedef uint64_t pfn_t;		/* physical frame number */
+#endif
 
 #define BIT(n)		(1UL << (n))
 #define GENMASK(hi, lo)	(((~0UL) >> (63 - (hi))) & ~((1UL << (lo)) - 1))

@@ -54,6 +54,18 @@ int dt_subnode(const struct dt *dt, int parent, const char *name);
 /* Absolute path "/soc/serial@10000000" (aliases are not resolved here). */
 int dt_path(const struct dt *dt, const char *path);
 int dt_node_by_phandle(const struct dt *dt, uint32_t phandle);
+/* Absolute path of @node into @buf ("/" for the root). Return: 0, or
+ * -E_RANGE if it was cut to fit (@buf is still NUL-terminated). */
+int dt_node_path(const struct dt *dt, int node, char *buf, size_t size);
+
+/* Property iteration, by the offset of each property's FDT_PROP token (as
+ * libfdt's fdt_first_property_offset/fdt_next_property_offset). */
+int dt_first_prop(const struct dt *dt, int node);
+int dt_next_prop(const struct dt *dt, int prop);
+/* Value of the property at @prop; its name in *@name, its length in *@len.
+ * NULL (and *@len 0) if @prop is not a property. */
+const void *dt_prop_by_offset(const struct dt *dt, int prop,
+			      const char **name, uint32_t *len);
 
 /* Properties. dt_prop returns NULL if absent (and sets *len to 0). */
 const void *dt_prop(const struct dt *dt, int node, const char *name,
@@ -75,7 +87,9 @@ int dt_find_compatible(const struct dt *dt, int from, const char *compat);
 bool dt_is_enabled(const struct dt *dt, int node);
 
 /* #address-cells / #size-cells that apply to the children of @node
- * (defaults 2 and 1 per the spec when absent). */
+ * (defaults 2 and 1 per the spec when absent; DT_CELLS_BAD when the
+ * property is not exactly one cell, which dt_reg rejects). */
+#define DT_CELLS_BAD	0xffffffffu
 uint32_t dt_addr_cells(const struct dt *dt, int node);
 uint32_t dt_size_cells(const struct dt *dt, int node);
 /* Entry @idx of @node's "reg", decoded with its parent's cell counts.

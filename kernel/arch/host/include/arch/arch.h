@@ -1,0 +1,59 @@
+#pragma once
+/*
+ * arch.h (host) - the kern/arch.h contract for host tests: pthreads stand
+ * in for harts, "interrupts" are a per-thread flag whose nesting the tests
+ * can check, and time is CLOCK_MONOTONIC in nanoseconds.
+ */
+#include <kern/types.h>
+#include <sched.h>
+#include <time.h>
+
+extern _Thread_local unsigned long host_irq_on;
+
+static inline unsigned long arch_irq_disable(void)
+{
+	unsigned long s = host_irq_on;
+
+	host_irq_on = 0;
+	return s;
+}
+
+static inline void arch_irq_restore(unsigned long state)
+{
+	host_irq_on = state;
+}
+
+static inline void arch_irq_enable(void)
+{
+	host_irq_on = 1;
+}
+
+static inline bool arch_irqs_enabled(void)
+{
+	return host_irq_on;
+}
+
+static inline void arch_cpu_relax(void)
+{
+	sched_yield();
+}
+
+static inline uint64_t arch_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static inline uint64_t arch_time_hz(void)
+{
+	return 1000000000ULL;
+}
+
+static inline void arch_wait_for_irq(void)
+{
+	sched_yield();
+}
+
+__attribute__((noreturn)) void arch_halt(void);

@@ -1,0 +1,140 @@
+/*
+ * entry.S - the S-mode trap vector
+ *
+ * sscratch is 0 while the hart runs in the kernel and holds the hart's
+ * struct hart pointer while it runs in user mode, so the first instruction
+ * can tell where the trap came from (the convention Linux uses too).
+ *
+ * A trap from the kernel whose frame would not fit above the stack's guard
+ * page switches to the hart's emergency stack, so that a kernel stack
+ * overflow ends in a readable panic instead of a silent double fault.
+ */
+#include <arch/csr.h>
+#include <arch/trap.h>
+#include <kern/hart.h>
+
+#define SAVE(r, off)	sd r, off(sp)
+#define LOAD(r, off)	ld r, off(sp)
+
+	.section .text
+	.balign	4
+	.globl	trap_vector
+trap_vector:
+	csrrw	tp, CSR_SSCRATCH, tp
+	bnez	tp, .Lfrom_user
+	csrr	tp, CSR_SSCRATCH	/* from the kernel: tp was right */
+	sd	t0, HART_SCRATCH0(tp)
+	sd	t1, HART_SCRATCH1(tp)
+	addi	t0, sp, -TF_SIZE
+	ld	t1, HART_STACK_LO(tp)
+	bgeu	t0, t1, 1f
+	ld	t0, HART_EMERG_SP(tp)	/* overflow: use the emergency stack */
+	j	2f
+1:	mv	t0, sp
+2:	addi	t0, t0, -TF_SIZE
+	sd	sp, TF_SP(t0)
+	mv	sp, t0
+	ld	t0, HART_SCRATCH0(tp)
+	ld	t1, HART_SCRATCH1(tp)
+	SAVE(tp, TF_TP)
+	j	.Lsave
+
+.Lfrom_user:
+	/* tp = struct hart, sscratch = user tp */
+	sd	t0, HART_SCRATCH0(tp)
+	mv	t0, sp
+	ld	sp, HART_KSTACK_TOP(tp)
+	addi	sp, sp, -TF_SIZE
+	sd	t0, TF_SP(sp)
+	ld	t0, HART_SCRATCH0(tp)
+	SAVE(t1, 40)
+	csrr	t1, CSR_SSCRATCH
+	SAVE(t1, TF_TP)
+	LOAD(t1, 40)
+
+.Lsave:
+	SAVE(ra, 0)
+	SAVE(gp, 16)
+	SAVE(t0, 32)
+	SAVE(t1, 40)
+	SAVE(t2, 48)
+	SAVE(s0, 56)
+	SAVE(s1, 64)
+	SAVE(a0, 72)
+	SAVE(a1, 80)
+	SAVE(a2, 88)
+	SAVE(a3, 96)
+	SAVE(a4, 104)
+	SAVE(a5, 112)
+	SAVE(a6, 120)
+	SAVE(a7, 128)
+	SAVE(s2, 136)
+	SAVE(s3, 144)
+	SAVE(s4, 152)
+	SAVE(s5, 160)
+	SAVE(s6, 168)
+	SAVE(s7, 176)
+	SAVE(s8, 184)
+	SAVE(s9, 192)
+	SAVE(s10, 200)
+	SAVE(s11, 208)
+	SAVE(t3, 216)
+	SAVE(t4, 224)
+	SAVE(t5, 232)
+	SAVE(t6, 240)
+	csrw	CSR_SSCRATCH, zero	/* now in the kernel */
+	csrr	t0, CSR_SEPC
+	SAVE(t0, TF_SEPC)
+	csrr	t0, CSR_SSTATUS
+	SAVE(t0, TF_SSTATUS)
+	csrr	t0, CSR_SCAUSE
+	SAVE(t0, TF_SCAUSE)
+	csrr	t0, CSR_STVAL
+	SAVE(t0, TF_STVAL)
+
+	mv	a0, sp
+	call	trap_handler
+
+	.globl	trap_return
+trap_return:
+	LOAD(t0, TF_SSTATUS)
+	csrw	CSR_SSTATUS, t0
+	LOAD(t0, TF_SEPC)
+	csrw	CSR_SEPC, t0
+	LOAD(t1, TF_SSTATUS)
+	andi	t1, t1, SSTATUS_SPP
+	bnez	t1, 1f
+	csrw	CSR_SSCRATCH, tp	/* back to user: remember struct hart */
+1:
+	LOAD(ra, 0)
+	LOAD(gp, 16)
+	LOAD(tp, 24)
+	LOAD(t0, 32)
+	LOAD(t1, 40)
+	LOAD(t2, 48)
+	LOAD(s0, 56)
+	LOAD(s1, 64)
+	LOAD(a0, 72)
+	LOAD(a1, 80)
+	LOAD(a2, 88)
+	LOAD(a3, 96)
+	LOAD(a4, 104)
+	LOAD(a5, 112)
+	LOAD(a6, 120)
+	LOAD(a7, 128)
+	LOAD(s2, 136)
+	LOAD(s3, 144)
+	LOAD(s4, 152)
+	LOAD(s5, 160)
+	LOAD(s6, 168)
+	LOAD(s7, 176)
+	LOAD(s8, 184)
+	LOAD(s9, 192)
+	LOAD(s10, 200)
+	LOAD(s11, 208)
+	LOAD(t3, 216)
+	LOAD(t4, 224)
+	LOAD(t5, 232)
+	LOAD(t6, 240)
+	LOAD(sp, 8)
+	sret

@@ -1,0 +1,157 @@
+/*
+ * trap.c - decode scause once and hand the trap to the generic handlers
+ */
+#include <arch/trap.h>
+#include <arch/csr.h>
+#include <arch/memlayout.h>
+#include <kern/hart.h>
+#include <kern/irq.h>
+#include <kern/panic.h>
+#include <kern/printf.h>
+
+static const char *const exc_names[] = {
+	[EXC_INST_MISALIGNED] = "instruction address misaligned",
+	[EXC_INST_ACCESS] = "instruction access fault",
+	[EXC_ILLEGAL_INST] = "illegal instruction",
+	[EXC_BREAKPOINT] = "breakpoint",
+	[EXC_LOAD_MISALIGNED] = "load address misaligned",
+	[EXC_LOAD_ACCESS] = "load access fault",
+	[EXC_STORE_MISALIGNED] = "store/AMO address misaligned",
+	[EXC_STORE_ACCESS] = "store/AMO access fault",
+	[EXC_ECALL_U] = "environment call from U-mode",
+	[EXC_ECALL_S] = "environment call from S-mode",
+	[EXC_INST_PAGE_FAULT] = "instruction page fault",
+	[EXC_LOAD_PAGE_FAULT] = "load page fault",
+	[EXC_STORE_PAGE_FAULT] = "store/AMO page fault",
+};
+
+const char *trap_cause_name(unsigned long scause)
+{
+	unsigned long code = scause & SCAUSE_CODE;
+
+	if (scause & SCAUSE_INTR) {
+		switch (code) {
+		case IRQ_S_SOFT: return "supervisor software interrupt";
+		case IRQ_S_TIMER: return "supervisor timer interrupt";
+		case IRQ_S_EXT: return "supervisor external interrupt";
+		default: return "unknown interrupt";
+		}
+	}
+	if (code < ARRAY_SIZE(exc_names) && exc_names[code])
+		return exc_names[code];
+	return "unknown exception";
+}
+
+static bool extable_fixup(struct trap_frame *tf)
+{
+	extern const struct extable_entry __ex_table_start[], __ex_table_end[];
+
+	for (const struct extable_entry *e = __ex_table_start;
+	     e < __ex_table_end; e++) {
+		if (e->insn == tf->sepc) {
+			tf->sepc = e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
+void trap_handler(struct trap_frame *tf)
+{
+	unsigned long code = tf->scause & SCAUSE_CODE;
+	struct hart *h = this_hart();
+
+	if (tf->scause & SCAUSE_INTR) {
+		if (code < ARRAY_SIZE(h->irq_count))
+			h->irq_count[code]++;
+		switch (code) {
+		case IRQ_S_SOFT:
+			csr_clear(CSR_SIP, SIE_SSIE);
+			ipi_handle();
+			return;
+		case IRQ_S_TIMER:
+			timer_handle();
+			return;
+		case IRQ_S_EXT:
+			irq_external();
+			return;
+		}
+		panic_frame(tf, "trap: unexpected interrupt %lu", code);
+	}
+
+	if (!(tf->sstatus & SSTATUS_SPP))
+		panic_frame(tf, "trap: %s from user mode (no user mode yet)",
+			    trap_cause_name(tf->scause));
+	if (extable_fixup(tf))
+		return;
+	if ((code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT) &&
+	    tf->stval < h->stack_lo && tf->stval >= h->stack_lo - 4096)
+		panic_frame(tf, "trap: kernel stack overflow on hart %u "
+			    "(guard page %#lx)", h->id, tf->stval);
+	panic_frame(tf, "trap: %s in kernel", trap_cause_name(tf->scause));
+}
+
+void trap_dump(const struct trap_frame *tf)
+{
+	static const char *const names[31] = {
+		"ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+		"a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4",
+		"s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5",
+		"t6",
+	};
+	const unsigned long *r = &tf->ra;
+	struct hart *h = this_hart();
+
+	printk("cause: %s (scause %#lx) hart %u (hartid %lu)\n",
+	       trap_cause_name(tf->scause), tf->scause, h->id,
+	       (unsigned long)h->hartid);
+	printk("sepc: %016lx stval: %016lx sstatus: %016lx\n", tf->sepc,
+	       tf->stval, tf->sstatus);
+	for (int i = 0; i < 31; i += 4) {
+		char line[128];
+		int n = 0;
+
+		for (int j = i; j < i + 4 && j < 31; j++)
+			n += snprintf(line + n, sizeof(line) - n, "%4s: %016lx ",
+				      names[j], r[j]);
+		printk("%s\n", line);
+	}
+	backtrace_from(tf->sepc, tf->s0, tf->ra, h->stack_lo - 4096,
+		       h->stack_hi);
+}
+
+/*
+ * backtrace_from - print return addresses by walking frame pointers
+ *
+ * With -fno-omit-frame-pointer GCC keeps fp = the caller's sp at entry, the
+ * return address at fp-8 and the caller's fp at fp-16. A leaf function
+ * saves only fp, at fp-8: when the word at fp-8 looks like a stack address
+ * rather than code, the first step takes ra from the registers instead.
+ * Every fp is checked against the stack bounds before it is read.
+ */
+void backtrace_from(unsigned long pc, unsigned long fp, unsigned long ra,
+		    unsigned long stack_lo, unsigned long stack_hi)
+{
+	printk("bt: #0 0x%016lx\n", pc);
+	for (int depth = 1; depth < 32; depth++) {
+		unsigned long *frame, next_fp, ret;
+
+		if (fp < stack_lo + 16 || fp > stack_hi || (fp & 7))
+			break;
+		frame = (unsigned long *)fp;
+		if (depth == 1 && frame[-1] >= stack_lo &&
+		    frame[-1] <= stack_hi) {
+			next_fp = frame[-1];	/* leaf: only fp saved */
+			ret = ra;
+		} else {
+			next_fp = frame[-2];
+			ret = frame[-1];
+		}
+		if (ret < KERNEL_VBASE)
+			break;
+		printk("bt: #%d 0x%016lx\n", depth, ret);
+		if (next_fp <= fp)
+			break;
+		fp = next_fp;
+	}
+}

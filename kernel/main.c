@@ -1,0 +1,198 @@
+/*
+ * main.c - from the boot hart's first C call to a running system
+ *
+ * head.S arrives here with the MMU on, the kernel at KERNEL_VBASE, the
+ * 1 GiB around the image and the FDT in the direct map, and tp = &harts[0].
+ */
+#include <arch/csr.h>
+#include <arch/memlayout.h>
+#include <arch/mmu.h>
+#include <arch/trap.h>
+#include <kern/arch.h>
+#include <kern/cmdline.h>
+#include <kern/console.h>
+#include <kern/hart.h>
+#include <kern/panic.h>
+#include <kern/power.h>
+#include <kern/printf.h>
+#include <kern/smp.h>
+#include <kern/string.h>
+#include <kern/timer.h>
+#include <mm/memmap.h>
+#include <plat/bootinfo.h>
+#include <plat/dt.h>
+#include <plat/plic.h>
+#include <plat/uart.h>
+#include <sbi/sbi.h>
+#include "test/ktests.h"
+
+#define RIVET_VERSION "0.1"
+
+_Static_assert(offsetof(struct hart, scratch0) == HART_SCRATCH0, "entry.S");
+_Static_assert(offsetof(struct hart, scratch1) == HART_SCRATCH1, "entry.S");
+_Static_assert(offsetof(struct hart, stack_lo) == HART_STACK_LO, "entry.S");
+_Static_assert(offsetof(struct hart, emerg_sp) == HART_EMERG_SP, "entry.S");
+_Static_assert(offsetof(struct hart, kstack_top) == HART_KSTACK_TOP,
+	       "entry.S");
+_Static_assert(sizeof(struct trap_frame) == TF_SIZE, "entry.S");
+_Static_assert(offsetof(struct trap_frame, sepc) == TF_SEPC, "entry.S");
+_Static_assert(sizeof(struct spinlock) == 8, "spinlock layout");
+
+struct boot_info boot_info;	/* immutable after kmain's parse */
+struct dt boot_dt;		/* immutable after kmain's parse */
+
+/* Command-line options (immutable once parsed). */
+static bool opt_ktest;
+static char opt_ktest_suite[32];
+static char init_args[256];
+
+static struct cmdline_opt kernel_opts[] = {
+	{ .name = "ktest", .kind = CMDLINE_FLAG_OR_STR, .out = &opt_ktest,
+	  .str = opt_ktest_suite, .strlen = sizeof(opt_ktest_suite) },
+};
+
+void kmain(uint64_t hartid, paddr_t fdt_pa);
+
+static void parse_fdt(paddr_t fdt_pa)
+{
+	static char err[160];
+	const uint8_t *h = pa_to_kva(fdt_pa);
+	uint32_t size;
+	int rc;
+
+	if (fdt_pa & 7)
+		panic("fdt: blob address %#lx is not 8-byte aligned",
+		      (unsigned long)fdt_pa);
+	/* The early map covers the GiB holding the FDT; read its header
+	 * first so that dt_open never reads past what the blob claims. */
+	size = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 |
+	       (uint32_t)h[6] << 8 | h[7];
+	rc = dt_open(&boot_dt, h, MIN(size, 64u << 20));
+	if (rc)
+		panic("fdt: device tree at %#lx refused: %s",
+		      (unsigned long)fdt_pa, dt_error(&boot_dt));
+	rc = bootinfo_parse(&boot_info, &boot_dt, err, sizeof(err));
+	if (rc)
+		panic("fdt: %s", err);
+}
+
+static void setup_memory(paddr_t fdt_pa)
+{
+	extern char _end[];
+	struct mem_range banks[BI_MAX_MEM], rsv[BI_MAX_RSV + 3];
+	const struct boot_info *bi = &boot_info;
+	int nrsv = 0, n;
+	uint64_t total = 0, usable = 0;
+
+	for (int i = 0; i < bi->nmem; i++) {
+		banks[i] = (struct mem_range){ bi->mem[i].base,
+					       bi->mem[i].base +
+						       bi->mem[i].size };
+		printk("mem: bank %#lx-%#lx (%lu MiB)\n",
+		       (unsigned long)banks[i].start,
+		       (unsigned long)banks[i].end - 1,
+		       (unsigned long)(bi->mem[i].size >> 20));
+		total += bi->mem[i].size;
+		if (mmu_map_direct(banks[i].start, banks[i].end, PTE_KERN_RW))
+			panic("mem: cannot direct-map bank %#lx-%#lx",
+			      (unsigned long)banks[i].start,
+			      (unsigned long)banks[i].end);
+	}
+	for (int i = 0; i < bi->nrsv; i++) {
+		rsv[nrsv++] = (struct mem_range){ bi->rsv[i].base,
+						  bi->rsv[i].base +
+							  bi->rsv[i].size };
+		printk("mem: reserved %#lx-%#lx (firmware/device tree)\n",
+		       (unsigned long)bi->rsv[i].base,
+		       (unsigned long)(bi->rsv[i].base + bi->rsv[i].size - 1));
+	}
+	rsv[nrsv++] = (struct mem_range){ kernel_load_pa,
+					  kva_to_pa(_end) };
+	rsv[nrsv++] = (struct mem_range){ fdt_pa,
+					  fdt_pa + boot_dt.totalsize };
+	if (bi->has_initrd)
+		rsv[nrsv++] = (struct mem_range){ bi->initrd_start,
+						  bi->initrd_end };
+	n = memmap_build(banks, bi->nmem, rsv, nrsv, kernel_load_pa,
+			 memmap_usable, MEMMAP_MAX);
+	if (n < 0)
+		panic("mem: usable map needs more than %d ranges", MEMMAP_MAX);
+	memmap_nusable = n;
+	for (int i = 0; i < n; i++)
+		usable += memmap_usable[i].end - memmap_usable[i].start;
+	printk("mem: kernel %#lx-%#lx, fdt %#lx-%#lx; %lu of %lu KiB usable "
+	       "in %d ranges\n", (unsigned long)kernel_load_pa,
+	       (unsigned long)kva_to_pa(_end) - 1, (unsigned long)fdt_pa,
+	       (unsigned long)(fdt_pa + boot_dt.totalsize - 1),
+	       (unsigned long)(usable >> 10), (unsigned long)(total >> 10), n);
+}
+
+void kmain(uint64_t hartid, paddr_t fdt_pa)
+{
+	const struct boot_info *bi = &boot_info;
+	const char *bootargs;
+	int idx, rc;
+
+	smp_init_boot_hart(hartid, -1);
+	/* Until the UART is up, printk goes through the SBI legacy console. */
+	sbi_init();
+	parse_fdt(fdt_pa);
+	idx = bootinfo_hart_index(bi, hartid);
+	harts[0].plic_ctx = idx >= 0 ? bi->harts[idx].plic_sctx : -1;
+
+	rc = bi->uart.found ? uart_init(&bi->uart) : -1;
+	printk("\nrivet " RIVET_VERSION " (" CONFIG_BOARD_NAME ") on %s, boot "
+	       "hart %lu\n", bi->model[0] ? bi->model : "unknown machine",
+	       (unsigned long)hartid);
+	if (rc)
+		printk("console: no usable UART in the device tree (%s); "
+		       "staying on the SBI console\n",
+		       bi->uart.found ? bi->uart.compatible : "none found");
+	else
+		printk("console: %s at %#lx (%s, reg-shift %u, io-width %u)\n",
+		       bi->uart.path, (unsigned long)bi->uart.base,
+		       bi->uart.compatible, bi->uart.reg_shift,
+		       bi->uart.reg_io_width);
+	sbi_print_info();
+
+	bootargs = bi->bootargs && bi->bootargs[0] ? bi->bootargs
+						   : CONFIG_BOOT_CMDLINE;
+	printk("cmdline: \"%s\"\n", bootargs);
+	cmdline_parse(bootargs, kernel_opts, ARRAY_SIZE(kernel_opts),
+		      init_args, sizeof(init_args));
+
+	setup_memory(fdt_pa);
+	timer_init(bi->timebase, idx >= 0 && bi->harts[idx].sstc);
+	xcall_init();
+	csr_write(CSR_SIE, SIE_SSIE);
+	timer_start_hart();
+	plic_init(bi);
+	arch_irq_enable();
+
+	smp_boot(bi);
+
+	if (opt_ktest) {
+		int failed = ktests_run(opt_ktest_suite[0] ? opt_ktest_suite
+							   : NULL);
+
+		printk("ktest: %s\n", failed ? "FAILED" : "all passed");
+	} else {
+		printk("rivet: boot complete; no user space yet\n");
+	}
+	machine_poweroff(false);
+}
+
+void machine_poweroff(bool failure)
+{
+	long err;
+
+	if (!this_hart()->in_panic)
+		smp_stop_others();
+	printk("rivet: powering off\n");
+	err = sbi_system_reset(SBI_SRST_SHUTDOWN,
+			       failure ? SBI_SRST_REASON_FAILURE
+				       : SBI_SRST_REASON_NONE);
+	printk("rivet: no shutdown device (SBI SRST: %s); harts parked\n",
+	       sbi_err_name(err));
+	arch_halt();
+}

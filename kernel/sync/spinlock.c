@@ -1,0 +1,201 @@
+/*
+ * spinlock.c - ticket spinlocks with per-hart, per-class statistics
+ *
+ * Ordering (RVWMO): taking a ticket is an atomic add with acquire
+ * semantics (amoadd.w.aq); waiting loads the "owner" half with acquire;
+ * unlocking stores owner+1 with release (fence rw,w; sh). The release store
+ * pairs with the acquire load of the next holder, so everything written in
+ * the critical section is visible to it. The halfword store to the low half
+ * of a word that others update with 32-bit AMOs is the same mixed-size
+ * pattern as Linux's RISC-V ticket locks; it is well defined under RVWMO.
+ *
+ * Statistics are counted in this hart's struct hart (no shared write):
+ * every acquisition, and for those that found the lock taken, the time
+ * spent spinning. Readers sum over harts (lockstat_sum).
+ */
+#include <kern/spinlock.h>
+#include <kern/arch.h>
+#include <kern/hart.h>
+#include <kern/panic.h>
+#include <kern/string.h>
+
+static const char *const lock_class_names[LOCK_CLASS_MAX] = {
+	[LOCK_CLASS_MISC] = "misc",
+	[LOCK_CLASS_CONSOLE] = "console",
+	[LOCK_CLASS_TEST] = "test",
+	[LOCK_CLASS_PT] = "pt",
+	[LOCK_CLASS_AS] = "as",
+	[LOCK_CLASS_FRAME] = "frame",
+};
+
+const char *lock_class_name(unsigned int cls)
+{
+	if (cls < LOCK_CLASS_MAX && lock_class_names[cls])
+		return lock_class_names[cls];
+	return "?";
+}
+
+void irq_push(void)
+{
+	unsigned long was = arch_irq_disable();
+	struct hart *h = this_hart();
+
+	if (h->irq_depth++ == 0)
+		h->irq_was_on = was;
+}
+
+void irq_pop(void)
+{
+	struct hart *h = this_hart();
+
+	if (arch_irqs_enabled())
+		panic("spin: irq_pop with interrupts enabled");
+	if (h->irq_depth <= 0)
+		panic("spin: irq_pop without irq_push");
+	if (--h->irq_depth == 0 && h->irq_was_on)
+		arch_irq_enable();
+}
+
+void spin_init(struct spinlock *l, enum lock_class cls)
+{
+	l->ticket = 0;
+	l->cls = cls;
+	l->holder = 0;
+}
+
+static inline uint16_t *owner_half(struct spinlock *l)
+{
+	return (uint16_t *)&l->ticket;	/* little endian: low half first */
+}
+
+static inline void stat_add(uint64_t *c, uint64_t v)
+{
+	/* Owner hart only; relaxed atomics so remote readers see whole
+	 * values (and ThreadSanitizer agrees). */
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v,
+			 __ATOMIC_RELAXED);
+}
+
+void spin_lock_raw(struct spinlock *l)
+{
+	struct hart *h = this_hart();
+	uint32_t old;
+	uint16_t me;
+
+#ifdef CONFIG_DEBUG_SPINLOCK
+	if (__atomic_load_n(&l->holder, __ATOMIC_RELAXED) == h->id + 1)
+		panic("spin: hart %u takes %s lock %p it already holds", h->id,
+		      lock_class_name(l->cls), (void *)l);
+#endif
+	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
+	me = old >> 16;
+	if (unlikely((uint16_t)old != me)) {
+		uint64_t t0 = arch_time(), waited;
+
+		while (__atomic_load_n(owner_half(l), __ATOMIC_ACQUIRE) != me)
+			arch_cpu_relax();
+		waited = arch_time() - t0;
+#ifdef CONFIG_LOCK_STATS
+		struct lockstat *s = &h->lockstat[l->cls];
+
+		stat_add(&s->contended, 1);
+		stat_add(&s->wait_ticks, waited);
+		if (waited > s->max_wait)
+			__atomic_store_n(&s->max_wait, waited,
+					 __ATOMIC_RELAXED);
+#else
+		(void)waited;
+#endif
+	}
+#ifdef CONFIG_LOCK_STATS
+	stat_add(&h->lockstat[l->cls].acquired, 1);
+#endif
+	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
+}
+
+void spin_unlock_raw(struct spinlock *l)
+{
+	uint16_t owner;
+
+#ifdef CONFIG_DEBUG_SPINLOCK
+	if (__atomic_load_n(&l->holder, __ATOMIC_RELAXED) != hart_self() + 1)
+		panic("spin: hart %u releases %s lock %p held by %d",
+		      hart_self(), lock_class_name(l->cls), (void *)l,
+		      (int)l->holder - 1);
+#endif
+	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
+	/* Only the holder writes the owner half: a plain read is enough. */
+	owner = __atomic_load_n(owner_half(l), __ATOMIC_RELAXED);
+	__atomic_store_n(owner_half(l), (uint16_t)(owner + 1),
+			 __ATOMIC_RELEASE);
+}
+
+void spin_lock(struct spinlock *l)
+{
+	irq_push();
+	spin_lock_raw(l);
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	spin_unlock_raw(l);
+	irq_pop();
+}
+
+bool spin_trylock(struct spinlock *l)
+{
+	uint32_t old = __atomic_load_n(&l->ticket, __ATOMIC_RELAXED);
+
+	if ((uint16_t)old != (uint16_t)(old >> 16))
+		return false;
+	irq_push();
+	if (!__atomic_compare_exchange_n(&l->ticket, &old, old + (1U << 16),
+					 false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		irq_pop();
+		return false;
+	}
+#ifdef CONFIG_LOCK_STATS
+	stat_add(&this_hart()->lockstat[l->cls].acquired, 1);
+#endif
+	__atomic_store_n(&l->holder, (uint16_t)(hart_self() + 1),
+			 __ATOMIC_RELAXED);
+	return true;
+}
+
+bool spin_is_locked(const struct spinlock *l)
+{
+	uint32_t t = __atomic_load_n(&l->ticket, __ATOMIC_RELAXED);
+
+	return (uint16_t)t != (uint16_t)(t >> 16);
+}
+
+bool spin_held(const struct spinlock *l)
+{
+	return __atomic_load_n(&l->holder, __ATOMIC_RELAXED) ==
+	       hart_self() + 1;
+}
+
+void lockstat_sum(unsigned int cls, struct lockstat *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < nr_harts; i++) {
+		const struct lockstat *s = &harts[i].lockstat[cls];
+		uint64_t mw = __atomic_load_n(&s->max_wait, __ATOMIC_RELAXED);
+
+		out->acquired += __atomic_load_n(&s->acquired,
+						 __ATOMIC_RELAXED);
+		out->contended += __atomic_load_n(&s->contended,
+						  __ATOMIC_RELAXED);
+		out->wait_ticks += __atomic_load_n(&s->wait_ticks,
+						   __ATOMIC_RELAXED);
+		if (mw > out->max_wait)
+			out->max_wait = mw;
+	}
+}
+
+void lockstat_reset(void)
+{
+	/* Only this hart's counters: each hart resets its own. */
+	memset(this_hart()->lockstat, 0, sizeof(this_hart()->lockstat));
+}

@@ -1,0 +1,17 @@
+/*
+ * ktests.c - the list of in-kernel suites
+ */
+#include <kern/ktest.h>
+#include "ktests.h"
+
+extern const struct ktest_suite kt_smp_suite, kt_boot_suite;
+
+static const struct ktest_suite *const suites[] = {
+	&kt_boot_suite,
+	&kt_smp_suite,
+};
+
+int ktests_run(const char *suite)
+{
+	return ktest_run(suites, ARRAY_SIZE(suites), suite);
+}
