@@ -127,7 +127,8 @@ all: $(O)/rivet.bin
 HOST_TESTS :=
 include $(wildcard tests/host/*/test.mk)
 
-HOST_CFLAGS := -DHOST_TEST -std=gnu11 -g -O1 -Wall -Wextra -Werror \
+HOST_CFLAGS := -DHOST_TEST -DCONFIG_MAX_HARTS=64 -DCONFIG_DEBUG=1 \
+	-DCONFIG_DEBUG_SPINLOCK=1 -DCONFIG_LOCK_STATS=1 -std=gnu11 -g -O1 -Wall -Wextra -Werror \
 	-Wno-unused-parameter -fno-omit-frame-pointer -pthread \
 	-Ikernel/include -Ikernel/arch/host/include -Iplatform/include \
 	-Isbi/include -Itests/host/include

@@ -35,8 +35,14 @@ static uint64_t torture_counter;	/* torture_lock */
 static uint64_t torture_in_cs;		/* torture_lock; must stay 0/1 */
 static unsigned int torture_bad;	/* atomic */
 
+static unsigned int torture_arrived;	/* atomic: start barrier */
+
 static void torture_fn(void *arg)
 {
+	/* Start together, or the harts woken last find the work done. */
+	__atomic_fetch_add(&torture_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&torture_arrived, __ATOMIC_ACQUIRE) < nr_harts)
+		arch_cpu_relax();
 	for (unsigned int i = 0; i < torture_rounds; i++) {
 		spin_lock(&torture_lock);
 		if (torture_in_cs++ != 0 || arch_irqs_enabled())
@@ -59,6 +65,7 @@ KTEST(lock_torture_all_harts)
 	torture_rounds = MAX(TORTURE_TOTAL / nr_harts, TORTURE_MIN);
 	lockstat_sum(LOCK_CLASS_TEST, &before);
 	torture_counter = 0;
+	torture_arrived = 0;
 	hart_run_all(torture_fn, NULL);
 	lockstat_sum(LOCK_CLASS_TEST, &after);
 	KT_EXPECT_EQ(torture_counter, (uint64_t)torture_rounds * nr_harts);

@@ -89,13 +89,13 @@ void smp_boot(const struct boot_info *bi)
 
 		if (bh->hartid == harts[0].hartid)
 			continue;
-		if (!bh->enabled) {
-			printk("smp: skipping hart %lu (status disabled)\n",
+		if (!bh->sv39) {
+			printk("smp: skipping hart %lu (no MMU)\n",
 			       (unsigned long)bh->hartid);
 			continue;
 		}
-		if (!bh->sv39) {
-			printk("smp: skipping hart %lu (no MMU)\n",
+		if (!bh->enabled) {
+			printk("smp: skipping hart %lu (status disabled)\n",
 			       (unsigned long)bh->hartid);
 			continue;
 		}

@@ -18,3 +18,6 @@ unsigned long host_seed(void);
 const char *host_arg(const char *key);
 /* xorshift64* generator seeded from host_seed(), one state per caller. */
 uint64_t host_rand(uint64_t *state);
+/* Send this thread's printk output to @buf (NUL-terminated, cut at
+ * @size) instead of stdout; NULL ends the capture. */
+void host_console_capture(char *buf, size_t size);

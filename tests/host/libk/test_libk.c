@@ -84,5 +84,9 @@ KTEST_SUITE(printf_suite, "libk", KTEST_CASE(printf_matches_libc),
 	    KTEST_CASE(printf_truncates_and_terminates),
 	    KTEST_CASE(strlcpy_and_strtou64));
 
-const struct ktest_suite *const host_suites[] = { &printf_suite };
+extern const struct ktest_suite cmdline_suite, memmap_suite;
+
+const struct ktest_suite *const host_suites[] = { &printf_suite,
+						  &cmdline_suite,
+						  &memmap_suite };
 const size_t host_nsuites = ARRAY_SIZE(host_suites);
