@@ -45,11 +45,47 @@ struct dt boot_dt;		/* immutable after kmain's parse */
 static bool opt_ktest;
 static char opt_ktest_suite[32];
 static char init_args[256];
+static int opt_crashtest = -1;
+static const char *const crash_kinds[] = { "panic", "null", "stack", NULL };
 
 static struct cmdline_opt kernel_opts[] = {
 	{ .name = "ktest", .kind = CMDLINE_FLAG_OR_STR, .out = &opt_ktest,
 	  .str = opt_ktest_suite, .strlen = sizeof(opt_ktest_suite) },
+	{ .name = "crashtest", .kind = CMDLINE_CHOICE, .out = &opt_crashtest,
+	  .choices = crash_kinds },
 };
+
+/*
+ * crashtest=panic|null|stack - deliberately die, to show (and test) what a
+ * panic report looks like: a panic() call, a kernel load from address 0,
+ * and a kernel stack overflow into the guard page.
+ */
+static volatile unsigned long crash_sink;
+
+static unsigned long crash_recurse(unsigned long n)
+{
+	volatile char pad[256];
+
+	pad[0] = (char)n;
+	if (n == ~0UL)		/* never: hides the recursion from gcc */
+		return 0;
+	return crash_recurse(n + 1) + pad[0];
+}
+
+static void crashtest(int kind)
+{
+	printk("crashtest: %s\n", crash_kinds[kind]);
+	switch (kind) {
+	case 0:
+		panic("crashtest: panic requested on the command line");
+	case 1:
+		crash_sink = *(volatile unsigned long *)crash_sink;
+		break;
+	case 2:
+		crash_sink = crash_recurse(0);
+		break;
+	}
+}
 
 void kmain(uint64_t hartid, paddr_t fdt_pa);
 
@@ -171,6 +207,8 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 
 	smp_boot(bi);
 
+	if (opt_crashtest >= 0)
+		crashtest(opt_crashtest);
 	if (opt_ktest) {
 		int failed = ktests_run(opt_ktest_suite[0] ? opt_ktest_suite
 							   : NULL);

@@ -53,8 +53,10 @@ void panic(const char *fmt, ...)
 	printk("panic: on hart %u (hartid %lu)\n", h->id,
 	       (unsigned long)h->hartid);
 	__asm__("mv %0, s0; mv %1, sp" : "=r"(fp), "=r"(sp));
-	backtrace_from((unsigned long)__builtin_return_address(0), fp, 0,
-		       h->stack_lo - 4096, h->stack_hi);
+	(void)sp;
+	/* Frame #0 is panic itself; the walk then starts at its caller. */
+	backtrace_from((unsigned long)panic, fp, 0, h->stack_lo - 4096,
+		       h->stack_hi);
 	panic_finish();
 }
 
