@@ -64,6 +64,7 @@ $(CONFIG_H): $(KCONFIG_CONFIG) $(shell find . -name Kconfig -not -path './$(O)/*
 	@test -f platform/$*/defconfig || { echo "no such board: platform/$*/defconfig"; exit 1; }
 	@mkdir -p $(O)
 	$(Q)$(PY) -m defconfig --kconfig Kconfig platform/$*/defconfig
+	@mkdir -p $(dir $(CONFIG_H))
 	$(Q)$(PY) -m genconfig --header-path $(CONFIG_H) Kconfig
 
 menuconfig:
