@@ -151,9 +151,9 @@ host-tests: $(HOST_BINS) $(HOST_DEPS)
 
 # Run every host test binary directly; KTAP on stdout.
 test-host: host-tests
-	$(Q)fail=0; for t in $(HOST_TESTS); do for s in asan tsan; do \
-		echo "# host test $$s/$$t"; \
-		$(O)/host/$$s/$$t $($$t_ARGS) || fail=1; done; done; exit $$fail
+	$(Q)fail=0; $(foreach t,$(HOST_TESTS),$(foreach s,asan tsan, \
+		echo "# host test $(s)/$(t)"; \
+		$(O)/host/$(s)/$(t) $($(t)_ARGS) || fail=1;)) exit $$fail
 
 # ------------------------------------------------------------- QEMU, tests --
 

@@ -38,8 +38,11 @@ static int apply(struct cmdline_opt *opts, size_t n, const char *word)
 	}
 	o = find(opts, n, word, nlen);
 	if (!o) {
-		printk("cmdline: unknown option '%.*s' ignored\n", (int)nlen,
-		       word);
+		if (val)
+			printk("cmdline: unknown option '%.*s' in '%s' "
+			       "ignored\n", (int)nlen, word, word);
+		else
+			printk("cmdline: unknown option '%s' ignored\n", word);
 		return 1;
 	}
 	switch (o->kind) {

@@ -32,6 +32,7 @@ struct bi_hart {
 	char mmu_type[16];	/* "sv48", or "" when absent */
 	char isa[96];		/* riscv,isa, cut to fit */
 	int plic_sctx;		/* PLIC context of its S-mode external irq, -1 */
+	uint32_t intc_phandle;	/* its riscv,cpu-intc child's phandle, 0 */
 };
 
 struct bi_uart {

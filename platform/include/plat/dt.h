@@ -96,3 +96,7 @@ uint32_t dt_size_cells(const struct dt *dt, int node);
  * Return: 0, -E_NOENT past the end, -E_BADFMT if malformed. */
 int dt_reg(const struct dt *dt, int node, uint32_t idx, uint64_t *addr,
 	   uint64_t *size);
+/* The same with the parent's cell counts given (@ac 1-2, @sc 0-2), which
+ * saves the search for the parent. */
+int dt_reg_cells(const struct dt *dt, int node, uint32_t ac, uint32_t sc,
+		 uint32_t idx, uint64_t *addr, uint64_t *size);
