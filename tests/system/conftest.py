@@ -1,7 +1,8 @@
 """Fixtures for the QEMU boot tests (tests/system/).
 
-`boot(harts, mem, append=None, timeout=None)` runs one QEMU boot of
-<build>/rivet.bin and returns a qemu.Boot. Boots run one after another: the
+`boot(harts, mem, append=None, timeout=None, image=None, extra=())` runs
+one QEMU boot of <build>/rivet.bin (or of @image, with @extra QEMU
+arguments) and returns a qemu.Boot. Boots run one after another: the
 host has two cores, and a boot with more harts than that is already
 over-subscribed.
 
@@ -41,9 +42,12 @@ def kernel(build_dir):
 
 @pytest.fixture
 def boot(request, kernel):
-    def run(harts, mem, append=None, timeout=None):
-        b = qemu.boot(kernel, harts, mem, append,
-                      timeout=timeout or default_timeout(harts))
+    def run(harts, mem, append=None, timeout=None, image=None, extra=()):
+        """@image: boot this file instead of <build>/rivet.bin;
+        @extra: more QEMU arguments (e.g. ["-dtb", path])."""
+        b = qemu.boot(image or kernel, harts, mem, append,
+                      timeout=timeout or default_timeout(harts),
+                      extra=extra)
         transcripts = getattr(request.node, "rivet_transcripts", [])
         transcripts.append(b.transcript)
         request.node.rivet_transcripts = transcripts

@@ -5,6 +5,7 @@
     b.exited          # QEMU ended by itself (the kernel powered off)
     b.lines           # console lines, carriage returns removed
     b.describe()      # one line: how the boot ended, for assertion messages
+    qemu.dump_dtb("virt.dtb", harts=2, mem="128M")   # the guest's FDT
 
 The command line is the one `make run` uses (see QEMU_ARGS in the
 Makefile), plus -no-reboot so that a kernel that resets instead of powering
@@ -16,6 +17,7 @@ import io
 import os
 import re
 import shlex
+import subprocess
 import time
 
 import pexpect
@@ -74,6 +76,15 @@ class Boot:
         """The console log with a header naming the command and the outcome."""
         return "$ %s\n# %s\n%s" % (shlex.join(self.cmd), self.describe(),
                                    self.log.replace("\r", ""))
+
+
+def dump_dtb(path, harts, mem, machine="virt", timeout=30):
+    """Write the device tree QEMU would give a guest with @harts and @mem
+    to @path (a DTB). Raises subprocess.CalledProcessError on failure."""
+    cmd = [QEMU, "-machine", "%s,dumpdtb=%s" % (machine, path),
+           "-smp", str(harts), "-m", str(mem), "-nographic"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True,
+                   stdin=subprocess.DEVNULL, timeout=timeout)
 
 
 def boot(kernel, harts, mem, append=None, timeout=60, **kw):

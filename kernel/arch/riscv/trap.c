@@ -87,7 +87,8 @@ void trap_handler(struct trap_frame *tf)
 	if ((code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT) &&
 	    tf->stval < h->stack_lo && tf->stval >= h->stack_lo - 4096)
 		panic_frame(tf, "trap: kernel stack overflow on hart %u "
-			    "(guard page %#lx)", h->id, tf->stval);
+			    "(access at %#lx in the guard page at %#lx)", h->id,
+			    tf->stval, h->stack_lo - 4096);
 	panic_frame(tf, "trap: %s in kernel", trap_cause_name(tf->scause));
 }
 
