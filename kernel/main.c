@@ -4,6 +4,7 @@
  * head.S arrives here with the MMU on, the kernel at KERNEL_VBASE, the
  * 1 GiB around the image and the FDT in the direct map, and tp = &harts[0].
  */
+#include <arch/asid.h>
 #include <arch/csr.h>
 #include <arch/memlayout.h>
 #include <arch/mmu.h>
@@ -18,6 +19,8 @@
 #include <kern/smp.h>
 #include <kern/string.h>
 #include <kern/timer.h>
+#include <mm/as.h>
+#include <mm/frame.h>
 #include <mm/memmap.h>
 #include <plat/bootinfo.h>
 #include <plat/dt.h>
@@ -46,6 +49,10 @@ static bool opt_ktest;
 static char opt_ktest_suite[32];
 static char init_args[256];
 static int opt_crashtest = -1;
+static int opt_ptlock = -1;
+static const char *const ptlock_names[] = { "single", "split", NULL };
+static bool opt_noasid;
+static uint64_t opt_asidbits;
 static const char *const crash_kinds[] = { "panic", "null", "stack", NULL };
 
 static struct cmdline_opt kernel_opts[] = {
@@ -53,7 +60,12 @@ static struct cmdline_opt kernel_opts[] = {
 	  .str = opt_ktest_suite, .strlen = sizeof(opt_ktest_suite) },
 	{ .name = "crashtest", .kind = CMDLINE_CHOICE, .out = &opt_crashtest,
 	  .choices = crash_kinds },
+	{ .name = "ptlock", .kind = CMDLINE_CHOICE, .out = &opt_ptlock,
+	  .choices = ptlock_names },
+	{ .name = "noasid", .kind = CMDLINE_FLAG, .out = &opt_noasid },
+	{ .name = "asidbits", .kind = CMDLINE_UINT, .out = &opt_asidbits },
 };
+
 
 /*
  * crashtest=panic|null|stack - deliberately die, to show (and test) what a
@@ -119,6 +131,7 @@ static void setup_memory(paddr_t fdt_pa)
 	const struct boot_info *bi = &boot_info;
 	int nrsv = 0, n;
 	uint64_t total = 0, usable = 0;
+	paddr_t lo = ~(paddr_t)0, hi = 0;
 
 	for (int i = 0; i < bi->nmem; i++) {
 		banks[i] = (struct mem_range){ bi->mem[i].base,
@@ -156,6 +169,12 @@ static void setup_memory(paddr_t fdt_pa)
 	memmap_nusable = n;
 	for (int i = 0; i < n; i++)
 		usable += memmap_usable[i].end - memmap_usable[i].start;
+	for (int i = 0; i < bi->nmem; i++) {
+		lo = MIN(lo, banks[i].start);
+		hi = MAX(hi, banks[i].end);
+	}
+	if (frame_init(memmap_usable, n, lo, hi))
+		panic("mem: no usable range can hold the frame table");
 	printk("mem: kernel %#lx-%#lx, fdt %#lx-%#lx; %lu of %lu KiB usable "
 	       "in %d ranges\n", (unsigned long)kernel_load_pa,
 	       (unsigned long)kva_to_pa(_end) - 1, (unsigned long)fdt_pa,
@@ -198,6 +217,15 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 		      init_args, sizeof(init_args));
 
 	setup_memory(fdt_pa);
+	if (opt_ptlock >= 0)
+		ptlock_default = opt_ptlock == 1 ? PTLOCK_SPLIT : PTLOCK_SINGLE;
+	asid_init(opt_noasid, (unsigned int)MIN(opt_asidbits, 16));
+	printk("mm: frame record %zu bytes, ptlock=%s (%s), %lu frames free\n",
+	       sizeof(struct frame), ptlock_mode_name(ptlock_default),
+	       opt_ptlock >= 0 ? "boot option"
+			       : "CONFIG_SPLIT_PTLOCK_HARTS="
+				 __stringify(CONFIG_SPLIT_PTLOCK_HARTS),
+	       (unsigned long)frame_free_count());
 	timer_init(bi->timebase, idx >= 0 && bi->harts[idx].sstc);
 	xcall_init();
 	csr_write(CSR_SIE, SIE_SSIE);
@@ -214,6 +242,7 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 							   : NULL);
 
 		printk("ktest: %s\n", failed ? "FAILED" : "all passed");
+		as_print_lockstat();
 	} else {
 		printk("rivet: boot complete; no user space yet\n");
 	}

@@ -26,7 +26,73 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_PT] = "pt",
 	[LOCK_CLASS_AS] = "as",
 	[LOCK_CLASS_FRAME] = "frame",
+	[LOCK_CLASS_ASID] = "asid",
+	[LOCK_CLASS_KMAP] = "kmap",
+	[LOCK_CLASS_UART] = "uart_rx",
 };
+
+/*
+ * Ranks (docs/locking.md): a hart may take a lock only if its class ranks
+ * above every lock it holds. Two locks of one class are never nested
+ * (page-table locks: "never two siblings"), except the test class.
+ */
+static const uint8_t lock_class_rank[LOCK_CLASS_MAX] = {
+	[LOCK_CLASS_AS] = 10,
+	[LOCK_CLASS_PT] = 20,
+	[LOCK_CLASS_FRAME] = 30,
+	[LOCK_CLASS_ASID] = 40,
+	[LOCK_CLASS_TEST] = 50,
+	[LOCK_CLASS_MISC] = 60,
+	[LOCK_CLASS_KMAP] = 80,
+	[LOCK_CLASS_UART] = 85,
+	[LOCK_CLASS_CONSOLE] = 90,
+};
+
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+static void order_check_push(struct hart *h, unsigned int cls)
+{
+	for (unsigned int i = 0; i < h->nheld; i++) {
+		unsigned int held = h->held[i];
+
+		if (lock_class_rank[held] > lock_class_rank[cls] ||
+		    (held == cls && cls != LOCK_CLASS_TEST &&
+		     cls != LOCK_CLASS_MISC))
+			panic("lockorder: hart %u takes a %s lock (rank %u) "
+			      "while holding a %s lock (rank %u)", h->id,
+			      lock_class_name(cls), lock_class_rank[cls],
+			      lock_class_name(held), lock_class_rank[held]);
+	}
+	if (h->nheld < LOCK_HELD_MAX)
+		h->held[h->nheld] = (uint8_t)cls;
+	h->nheld++;
+}
+
+static void order_check_pop(struct hart *h, unsigned int cls)
+{
+	unsigned int n = h->nheld < LOCK_HELD_MAX ? h->nheld : LOCK_HELD_MAX;
+
+	if (!h->nheld)
+		return;
+	/* Locks need not be released in reverse order: drop the most
+	 * recent entry of this class. */
+	for (unsigned int i = n; i-- > 0;) {
+		if (h->held[i] == cls) {
+			for (; i + 1 < n; i++)
+				h->held[i] = h->held[i + 1];
+			break;
+		}
+	}
+	h->nheld--;
+}
+#else
+static inline void order_check_push(struct hart *h, unsigned int cls) {}
+static inline void order_check_pop(struct hart *h, unsigned int cls) {}
+#endif
+
+unsigned int lock_class_rank_of(unsigned int cls)
+{
+	return cls < LOCK_CLASS_MAX ? lock_class_rank[cls] : 0;
+}
 
 const char *lock_class_name(unsigned int cls)
 {
@@ -87,6 +153,7 @@ void spin_lock_raw(struct spinlock *l)
 		panic("spin: hart %u takes %s lock %p it already holds", h->id,
 		      lock_class_name(l->cls), (void *)l);
 #endif
+	order_check_push(h, l->cls);
 	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
 	me = old >> 16;
 	if (unlikely((uint16_t)old != me)) {
@@ -124,6 +191,7 @@ void spin_unlock_raw(struct spinlock *l)
 		      (int)l->holder - 1);
 #endif
 	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
+	order_check_pop(this_hart(), l->cls);
 	/* Only the holder writes the owner half: a plain read is enough. */
 	owner = __atomic_load_n(owner_half(l), __ATOMIC_RELAXED);
 	__atomic_store_n(owner_half(l), (uint16_t)(owner + 1),
@@ -158,6 +226,7 @@ bool spin_trylock(struct spinlock *l)
 #ifdef CONFIG_LOCK_STATS
 	stat_add(&this_hart()->lockstat[l->cls].acquired, 1);
 #endif
+	order_check_push(this_hart(), l->cls);
 	__atomic_store_n(&l->holder, (uint16_t)(hart_self() + 1),
 			 __ATOMIC_RELAXED);
 	return true;

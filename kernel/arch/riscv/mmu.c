@@ -30,7 +30,7 @@ extern pte_t kernel_root[SV39_ENTRIES];
 static pte_t direct_l1[DIRECT_L1_POOL][SV39_ENTRIES] __aligned(4096);
 static int direct_l1_used;
 /* kmap_lock protects kernel_root's kernel-half entries and direct_l1. */
-static struct spinlock kmap_lock = SPINLOCK_INIT(LOCK_CLASS_MISC);
+static struct spinlock kmap_lock = SPINLOCK_INIT(LOCK_CLASS_KMAP);
 
 static inline paddr_t kimg_pa(const void *p)
 {

@@ -18,3 +18,33 @@
  */
 #include <kern/types.h>
 #include <arch/arch.h>
+
+/*
+ * Memory-management hooks (kernel/arch/riscv/asid.c; arch/host/mm.c):
+ *
+ *   void arch_as_init(struct as *as)       no ASID yet; kernel half of the
+ *                                          root filled in
+ *   void arch_as_fini(struct as *as)       forget it (before its frames go)
+ *   void arch_as_activate(struct as *as)   switch this hart to it (ASID,
+ *                                          satp) and add the hart to
+ *                                          as->harts
+ *   void arch_as_deactivate(void)          back to the kernel-only root
+ *   void arch_tlb_flush_local(struct as *as, vaddr_t va, size_t len)
+ *                                          this hart; len 0 = all of as
+ *   void arch_tlb_flush_remote(struct as *as, const uint64_t *mask,
+ *                              vaddr_t va, size_t len)
+ *                                          the harts in mask (logical ids),
+ *                                          waiting until they are done
+ *   void arch_tlb_flush_all_local(void)    everything, this hart
+ *   unsigned int arch_asid_bits(void)      0 = no ASIDs (full flushes)
+ */
+struct as;
+void arch_as_init(struct as *as);
+void arch_as_fini(struct as *as);
+void arch_as_activate(struct as *as);
+void arch_as_deactivate(void);
+void arch_tlb_flush_local(struct as *as, vaddr_t va, size_t len);
+void arch_tlb_flush_remote(struct as *as, const uint64_t *mask, vaddr_t va,
+			   size_t len);
+void arch_tlb_flush_all_local(void);
+unsigned int arch_asid_bits(void);

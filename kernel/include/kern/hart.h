@@ -52,7 +52,12 @@ struct hart {
 	uint64_t next_tick;		/* deadline, in time units */
 	uint64_t irq_count[16];		/* interrupts by scause code */
 	uint64_t ipi_pings, ipi_pongs;	/* test counters */
+	uint64_t mm_faults;		/* as_fault calls */
+	uint64_t mm_ad_fixups;		/* of which A/D bit fix-ups */
+	uint64_t mm_spurious;		/* of which already resolved */
 	struct lockstat lockstat[LOCK_CLASS_MAX];
+	uint8_t held[LOCK_HELD_MAX];	/* classes held, in order taken */
+	uint8_t nheld;
 
 	/* remote: written by other harts, with atomics */
 	unsigned int ipi_pending __cacheline_aligned;	/* enum ipi_kind */

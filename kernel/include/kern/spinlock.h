@@ -24,6 +24,7 @@ bool spin_is_locked(const struct spinlock *l);
 /* True if this hart holds @l (meaningful with CONFIG_DEBUG_SPINLOCK). */
 bool spin_held(const struct spinlock *l);
 const char *lock_class_name(unsigned int cls);
+unsigned int lock_class_rank_of(unsigned int cls);
 
 /* Interrupt-disable nesting used by spin_lock; usable on its own. */
 void irq_push(void);

@@ -16,8 +16,14 @@ enum lock_class {
 	LOCK_CLASS_PT,		/* page-table page locks (split mode) */
 	LOCK_CLASS_AS,		/* address-space locks */
 	LOCK_CLASS_FRAME,	/* frame allocator pools */
-	LOCK_CLASS_MAX = 8,
+	LOCK_CLASS_ASID,	/* ASID allocator */
+	LOCK_CLASS_KMAP,	/* kernel mappings (ioremap) */
+	LOCK_CLASS_UART,	/* console receive ring */
+	LOCK_CLASS_MAX = 12,
 };
+
+/* Locks a hart can hold at once, for the lock-order checker. */
+#define LOCK_HELD_MAX	8
 
 /*
  * struct spinlock - a ticket lock, 8 bytes in every configuration

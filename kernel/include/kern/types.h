@@ -37,5 +37,8 @@ typedef uint64_t pfn_t;		/* physical frame number */
 #define CACHE_LINE	64
 #define __cacheline_aligned	__aligned(CACHE_LINE)
 
+#define __stringify_1(x)	#x
+#define __stringify(x)	__stringify_1(x)
+
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))

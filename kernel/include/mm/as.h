@@ -1,0 +1,137 @@
+#pragma once
+/*
+ * as.h - address spaces: a Sv39 root table, its locks, its ASID, the harts
+ * that may cache its translations, and the user regions faults may fill
+ *
+ * struct as
+ *
+ * Locking:
+ *   lock       rank 10. In split mode: population of upper-level entries
+ *              (root and level-1 tables), unlinking of empty leaf tables,
+ *              and the region list. In single mode additionally every entry
+ *              of every table of this address space, and nr_valid of each.
+ *   mode       immutable after as_create.
+ *   root, root_frame   immutable after as_create.
+ *   asid       the ASID allocator's lock (arch/riscv/asid.c).
+ *   harts      atomic OR / test: harts that may hold its translations.
+ *              Bits are set by as_activate and cleared only by a full
+ *              flush on that hart (never, for now).
+ *   regions, nregions  lock for writers; readers use region_seq.
+ *   region_seq sequence count: odd while a writer changes regions.
+ *   nr_pt      atomic: page-table pages of this address space.
+ *   nr_user    atomic: user frames mapped (leaf entries).
+ */
+#include <kern/types.h>
+#include <kern/smp.h>
+#include <kern/spinlock_types.h>
+#include <arch/pte.h>
+
+struct frame;
+
+enum ptlock_mode {
+	PTLOCK_SINGLE = 0,	/* one lock per address space (pre-2005) */
+	PTLOCK_SPLIT = 1,	/* a lock per leaf page-table page */
+};
+
+/* Protection bits for as_* calls. */
+#define AS_PROT_R	BIT(0)
+#define AS_PROT_W	BIT(1)
+#define AS_PROT_X	BIT(2)
+#define AS_PROT_USER	BIT(3)	/* user-accessible (U bit) */
+#define AS_PROT_MASK	(AS_PROT_R | AS_PROT_W | AS_PROT_X | AS_PROT_USER)
+
+/* Access kinds for as_fault. */
+enum as_access {
+	AS_ACCESS_READ,
+	AS_ACCESS_WRITE,
+	AS_ACCESS_EXEC,
+};
+
+/* User half of Sv39: [0, AS_USER_TOP). */
+#define AS_USER_TOP	(1UL << (SV39_VA_BITS - 1))
+#define AS_MAX_REGIONS	32
+
+struct as_region {
+	vaddr_t start, end;	/* [start, end), page aligned */
+	unsigned int prot;	/* AS_PROT_* */
+};
+
+struct as {
+	struct spinlock lock;
+	enum ptlock_mode mode;
+	pte_t *root;
+	struct frame *root_frame;
+	uint64_t asid;
+	hartmask_t harts;
+	unsigned int region_seq;
+	int nregions;
+	struct as_region regions[AS_MAX_REGIONS];
+	uint64_t nr_pt;
+	uint64_t nr_user;
+};
+
+/* Mode for new address spaces: Kconfig's choice, or ptlock= at boot. */
+extern enum ptlock_mode ptlock_default;
+const char *ptlock_mode_name(enum ptlock_mode m);
+
+/*
+ * as_create - a new, empty address space whose kernel half is the kernel's
+ * Return: the address space, or NULL when out of memory.
+ */
+struct as *as_create(enum ptlock_mode mode);
+/*
+ * as_destroy - unmap everything, flush every hart that may cache it, and
+ * free every frame and page-table page. No other hart may use @as.
+ */
+void as_destroy(struct as *as);
+
+/*
+ * Mapping calls. @va and @len must be page aligned, @len non-zero, the
+ * range inside the user half without wrapping, @prot a valid combination
+ * (W needs R: the RISC-V W-only encoding is reserved). Errors: -E_INVAL
+ * for bad arguments (nothing is changed), -E_NOMEM, -E_EXIST.
+ */
+/* Map @f at @va (takes a mapping on it). -E_EXIST if va is mapped. */
+int as_map_frame(struct as *as, vaddr_t va, struct frame *f,
+		 unsigned int prot);
+/* Map zeroed anonymous frames over [va, va+len). On -E_NOMEM or -E_EXIST
+ * whatever this call mapped is unmapped again. */
+int as_map_anon(struct as *as, vaddr_t va, size_t len, unsigned int prot);
+/* Unmap [va, va+len): holes are fine. Frames go back only after every
+ * hart that may cache them has flushed. Return: 0 or -E_INVAL. */
+int as_unmap(struct as *as, vaddr_t va, size_t len);
+/* Change the protection of every mapped page in the range. */
+int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot);
+/* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped. */
+int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);
+
+/* Declare [start, end) as anonymous memory faults may fill. */
+int as_region_add(struct as *as, vaddr_t start, size_t len,
+		  unsigned int prot);
+
+/*
+ * as_fault - resolve a page fault at @va in @as
+ *
+ * A present page that allows the access but lacks A (or D for a write) is
+ * a U74-style accessed/dirty fault: the bits are set and the fault is
+ * over. A present page that already allows it (another hart got there
+ * first, or a stale invalid entry in this hart's TLB) is spurious. An
+ * absent page inside an anonymous region gets a zeroed frame.
+ *
+ * Locks: takes and drops the lock covering @va's leaf table.
+ * Return: 0 (resolved), -E_FAULT (no region or not allowed), -E_NOMEM.
+ */
+int as_fault(struct as *as, vaddr_t va, enum as_access access);
+
+/* Where the page-table lock statistics of both kinds come from. */
+void as_print_lockstat(void);
+
+/* Check the address space's invariants (tests): nr_valid of every table
+ * equals its valid entries, mapped user frames have mapcount >= 1, the
+ * counters add up. Return: 0 or the number of violations (printed). */
+int as_check(struct as *as);
+
+/* Make @as the address space of this hart (arch: satp, ASID). */
+void as_activate(struct as *as);
+/* Back to the kernel-only root on this hart. */
+void as_deactivate(void);

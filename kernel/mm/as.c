@@ -1,0 +1,512 @@
+/*
+ * as.c - address spaces: creation, mapping calls, regions, fault
+ * resolution, teardown
+ *
+ * Every mapping call validates its arguments before it changes anything,
+ * works one leaf table (2 MiB) at a time under that table's lock, and
+ * gives frames back only after a TLB shootdown.
+ */
+#include "mm_internal.h"
+#include <mm/tlb.h>
+#include <kern/arch.h>
+#include <kern/errno.h>
+#include <kern/hart.h>
+#include <kern/panic.h>
+#include <kern/printf.h>
+#include <kern/spinlock.h>
+#include <kern/string.h>
+#include <arch/memlayout.h>
+
+enum ptlock_mode ptlock_default =
+#if CONFIG_MAX_HARTS >= CONFIG_SPLIT_PTLOCK_HARTS
+	PTLOCK_SPLIT;
+#else
+	PTLOCK_SINGLE;
+#endif
+
+const char *ptlock_mode_name(enum ptlock_mode m)
+{
+	return m == PTLOCK_SPLIT ? "split" : "single";
+}
+
+static bool range_ok(vaddr_t va, size_t len)
+{
+	return IS_ALIGNED(va, PAGE_SIZE) && IS_ALIGNED(len, PAGE_SIZE) &&
+	       len != 0 && va + len > va && va + len <= AS_USER_TOP;
+}
+
+static bool prot_ok(unsigned int prot)
+{
+	if (prot & ~AS_PROT_MASK)
+		return false;
+	/* W without R is a reserved PTE encoding (Priv. spec 4.3.1);
+	 * a page with no access at all is an unmap, not a protection. */
+	if ((prot & AS_PROT_W) && !(prot & AS_PROT_R))
+		return false;
+	return prot & (AS_PROT_R | AS_PROT_X);
+}
+
+struct as *as_create(enum ptlock_mode mode)
+{
+	struct frame *af = frame_alloc(0, FRAME_F_KERNEL | FRAME_ZERO);
+	struct as *as;
+
+	_Static_assert(sizeof(struct as) <= PAGE_SIZE, "struct as in a frame");
+	if (!af)
+		return NULL;
+	as = frame_to_kva(af);
+	as->root_frame = frame_alloc_pt(2);
+	if (!as->root_frame) {
+		frame_free(af);
+		return NULL;
+	}
+	spin_init(&as->lock, LOCK_CLASS_AS);
+	as->mode = mode;
+	as->root = frame_to_kva(as->root_frame);
+	as->nr_pt = 1;
+	arch_as_init(as);
+	return as;
+}
+
+/* Clear the leaves of [va, end) inside one leaf table; pl locked. */
+static unsigned int clear_leaves(struct as *as, struct pt_leaf *pl,
+				 vaddr_t va, vaddr_t end,
+				 struct frame_batch *batch)
+{
+	unsigned int n = 0;
+
+	for (; va < end; va += PAGE_SIZE) {
+		pte_t *p = &pl->ptes[SV39_INDEX(va, 0)];
+		pte_t e = *p;
+		struct frame *f;
+
+		if (!pte_is_valid(e))
+			continue;
+		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
+		pl->table->pt.nr_valid--;
+		n++;
+		f = pa_to_frame(pte_pa(e));
+		if (f) {
+			__atomic_fetch_sub(&f->user.mapcount, 1,
+					   __ATOMIC_RELEASE);
+			batch_add(batch, f);
+		}
+	}
+	__atomic_fetch_sub(&as->nr_user, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+static void unmap_locked_free(struct as *as, vaddr_t va, size_t len,
+			      struct frame_batch *batch)
+{
+	vaddr_t end = va + len;
+
+	while (va < end) {
+		vaddr_t next = MIN(leaf_base(va) + SV39_MEGA, end);
+		struct pt_leaf pl;
+		bool empty = false;
+
+		if (pt_leaf_lock(as, va, false, &pl) == 0) {
+			if (clear_leaves(as, &pl, va, next, batch))
+				empty = pl.table->pt.nr_valid == 0;
+			pt_leaf_unlock(as, &pl);
+			if (empty)
+				pt_leaf_release_if_empty(as, va, batch);
+		}
+		va = next;
+	}
+}
+
+int as_unmap(struct as *as, vaddr_t va, size_t len)
+{
+	struct frame_batch batch = { 0 };
+
+	if (!range_ok(va, len))
+		return -E_INVAL;
+	unmap_locked_free(as, va, len, &batch);
+	if (batch.n) {
+		tlb_shootdown(as, va, len);
+		if (batch.tables)
+			tlb_sync_all();
+		batch_free(&batch);
+	}
+	return 0;
+}
+
+int as_map_frame(struct as *as, vaddr_t va, struct frame *f,
+		 unsigned int prot)
+{
+	struct pt_leaf pl;
+	pte_t *p;
+	int err;
+
+	if (!range_ok(va, PAGE_SIZE) || !prot_ok(prot) || !f ||
+	    !(f->flags & FRAME_F_USER))
+		return -E_INVAL;
+	err = pt_leaf_lock(as, va, true, &pl);
+	if (err)
+		return err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	if (pte_is_valid(*p)) {
+		err = -E_EXIST;
+	} else {
+		__atomic_fetch_add(&f->user.mapcount, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&f->refcount, 1, __ATOMIC_RELAXED);
+		/* Release: the frame's contents before the mapping. */
+		__atomic_store_n(p, pte_make(frame_to_pa(f), pt_prot_bits(prot)),
+				 __ATOMIC_RELEASE);
+		pl.table->pt.nr_valid++;
+		__atomic_fetch_add(&as->nr_user, 1, __ATOMIC_RELAXED);
+	}
+	pt_leaf_unlock(as, &pl);
+	return err;
+}
+
+int as_map_anon(struct as *as, vaddr_t va, size_t len, unsigned int prot)
+{
+	int err = 0;
+	vaddr_t v;
+
+	if (!range_ok(va, len) || !prot_ok(prot))
+		return -E_INVAL;
+	for (v = va; v < va + len; v += PAGE_SIZE) {
+		struct frame *f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+
+		if (!f) {
+			err = -E_NOMEM;
+			break;
+		}
+		err = as_map_frame(as, v, f, prot);
+		/* The mapping holds its own reference now (or none). */
+		if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+			frame_free(f);
+		if (err)
+			break;
+	}
+	if (err && v > va)
+		as_unmap(as, va, v - va);
+	return err;
+}
+
+int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
+{
+	vaddr_t end = va + len, start = va;
+	bool reduced = false;
+
+	if (!range_ok(va, len) || !prot_ok(prot))
+		return -E_INVAL;
+	while (va < end) {
+		vaddr_t next = MIN(leaf_base(va) + SV39_MEGA, end);
+		struct pt_leaf pl;
+
+		if (pt_leaf_lock(as, va, false, &pl) == 0) {
+			for (vaddr_t v = va; v < next; v += PAGE_SIZE) {
+				pte_t *p = &pl.ptes[SV39_INDEX(v, 0)];
+				pte_t e = *p;
+
+				if (!pte_is_valid(e))
+					continue;
+				if (pt_pte_prot(e) & ~prot)
+					reduced = true;
+				__atomic_store_n(p,
+					pte_make(pte_pa(e), pt_prot_bits(prot)),
+					__ATOMIC_RELEASE);
+			}
+			pt_leaf_unlock(as, &pl);
+		}
+		va = next;
+	}
+	/* Taking a permission away needs every hart to forget it. */
+	if (reduced)
+		tlb_shootdown(as, start, len);
+	return 0;
+}
+
+int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot)
+{
+	struct pt_leaf pl;
+	pte_t e;
+	int err;
+
+	if (va >= AS_USER_TOP)
+		return -E_INVAL;
+	err = pt_leaf_lock(as, ALIGN_DOWN(va, PAGE_SIZE), false, &pl);
+	if (err)
+		return err;
+	e = pl.ptes[SV39_INDEX(va, 0)];
+	pt_leaf_unlock(as, &pl);
+	if (!pte_is_valid(e))
+		return -E_NOENT;
+	if (pa)
+		*pa = pte_pa(e) + (va & (PAGE_SIZE - 1));
+	if (prot)
+		*prot = pt_pte_prot(e);
+	return 0;
+}
+
+int as_region_add(struct as *as, vaddr_t start, size_t len,
+		  unsigned int prot)
+{
+	int err = 0;
+
+	if (!range_ok(start, len) || !prot_ok(prot))
+		return -E_INVAL;
+	spin_lock(&as->lock);
+	for (int i = 0; i < as->nregions; i++)
+		if (start < as->regions[i].end &&
+		    start + len > as->regions[i].start)
+			err = -E_EXIST;
+	if (!err && as->nregions == AS_MAX_REGIONS)
+		err = -E_NOMEM;
+	if (!err) {
+		/* Odd sequence while writing: readers retry. */
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		as->regions[as->nregions] =
+			(struct as_region){ start, start + len, prot };
+		__atomic_store_n(&as->nregions, as->nregions + 1,
+				 __ATOMIC_RELAXED);
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&as->lock);
+	return err;
+}
+
+/* Lockless region lookup: reads only, so faults on many harts share the
+ * region list's cache lines without writing them. */
+static bool region_find(struct as *as, vaddr_t va, unsigned int *prot)
+{
+	for (;;) {
+		unsigned int seq = __atomic_load_n(&as->region_seq,
+						   __ATOMIC_ACQUIRE);
+		int n = __atomic_load_n(&as->nregions, __ATOMIC_RELAXED);
+		bool found = false;
+
+		if (seq & 1) {
+			arch_cpu_relax();
+			continue;
+		}
+		for (int i = 0; i < n && i < AS_MAX_REGIONS; i++) {
+			vaddr_t s = __atomic_load_n(&as->regions[i].start,
+						    __ATOMIC_RELAXED);
+			vaddr_t e = __atomic_load_n(&as->regions[i].end,
+						    __ATOMIC_RELAXED);
+
+			if (va >= s && va < e) {
+				*prot = __atomic_load_n(&as->regions[i].prot,
+							__ATOMIC_RELAXED);
+				found = true;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&as->region_seq, __ATOMIC_RELAXED) == seq)
+			return found;
+	}
+}
+
+static bool access_allowed(pte_t e, enum as_access access)
+{
+	switch (access) {
+	case AS_ACCESS_READ: return e & PTE_R;
+	case AS_ACCESS_WRITE: return e & PTE_W;
+	case AS_ACCESS_EXEC: return e & PTE_X;
+	}
+	return false;
+}
+
+int as_fault(struct as *as, vaddr_t va, enum as_access access)
+{
+	struct frame *f = NULL;
+	unsigned int prot;
+	struct pt_leaf pl;
+	pte_t *p, e;
+	int err;
+
+	if (va >= AS_USER_TOP)
+		return -E_FAULT;
+	va = ALIGN_DOWN(va, PAGE_SIZE);
+	this_hart()->mm_faults++;
+	for (;;) {
+		err = pt_leaf_lock(as, va, f != NULL, &pl);
+		if (err == -E_NOENT)
+			goto absent;
+		if (err)
+			goto out;
+		p = &pl.ptes[SV39_INDEX(va, 0)];
+		e = *p;
+		if (pte_is_valid(e)) {
+			if (!access_allowed(e, access)) {
+				err = -E_FAULT;
+			} else if (!(e & PTE_A) ||
+				   (access == AS_ACCESS_WRITE && !(e & PTE_D))) {
+				/* U74: the hardware does not set A/D. */
+				__atomic_store_n(p, e | PTE_A |
+					(access == AS_ACCESS_WRITE ? PTE_D : 0),
+					__ATOMIC_RELEASE);
+				this_hart()->mm_ad_fixups++;
+			} else {
+				/* Another hart mapped it first, or this hart's
+				 * TLB held a stale invalid entry. */
+				this_hart()->mm_spurious++;
+			}
+			pt_leaf_unlock(as, &pl);
+			tlb_flush_local_page(as, va);
+			goto out;
+		}
+		if (f) {
+			__atomic_fetch_add(&f->user.mapcount, 1,
+					   __ATOMIC_RELAXED);
+			__atomic_store_n(p, pte_make(frame_to_pa(f),
+						     pt_prot_bits(prot)),
+					 __ATOMIC_RELEASE);
+			pl.table->pt.nr_valid++;
+			__atomic_fetch_add(&as->nr_user, 1, __ATOMIC_RELAXED);
+			f = NULL;	/* the mapping owns the reference */
+			pt_leaf_unlock(as, &pl);
+			goto out;
+		}
+		pt_leaf_unlock(as, &pl);
+absent:
+		if (!region_find(as, va, &prot) ||
+		    !access_allowed(pt_prot_bits(prot), access)) {
+			err = -E_FAULT;
+			goto out;
+		}
+		/* Allocate outside the lock, then look again. */
+		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+		if (!f) {
+			err = -E_NOMEM;
+			goto out;
+		}
+	}
+out:
+	if (f)
+		frame_free(f);	/* lost the race: another hart mapped it */
+	return err;
+}
+
+void as_destroy(struct as *as)
+{
+	struct frame_batch batch = { 0 };
+	pte_t *root = as->root;
+
+	unmap_locked_free(as, 0, AS_USER_TOP, &batch);
+	tlb_shootdown(as, 0, AS_USER_TOP);
+	/* Level-1 tables, then the root, then the struct's frame. */
+	for (int i = 0; i < SV39_ENTRIES / 2; i++) {
+		pte_t e = root[i];
+
+		if (!pte_is_valid(e))
+			continue;
+		root[i] = 0;
+		as->root_frame->pt.nr_valid--;
+		pa_to_frame(pte_pa(e))->pt.nr_valid = 0;
+		batch_add(&batch, pa_to_frame(pte_pa(e)));
+	}
+	as->root_frame->pt.nr_valid = 0;
+	batch_add(&batch, as->root_frame);
+	arch_as_fini(as);
+	tlb_sync_all();
+	batch_free(&batch);
+	frame_free(kva_to_frame(as));
+}
+
+int as_check(struct as *as)
+{
+	int bad = 0;
+	uint64_t pt = 1, user = 0;
+
+	for (int i = 0; i < SV39_ENTRIES / 2; i++) {
+		pte_t e1 = as->root[i];
+		pte_t *l1;
+		unsigned int v1 = 0;
+
+		if (!pte_is_valid(e1))
+			continue;
+		pt++;
+		l1 = pa_to_kva(pte_pa(e1));
+		for (int j = 0; j < SV39_ENTRIES; j++) {
+			pte_t e0 = l1[j];
+			struct frame *leaf;
+			unsigned int v0 = 0;
+			pte_t *l0;
+
+			if (!pte_is_valid(e0))
+				continue;
+			v1++;
+			pt++;
+			leaf = pa_to_frame(pte_pa(e0));
+			l0 = pa_to_kva(pte_pa(e0));
+			for (int k = 0; k < SV39_ENTRIES; k++) {
+				struct frame *f;
+
+				if (!pte_is_valid(l0[k]))
+					continue;
+				v0++;
+				user++;
+				f = pa_to_frame(pte_pa(l0[k]));
+				if (!f || !(f->flags & FRAME_F_USER) ||
+				    !f->user.mapcount || !f->refcount) {
+					printk("as_check: va %#lx maps a frame "
+					       "not in use as user memory\n",
+					       (unsigned long)(((vaddr_t)i << 30) |
+							       ((vaddr_t)j << 21) |
+							       ((vaddr_t)k << 12)));
+					bad++;
+				}
+			}
+			if (v0 != leaf->pt.nr_valid || leaf->pt.level != 0) {
+				printk("as_check: leaf table %d/%d nr_valid %u, "
+				       "counted %u\n", i, j, leaf->pt.nr_valid,
+				       v0);
+				bad++;
+			}
+		}
+		if (v1 != pa_to_frame(pte_pa(e1))->pt.nr_valid) {
+			printk("as_check: level-1 table %d nr_valid %u, "
+			       "counted %u\n", i,
+			       pa_to_frame(pte_pa(e1))->pt.nr_valid, v1);
+			bad++;
+		}
+	}
+	if (pt != __atomic_load_n(&as->nr_pt, __ATOMIC_RELAXED) ||
+	    user != __atomic_load_n(&as->nr_user, __ATOMIC_RELAXED)) {
+		printk("as_check: %lu tables and %lu pages counted, "
+		       "%lu and %lu recorded\n", (unsigned long)pt,
+		       (unsigned long)user, (unsigned long)as->nr_pt,
+		       (unsigned long)as->nr_user);
+		bad++;
+	}
+	return bad;
+}
+
+void as_activate(struct as *as)
+{
+	arch_as_activate(as);
+}
+
+void as_deactivate(void)
+{
+	arch_as_deactivate();
+}
+
+void as_print_lockstat(void)
+{
+	static const unsigned int classes[] = { LOCK_CLASS_PT, LOCK_CLASS_AS,
+						LOCK_CLASS_FRAME };
+	static const char *const what[] = { "page-table-page locks",
+					    "address-space locks",
+					    "frame pool lock" };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(classes); i++) {
+		struct lockstat s;
+
+		lockstat_sum(classes[i], &s);
+		printk("lockstat: %s: %lu acquisitions, %lu contended, "
+		       "%lu us waited\n", what[i], (unsigned long)s.acquired,
+		       (unsigned long)s.contended,
+		       (unsigned long)(s.wait_ticks * 1000000 /
+				       arch_time_hz()));
+	}
+}

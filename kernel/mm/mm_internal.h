@@ -1,0 +1,56 @@
+#pragma once
+/*
+ * mm_internal.h - helpers shared only inside kernel/mm
+ */
+#include <kern/types.h>
+#include <mm/as.h>
+#include <mm/frame.h>
+
+/*
+ * A leaf cursor: the level-0 table covering an address, with the lock that
+ * covers it held (pt_leaf_lock) and interrupts off.
+ */
+struct pt_leaf {
+	struct frame *table;	/* the level-0 table's frame */
+	pte_t *ptes;		/* its entries (kernel address) */
+	struct spinlock *lock;	/* the lock we hold for it */
+	pte_t *parent_slot;	/* the level-1 entry that points at it */
+};
+
+/* A list of frames to give back after a TLB shootdown (or sync). */
+struct frame_batch {
+	struct frame *head;	/* linked through batch_next */
+	unsigned int n;
+	bool tables;		/* holds page-table pages: needs tlb_sync_all */
+};
+
+/*
+ * pt_leaf_lock - find the leaf table for @va and lock it
+ * @alloc: create missing intermediate tables (else -E_NOENT)
+ *
+ * Locks: returns with the covering lock held (the leaf's pt_lock in split
+ * mode, as->lock in single mode) and interrupts off; pt_leaf_unlock drops
+ * both. Return: 0, -E_NOENT, -E_NOMEM.
+ */
+int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl);
+void pt_leaf_unlock(struct as *as, struct pt_leaf *pl);
+/* The lock covering @table in @as: the caller never branches on mode. */
+struct spinlock *pt_lockptr(struct as *as, struct frame *table);
+
+/*
+ * pt_leaf_release_if_empty - unlink an empty leaf table from its parent
+ * and put it on @batch. Takes as->lock then the leaf lock (rank order).
+ */
+void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
+			      struct frame_batch *batch);
+
+pte_t pt_prot_bits(unsigned int prot);
+unsigned int pt_pte_prot(pte_t pte);
+
+void batch_add(struct frame_batch *b, struct frame *f);
+void batch_free(struct frame_batch *b);
+
+static inline vaddr_t leaf_base(vaddr_t va)
+{
+	return ALIGN_DOWN(va, SV39_MEGA);
+}

@@ -1,0 +1,245 @@
+/*
+ * pt.c - Sv39 page-table walks under split or single locking
+ *
+ * Split mode (after Linux's split page-table locks, 2005): a lockless walk
+ * of the upper levels with interrupts off, then the leaf table's own
+ * pt_lock; the address space's lock is taken only to populate an upper
+ * entry or to unlink an empty leaf table. Single mode: the address space's
+ * lock for everything. Callers see one interface either way: they get the
+ * leaf table for an address with "its" lock held.
+ *
+ * Why the lockless walk is safe. Upper tables are freed only with the
+ * address space. An empty leaf table is unlinked under as->lock plus its
+ * own pt_lock, and freed only after tlb_sync_all(), which waits until
+ * every hart has taken an interrupt; a walker keeps interrupts off from
+ * the first read of the parent entry until it holds the leaf lock and has
+ * checked that the parent still points at that leaf. So a walker never
+ * touches a freed table, and a frame record's lock word is never reused
+ * while someone could spin on it.
+ *
+ * Ordering: a new table is zeroed, then linked with a release store
+ * (arch_pte_publish); walkers read entries with acquire loads, so they see
+ * the zeroes. The hardware walker needs no fence for a new valid entry
+ * (a stale-invalid fault is handled as spurious, see fault handling).
+ */
+#include "mm_internal.h"
+#include <kern/errno.h>
+#include <kern/panic.h>
+#include <kern/spinlock.h>
+#include <arch/memlayout.h>
+
+static inline pte_t pte_load(const pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void pte_publish(pte_t *p, pte_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+struct spinlock *pt_lockptr(struct as *as, struct frame *table)
+{
+	if (as->mode == PTLOCK_SPLIT && table->pt.level == 0)
+		return &table->pt.pt_lock;
+	return &as->lock;
+}
+
+pte_t pt_prot_bits(unsigned int prot)
+{
+	pte_t b = PTE_V | PTE_A;
+
+	if (prot & AS_PROT_R)
+		b |= PTE_R;
+	if (prot & AS_PROT_W)
+		b |= PTE_W | PTE_D;
+	if (prot & AS_PROT_X)
+		b |= PTE_X;
+	if (prot & AS_PROT_USER)
+		b |= PTE_U;
+	return b;
+}
+
+unsigned int pt_pte_prot(pte_t pte)
+{
+	return (pte & PTE_R ? AS_PROT_R : 0) | (pte & PTE_W ? AS_PROT_W : 0) |
+	       (pte & PTE_X ? AS_PROT_X : 0) |
+	       (pte & PTE_U ? AS_PROT_USER : 0);
+}
+
+/* Upper-level locking: single mode holds as->lock for the whole walk;
+ * split mode only keeps interrupts off. */
+static void upper_enter(struct as *as)
+{
+	if (as->mode == PTLOCK_SINGLE)
+		spin_lock(&as->lock);
+	else
+		irq_push();
+}
+
+static void upper_exit(struct as *as)
+{
+	if (as->mode == PTLOCK_SINGLE)
+		spin_unlock(&as->lock);
+	else
+		irq_pop();
+}
+
+/*
+ * Make @slot (an entry of an upper table) point at a new table, if it is
+ * still empty. Split mode takes as->lock for the re-check and the store;
+ * single mode holds it already. Consumes *spare on success.
+ */
+static void populate(struct as *as, pte_t *slot, struct frame *parent,
+		     int level, struct frame **spare)
+{
+	if (as->mode == PTLOCK_SPLIT)
+		spin_lock(&as->lock);
+	if (!pte_is_valid(pte_load(slot))) {
+		(*spare)->pt.level = (uint8_t)(level - 1);
+		pte_publish(slot, pte_make_table(frame_to_pa(*spare)));
+		parent->pt.nr_valid++;
+		__atomic_fetch_add(&as->nr_pt, 1, __ATOMIC_RELAXED);
+		*spare = NULL;
+	}
+	if (as->mode == PTLOCK_SPLIT)
+		spin_unlock(&as->lock);
+}
+
+int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
+{
+	struct frame *spare = NULL;
+	int err = 0;
+
+	for (;;) {
+		struct frame *table = as->root_frame;
+		pte_t *ptes = as->root, *slot = NULL, e = 0;
+		bool need = false;
+
+		upper_enter(as);
+		for (int level = 2; level > 0; level--) {
+			slot = &ptes[SV39_INDEX(va, level)];
+			e = pte_load(slot);
+			if (!pte_is_valid(e)) {
+				if (!alloc) {
+					err = -E_NOENT;
+					break;
+				}
+				if (!spare) {
+					need = true;
+					break;
+				}
+				populate(as, slot, table, level, &spare);
+				e = pte_load(slot);
+			}
+			if (pte_is_leaf(e))
+				panic("pt: huge leaf at level %d in a user "
+				      "address space (va %#lx)", level,
+				      (unsigned long)va);
+			table = pa_to_frame(pte_pa(e));
+			ptes = pa_to_kva(pte_pa(e));
+		}
+		if (err) {
+			upper_exit(as);
+			break;
+		}
+		if (need) {
+			/* Allocate outside every lock, then walk again. */
+			upper_exit(as);
+			spare = frame_alloc_pt(0);
+			if (!spare) {
+				err = -E_NOMEM;
+				break;
+			}
+			continue;
+		}
+		if (as->mode == PTLOCK_SPLIT) {
+			spin_lock(&table->pt.pt_lock);
+			if (pte_load(slot) != e) {
+				/* Unlinked while we walked: start again. */
+				spin_unlock(&table->pt.pt_lock);
+				irq_pop();
+				continue;
+			}
+		}
+		pl->table = table;
+		pl->ptes = ptes;
+		pl->parent_slot = slot;
+		pl->lock = pt_lockptr(as, table);
+		break;
+	}
+	if (spare)
+		frame_free(spare);
+	return err;
+}
+
+void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
+{
+	if (as->mode == PTLOCK_SPLIT) {
+		spin_unlock(pl->lock);
+		irq_pop();		/* from upper_enter */
+	} else {
+		spin_unlock(&as->lock);
+	}
+}
+
+void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
+			      struct frame_batch *batch)
+{
+	pte_t *l1slot, *rootslot = &as->root[SV39_INDEX(va, 2)], e;
+	struct frame *l1, *leaf;
+	pte_t *l1ptes;
+
+	spin_lock(&as->lock);
+	e = pte_load(rootslot);
+	if (!pte_is_valid(e))
+		goto out;
+	l1 = pa_to_frame(pte_pa(e));
+	l1ptes = pa_to_kva(pte_pa(e));
+	l1slot = &l1ptes[SV39_INDEX(va, 1)];
+	e = pte_load(l1slot);
+	if (!pte_is_valid(e))
+		goto out;
+	leaf = pa_to_frame(pte_pa(e));
+	if (as->mode == PTLOCK_SPLIT)
+		spin_lock(&leaf->pt.pt_lock);
+	if (leaf->pt.nr_valid == 0) {
+		/* Walkers that already read the old entry re-check it after
+		 * locking the leaf and start over. */
+		pte_publish(l1slot, 0);
+		l1->pt.nr_valid--;
+		__atomic_fetch_sub(&as->nr_pt, 1, __ATOMIC_RELAXED);
+		batch_add(batch, leaf);
+		batch->tables = true;
+	}
+	if (as->mode == PTLOCK_SPLIT)
+		spin_unlock(&leaf->pt.pt_lock);
+out:
+	spin_unlock(&as->lock);
+}
+
+void batch_add(struct frame_batch *b, struct frame *f)
+{
+	f->batch_next = b->head;
+	b->head = f;
+	b->n++;
+}
+
+void batch_free(struct frame_batch *b)
+{
+	while (b->head) {
+		struct frame *f = b->head;
+
+		b->head = f->batch_next;
+		f->batch_next = NULL;
+		if (f->flags & FRAME_F_USER) {
+			if (__atomic_sub_fetch(&f->refcount, 1,
+					       __ATOMIC_ACQ_REL) == 0)
+				frame_free(f);
+		} else {
+			frame_free(f);
+		}
+	}
+	b->n = 0;
+	b->tables = false;
+}
