@@ -17,6 +17,7 @@
 #include <kern/power.h>
 #include <kern/printf.h>
 #include <kern/smp.h>
+#include <kern/spinlock.h>
 #include <kern/string.h>
 #include <kern/timer.h>
 #include <mm/as.h>
@@ -53,7 +54,8 @@ static int opt_ptlock = -1;
 static const char *const ptlock_names[] = { "single", "split", NULL };
 static bool opt_noasid;
 static uint64_t opt_asidbits;
-static const char *const crash_kinds[] = { "panic", "null", "stack", NULL };
+static const char *const crash_kinds[] = { "panic", "null", "stack",
+					   "lockorder", NULL };
 
 static struct cmdline_opt kernel_opts[] = {
 	{ .name = "ktest", .kind = CMDLINE_FLAG_OR_STR, .out = &opt_ktest,
@@ -68,9 +70,10 @@ static struct cmdline_opt kernel_opts[] = {
 
 
 /*
- * crashtest=panic|null|stack - deliberately die, to show (and test) what a
- * panic report looks like: a panic() call, a kernel load from address 0,
- * and a kernel stack overflow into the guard page.
+ * crashtest=panic|null|stack|lockorder - deliberately die, to show (and
+ * test) what a panic report looks like: a panic() call, a kernel load from
+ * address 0, a kernel stack overflow into the guard page, and a lock-order
+ * inversion (an address-space lock taken under a page-table lock).
  */
 static volatile unsigned long crash_sink;
 
@@ -96,6 +99,18 @@ static void crashtest(int kind)
 	case 2:
 		crash_sink = crash_recurse(0);
 		break;
+	case 3: {
+		static struct spinlock pt = SPINLOCK_INIT(LOCK_CLASS_PT);
+		static struct spinlock as = SPINLOCK_INIT(LOCK_CLASS_AS);
+
+		spin_lock(&pt);
+		spin_lock(&as);	/* rank 10 under rank 20: must panic */
+		spin_unlock(&as);
+		spin_unlock(&pt);
+		printk("crashtest: lock-order inversion not caught "
+		       "(CONFIG_DEBUG_LOCK_ORDER off?)\n");
+		break;
+	}
 	}
 }
 

@@ -67,6 +67,10 @@ CRASHES = [
           where=r"(crashtest|kmain) \S*kernel/main\.c:\d+"),
     Crash("stack", "kernel stack overflow", trap=True,
           symbols=r"^crash_recurse$", min_symbols=3),
+    Crash("lockorder",
+          "lockorder: hart 0 takes a as lock (rank 10) while holding a pt "
+          "lock (rank 20)", trap=False,
+          symbols=r"^(spin_lock|spin_lock_raw|order_check_push)$"),
 ]
 
 
