@@ -257,10 +257,10 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 							   : NULL);
 
 		printk("ktest: %s\n", failed ? "FAILED" : "all passed");
-		as_print_lockstat();
 	} else {
 		printk("rivet: boot complete; no user space yet\n");
 	}
+	as_print_lockstat();
 	machine_poweroff(false);
 }
 
