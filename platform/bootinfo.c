@@ -18,14 +18,19 @@
 
 /* RISC-V local interrupt number of the supervisor external interrupt
  * (Priv. spec, scause "Supervisor external interrupt"). */
-#define BI_IRQ_S_EXT	9
+#define BI_IRQ_S_EXT 9
 
 static const char *const bi_uart_compat[] = {
-	"ns16550a", "ns16550", "snps,dw-apb-uart", "sifive,uart0",
+	"ns16550a",
+	"ns16550",
+	"snps,dw-apb-uart",
+	"sifive,uart0",
 };
 
 static const char *const bi_plic_compat[] = {
-	"riscv,plic0", "sifive,plic-1.0.0", "starfive,jh7110-plic",
+	"riscv,plic0",
+	"sifive,plic-1.0.0",
+	"starfive,jh7110-plic",
 };
 
 struct bi_ctx {
@@ -75,7 +80,7 @@ static char bi_lower(char ch)
 	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
 
-/* Name is @base or "@base@unit-address". */
+/* @name is @base, or @base followed by "@unit-address". */
 static bool bi_name_is(const char *name, const char *base)
 {
 	size_t n = strlen(base);
@@ -96,9 +101,8 @@ static bool bi_is_memory(const struct dt *dt, int node)
 }
 
 /* Add [base, base + size) to @r; an empty range is skipped. */
-static int bi_add_range(struct bi_ctx *c, int node, struct bi_range *r,
-			int *n, int max, uint64_t base, uint64_t size,
-			const char *what)
+static int bi_add_range(struct bi_ctx *c, int node, struct bi_range *r, int *n,
+			int max, uint64_t base, uint64_t size, const char *what)
 {
 	if (!size)
 		return 0;
@@ -115,8 +119,8 @@ static int bi_add_range(struct bi_ctx *c, int node, struct bi_range *r,
 }
 
 /* Every entry of @node's reg into @r. */
-static int bi_add_reg(struct bi_ctx *c, int node, struct bi_range *r,
-		      int *n, int max, const char *what)
+static int bi_add_reg(struct bi_ctx *c, int node, struct bi_range *r, int *n,
+		      int max, const char *what)
 {
 	uint64_t base, size;
 	int ret;
@@ -151,7 +155,8 @@ static int bi_parse_memory(struct bi_ctx *c)
 			return ret;
 	}
 	if (!bi->nmem)
-		return bi_fail(c, -1, "no memory: no /memory node with a "
+		return bi_fail(c, -1,
+			       "no memory: no /memory node with a "
 			       "non-empty reg");
 	return 0;
 }
@@ -233,8 +238,7 @@ static uint32_t bi_cpu_intc(const struct dt *dt, int cpu)
 }
 
 /* One cpu node; @ac and @sc are the cell counts of /cpus. */
-static int bi_parse_hart(struct bi_ctx *c, int node, uint32_t ac,
-			 uint32_t sc)
+static int bi_parse_hart(struct bi_ctx *c, int node, uint32_t ac, uint32_t sc)
 {
 	const struct dt *dt = c->dt;
 	struct boot_info *bi = c->bi;
@@ -308,7 +312,8 @@ static int bi_parse_cpus(struct bi_ctx *c)
 	if (!bi->nharts)
 		return bi_fail(c, cpus, "no cpu nodes (device_type \"cpu\")");
 	if (!have_tb || !bi->timebase)
-		return bi_fail(c, cpus, "no timebase-frequency on /cpus or a "
+		return bi_fail(c, cpus,
+			       "no timebase-frequency on /cpus or a "
 			       "cpu node");
 	return 0;
 }
@@ -522,8 +527,7 @@ static int bi_parse_plic(struct bi_ctx *c)
 	uint32_t len, cells, ncells, ph, i;
 	int node, intc, ctx, h, ret;
 
-	node = bi_find(dt, bi_plic_compat, ARRAY_SIZE(bi_plic_compat),
-		       &compat);
+	node = bi_find(dt, bi_plic_compat, ARRAY_SIZE(bi_plic_compat), &compat);
 	if (node < 0)
 		return 0;
 	ret = dt_reg(dt, node, 0, &p->base, &p->size);
@@ -538,8 +542,7 @@ static int bi_parse_plic(struct bi_ctx *c)
 	if (!ie)
 		return 0;
 	if (len % 4)
-		return bi_fail(c, node, "interrupts-extended of %u bytes",
-			       len);
+		return bi_fail(c, node, "interrupts-extended of %u bytes", len);
 	cells = len / 4;
 	for (i = 0, ctx = 0; i < cells; i += 1 + ncells, ctx++) {
 		ph = bi_ld32(ie + 4 * i);
@@ -552,19 +555,26 @@ static int bi_parse_plic(struct bi_ctx *c)
 		} else {
 			intc = dt_node_by_phandle(dt, ph);
 			if (intc < 0)
-				return bi_fail(c, node, "interrupts-extended "
+				return bi_fail(c, node,
+					       "interrupts-extended "
 					       "context %d: no node with "
-					       "phandle 0x%x", ctx, ph);
+					       "phandle 0x%x",
+					       ctx, ph);
 			if (!dt_prop_u32(dt, intc, "#interrupt-cells",
-					 &ncells) || ncells < 1)
-				return bi_fail(c, node, "interrupts-extended "
+					 &ncells) ||
+			    ncells < 1)
+				return bi_fail(c, node,
+					       "interrupts-extended "
 					       "context %d: bad "
-					       "#interrupt-cells", ctx);
+					       "#interrupt-cells",
+					       ctx);
 			h = bi_intc_hart(c, intc);
 		}
 		if (ncells > cells - i - 1)
-			return bi_fail(c, node, "interrupts-extended context "
-				       "%d cut short", ctx);
+			return bi_fail(c, node,
+				       "interrupts-extended context "
+				       "%d cut short",
+				       ctx);
 		if (h >= 0 && bi_ld32(ie + 4 * (i + 1)) == BI_IRQ_S_EXT &&
 		    bi->harts[h].plic_sctx < 0)
 			bi->harts[h].plic_sctx = ctx;
@@ -583,8 +593,7 @@ static int bi_parse_plic(struct bi_ctx *c)
 int bootinfo_parse(struct boot_info *bi, const struct dt *dt, char *err,
 		   size_t errlen)
 {
-	struct bi_ctx c = { .bi = bi, .dt = dt, .err = err,
-			    .errlen = errlen };
+	struct bi_ctx c = {.bi = bi, .dt = dt, .err = err, .errlen = errlen};
 	const char *model;
 	int ret;
 
@@ -612,6 +621,7 @@ int bootinfo_parse(struct boot_info *bi, const struct dt *dt, char *err,
 	return ret;
 }
 
+/* bootinfo_hart_index - index in bi->harts of @hartid, or -1 */
 int bootinfo_hart_index(const struct boot_info *bi, uint64_t hartid)
 {
 	for (int i = 0; i < bi->nharts; i++)

@@ -6,11 +6,10 @@
  * at any address, so every field is read with byte loads (dt_ld32/dt_ld64).
  *
  * dt_open() walks the whole blob once and refuses anything malformed. The
- * accessors below do not trust that walk: every token they read is checked
- * against the structure block again (dt_tag), so a node offset made up by a
- * caller, or a struct dt changed after dt_open, can give a wrong answer but
- * never a read outside the blob. Every loop moves forward through the
- * structure block, so none can spin.
+ * accessors below do not rely on that walk alone: every token they read is
+ * checked against the structure block again (dt_tag), so a node offset made
+ * up by a caller can give a wrong answer but never a read outside the blob.
+ * Every loop moves forward through the structure block, so none can spin.
  *
  * Node and property offsets are offsets of FDT_BEGIN_NODE / FDT_PROP tokens
  * from the start of the structure block, exactly as in libfdt; the host
@@ -23,31 +22,31 @@
 #include <kern/printf.h>
 #include <kern/string.h>
 
-#define DT_MAGIC		0xd00dfeedu
-#define DT_HDR_SIZE_V16		36u	/* up to size_dt_strings */
-#define DT_HDR_SIZE_V17		40u	/* adds size_dt_struct */
-#define DT_LAST_COMP_MAX	17u	/* newest layout this reader knows */
-#define DT_VERSION_MIN		16u
+#define DT_MAGIC	 0xd00dfeedu
+#define DT_HDR_SIZE_V16	 36u /* up to size_dt_strings */
+#define DT_HDR_SIZE_V17	 40u /* adds size_dt_struct */
+#define DT_LAST_COMP_MAX 17u /* newest layout this reader knows */
+#define DT_VERSION_MIN	 16u
 
 /* Header field offsets (spec 5.2). */
-#define DT_HDR_MAGIC		0
-#define DT_HDR_TOTALSIZE	4
-#define DT_HDR_OFF_STRUCT	8
-#define DT_HDR_OFF_STRINGS	12
-#define DT_HDR_OFF_RSVMAP	16
-#define DT_HDR_VERSION		20
-#define DT_HDR_LAST_COMP	24
-#define DT_HDR_SIZE_STRINGS	32
-#define DT_HDR_SIZE_STRUCT	36
+#define DT_HDR_MAGIC	    0
+#define DT_HDR_TOTALSIZE    4
+#define DT_HDR_OFF_STRUCT   8
+#define DT_HDR_OFF_STRINGS  12
+#define DT_HDR_OFF_RSVMAP   16
+#define DT_HDR_VERSION	    20
+#define DT_HDR_LAST_COMP    24
+#define DT_HDR_SIZE_STRINGS 32
+#define DT_HDR_SIZE_STRUCT  36
 
 /* Structure block tokens (spec 5.4.1). */
-#define DT_BEGIN_NODE		1u
-#define DT_END_NODE		2u
-#define DT_PROP			3u
-#define DT_NOP			4u
-#define DT_END			9u
+#define DT_BEGIN_NODE 1u
+#define DT_END_NODE   2u
+#define DT_PROP	      3u
+#define DT_NOP	      4u
+#define DT_END	      9u
 
-#define DT_RSV_ENTRY_SIZE	16u
+#define DT_RSV_ENTRY_SIZE 16u
 
 static inline uint32_t dt_ld32(const uint8_t *p)
 {
@@ -102,10 +101,8 @@ static int dt_tag(const struct dt *dt, int off, uint32_t *next)
 		break;
 	case DT_END_NODE:
 	case DT_NOP:
-	case DT_END:
-		break;
-	default:
-		return -1;
+	case DT_END: break;
+	default: return -1;
 	}
 	*next = (uint32_t)ALIGN_UP(pos, 4);
 	return (int)tag;
@@ -172,9 +169,11 @@ static int dt_check_block(struct dt *dt, const char *what, uint32_t off,
 		return dt_fail(dt, "dt: %s block at 0x%x overlaps the header",
 			       what, off);
 	if ((uint64_t)off + size > dt->totalsize)
-		return dt_fail(dt, "dt: %s block 0x%x+0x%llx out of range "
-			       "(totalsize 0x%x)", what, off,
-			       (unsigned long long)size, dt->totalsize);
+		return dt_fail(dt,
+			       "dt: %s block 0x%x+0x%llx out of range "
+			       "(totalsize 0x%x)",
+			       what, off, (unsigned long long)size,
+			       dt->totalsize);
 	return 0;
 }
 
@@ -199,7 +198,8 @@ static int dt_open_rsvmap(struct dt *dt)
 	for (n = 0;; n++) {
 		pos = dt->off_rsvmap + (uint64_t)n * DT_RSV_ENTRY_SIZE;
 		if (pos + DT_RSV_ENTRY_SIZE > limit)
-			return dt_fail(dt, "dt: memory-reservation block at "
+			return dt_fail(dt,
+				       "dt: memory-reservation block at "
 				       "0x%x unterminated before 0x%llx",
 				       dt->off_rsvmap,
 				       (unsigned long long)limit);
@@ -208,9 +208,10 @@ static int dt_open_rsvmap(struct dt *dt)
 		if (!addr && !size)
 			break;
 		if (size && addr + size - 1 < addr)
-			return dt_fail(dt, "dt: memory-reservation entry %u "
-				       "0x%llx+0x%llx wraps around", n,
-				       (unsigned long long)addr,
+			return dt_fail(dt,
+				       "dt: memory-reservation entry %u "
+				       "0x%llx+0x%llx wraps around",
+				       n, (unsigned long long)addr,
 				       (unsigned long long)size);
 	}
 	dt->nrsv = n;
@@ -238,31 +239,43 @@ static int dt_open_struct(struct dt *dt, bool sized)
 #define DT_PATH() (dt_open_path(s, names, depth, path, sizeof(path)), path)
 	for (;;) {
 		if (pos + 4 > size)
-			return dt_fail(dt, "dt: structure block ends at 0x%llx "
+			return dt_fail(dt,
+				       "dt: structure block ends at 0x%llx "
 				       "without FDT_END",
 				       (unsigned long long)size);
 		tag = dt_ld32(s + pos);
 		if (!root_seen && tag != DT_BEGIN_NODE)
-			return dt_fail(dt, "dt: structure block starts with "
-				       "token 0x%x, not the root node", tag);
+			return dt_fail(dt,
+				       "dt: structure block starts with "
+				       "token 0x%x, not the root node",
+				       tag);
+		/* After the root closes only FDT_END may come (libfdt's
+		 * fdt_check_full agrees: not even a NOP). */
+		if (root_seen && !depth && tag == DT_BEGIN_NODE)
+			return dt_fail(dt, "dt: second root node at 0x%llx",
+				       (unsigned long long)pos);
+		if (root_seen && !depth && tag != DT_END && tag != DT_END_NODE)
+			return dt_fail(dt,
+				       "dt: token 0x%x at 0x%llx after the "
+				       "root node, not FDT_END",
+				       tag, (unsigned long long)pos);
 		switch (tag) {
 		case DT_BEGIN_NODE:
-			if (root_seen && !depth)
-				return dt_fail(dt, "dt: second root node at "
-					       "0x%llx",
-					       (unsigned long long)pos);
 			n = strnlen((const char *)s + pos + 4, size - pos - 4);
 			if (n == size - pos - 4)
-				return dt_fail(dt, "dt: unterminated node name "
+				return dt_fail(dt,
+					       "dt: unterminated node name "
 					       "at 0x%llx",
 					       (unsigned long long)pos);
 			/* Spec 5.4.1 (and libfdt): the root's name is "". */
 			if (!root_seen && n)
-				return dt_fail(dt, "dt: root node named "
+				return dt_fail(dt,
+					       "dt: root node named "
 					       "\"%.16s\", not \"\"",
 					       (const char *)s + pos + 4);
 			if (depth == DT_MAX_DEPTH)
-				return dt_fail(dt, "dt: nodes nested deeper "
+				return dt_fail(dt,
+					       "dt: nodes nested deeper "
 					       "than %d at 0x%llx (node %s)",
 					       DT_MAX_DEPTH,
 					       (unsigned long long)pos,
@@ -277,54 +290,56 @@ static int dt_open_struct(struct dt *dt, bool sized)
 			break;
 		case DT_END_NODE:
 			if (!depth)
-				return dt_fail(dt, "dt: unbalanced FDT_END_NODE "
+				return dt_fail(dt,
+					       "dt: unbalanced FDT_END_NODE "
 					       "at 0x%llx",
 					       (unsigned long long)pos);
 			depth--;
 			pos += 4;
 			break;
 		case DT_PROP:
-			if (!depth)
-				return dt_fail(dt, "dt: property outside the "
-					       "root node at 0x%llx",
-					       (unsigned long long)pos);
+			/* depth >= 1: the checks above the switch. */
 			if (size - pos < 12)
-				return dt_fail(dt, "dt: property at 0x%llx "
+				return dt_fail(dt,
+					       "dt: property at 0x%llx "
 					       "runs past the structure block",
 					       (unsigned long long)pos);
 			len = dt_ld32(s + pos + 4);
 			nameoff = dt_ld32(s + pos + 8);
 			if (len > size - pos - 12)
-				return dt_fail(dt, "dt: property length %u at "
+				return dt_fail(dt,
+					       "dt: property length %u at "
 					       "0x%llx runs past the structure "
-					       "block (node %s)", len,
-					       (unsigned long long)pos,
+					       "block (node %s)",
+					       len, (unsigned long long)pos,
 					       DT_PATH());
 			if (nameoff >= dt->size_strings)
-				return dt_fail(dt, "dt: property name offset "
+				return dt_fail(dt,
+					       "dt: property name offset "
 					       "0x%x outside strings block "
-					       "(node %s)", nameoff,
-					       DT_PATH());
+					       "(node %s)",
+					       nameoff, DT_PATH());
 			if (strnlen(strs + nameoff,
 				    dt->size_strings - nameoff) ==
 			    dt->size_strings - nameoff)
-				return dt_fail(dt, "dt: unterminated string at "
+				return dt_fail(dt,
+					       "dt: unterminated string at "
 					       "strings offset 0x%x (node %s)",
 					       nameoff, DT_PATH());
 			/* libfdt and the spec: properties come first. */
 			if (had_child[depth - 1])
-				return dt_fail(dt, "dt: property at 0x%llx "
+				return dt_fail(dt,
+					       "dt: property at 0x%llx "
 					       "after a subnode (node %s)",
 					       (unsigned long long)pos,
 					       DT_PATH());
 			pos = ALIGN_UP(pos + 12 + len, 4);
 			break;
-		case DT_NOP:
-			pos += 4;
-			break;
+		case DT_NOP: pos += 4; break;
 		case DT_END:
 			if (depth)
-				return dt_fail(dt, "dt: FDT_END at 0x%llx inside "
+				return dt_fail(dt,
+					       "dt: FDT_END at 0x%llx inside "
 					       "node %s (unbalanced nodes)",
 					       (unsigned long long)pos,
 					       DT_PATH());
@@ -332,9 +347,10 @@ static int dt_open_struct(struct dt *dt, bool sized)
 				dt->size_struct = (uint32_t)pos + 4;
 			return 0;
 		default:
-			return dt_fail(dt, "dt: bad token 0x%x at 0x%llx "
-				       "(node %s)", tag,
-				       (unsigned long long)pos, DT_PATH());
+			return dt_fail(dt,
+				       "dt: bad token 0x%x at 0x%llx "
+				       "(node %s)",
+				       tag, (unsigned long long)pos, DT_PATH());
 		}
 	}
 #undef DT_PATH
@@ -361,8 +377,10 @@ int dt_open(struct dt *dt, const void *blob, size_t avail)
 	if (!b)
 		return dt_fail(dt, "dt: no blob");
 	if (avail < DT_HDR_SIZE_V16)
-		return dt_fail(dt, "dt: %zu bytes cannot hold a header "
-			       "(totalsize unknown)", avail);
+		return dt_fail(dt,
+			       "dt: %zu bytes cannot hold a header "
+			       "(totalsize unknown)",
+			       avail);
 	magic = dt_ld32(b + DT_HDR_MAGIC);
 	if (magic != DT_MAGIC)
 		return dt_fail(dt, "dt: bad magic 0x%08x (want 0x%08x)", magic,
@@ -378,20 +396,23 @@ int dt_open(struct dt *dt, const void *blob, size_t avail)
 	sized = version >= 17;
 	hdrsize = sized ? DT_HDR_SIZE_V17 : DT_HDR_SIZE_V16;
 	if (avail < hdrsize)
-		return dt_fail(dt, "dt: %zu bytes cannot hold a version %u "
-			       "header (totalsize unknown)", avail, version);
+		return dt_fail(dt,
+			       "dt: %zu bytes cannot hold a version %u "
+			       "header (totalsize unknown)",
+			       avail, version);
 
 	dt->totalsize = dt_ld32(b + DT_HDR_TOTALSIZE);
 	if (dt->totalsize < hdrsize)
 		return dt_fail(dt, "dt: totalsize %u smaller than the header",
 			       dt->totalsize);
 	if (dt->totalsize > avail)
-		return dt_fail(dt, "dt: totalsize %u exceeds the %zu bytes "
-			       "available (truncated)", dt->totalsize, avail);
+		return dt_fail(dt,
+			       "dt: totalsize %u exceeds the %zu bytes "
+			       "available (truncated)",
+			       dt->totalsize, avail);
 	/* Offsets are ints, as in libfdt. */
 	if (dt->totalsize > INT32_MAX)
-		return dt_fail(dt, "dt: totalsize %u too large",
-			       dt->totalsize);
+		return dt_fail(dt, "dt: totalsize %u too large", dt->totalsize);
 
 	dt->off_struct = dt_ld32(b + DT_HDR_OFF_STRUCT);
 	dt->off_strings = dt_ld32(b + DT_HDR_OFF_STRINGS);
@@ -411,10 +432,12 @@ int dt_open(struct dt *dt, const void *blob, size_t avail)
 		return dt_fail(dt, "dt: structure block at 0x%x misaligned",
 			       dt->off_struct);
 	if (dt->off_rsvmap & 7)
-		return dt_fail(dt, "dt: memory-reservation block at 0x%x "
-			       "misaligned", dt->off_rsvmap);
-	ret = dt_check_block(dt, "structure", dt->off_struct,
-			     dt->size_struct, hdrsize);
+		return dt_fail(dt,
+			       "dt: memory-reservation block at 0x%x "
+			       "misaligned",
+			       dt->off_rsvmap);
+	ret = dt_check_block(dt, "structure", dt->off_struct, dt->size_struct,
+			     hdrsize);
 	if (!ret)
 		ret = dt_check_block(dt, "strings", dt->off_strings,
 				     dt->size_strings, hdrsize);
@@ -425,12 +448,13 @@ int dt_open(struct dt *dt, const void *blob, size_t avail)
 		return ret;
 	if (dt_overlap(dt->off_struct, dt->size_struct, dt->off_strings,
 		       dt->size_strings))
-		return dt_fail(dt, "dt: structure block 0x%x+0x%x and strings "
-			       "block 0x%x+0x%x overlap", dt->off_struct,
-			       dt->size_struct, dt->off_strings,
+		return dt_fail(dt,
+			       "dt: structure block 0x%x+0x%x and strings "
+			       "block 0x%x+0x%x overlap",
+			       dt->off_struct, dt->size_struct, dt->off_strings,
 			       dt->size_strings);
 
-	dt->blob = b;		/* the walks below read through dt */
+	dt->blob = b; /* the walks below read through dt */
 	ret = dt_open_rsvmap(dt);
 	if (ret)
 		return ret;
@@ -439,9 +463,10 @@ int dt_open(struct dt *dt, const void *blob, size_t avail)
 		       dt->size_struct) ||
 	    dt_overlap(dt->off_rsvmap, rsv_size, dt->off_strings,
 		       dt->size_strings))
-		return dt_fail(dt, "dt: memory-reservation block 0x%x+0x%llx "
-			       "overlaps another block", dt->off_rsvmap,
-			       (unsigned long long)rsv_size);
+		return dt_fail(dt,
+			       "dt: memory-reservation block 0x%x+0x%llx "
+			       "overlaps another block",
+			       dt->off_rsvmap, (unsigned long long)rsv_size);
 	return dt_open_struct(dt, sized);
 }
 
@@ -455,6 +480,7 @@ const char *dt_error(const struct dt *dt)
 
 /* ----------------------------------------------- reservation block -- */
 
+/* dt_rsv_count - entries of the memory-reservation block (0 if closed) */
 uint32_t dt_rsv_count(const struct dt *dt)
 {
 	return dt->blob ? dt->nrsv : 0;
@@ -487,6 +513,7 @@ static bool dt_is_node(const struct dt *dt, int node)
 	return dt_tag(dt, node, &next) == (int)DT_BEGIN_NODE;
 }
 
+/* dt_root - the root node: offset 0, or -E_BADFMT if @dt is not open */
 int dt_root(const struct dt *dt)
 {
 	return dt_is_node(dt, 0) ? 0 : -E_BADFMT;
@@ -520,12 +547,9 @@ static int dt_walk(const struct dt *dt, int node, int *depth)
 				return -E_NOENT;
 			break;
 		case DT_PROP:
-		case DT_NOP:
-			break;
-		case DT_END:
-			return -E_NOENT;
-		default:
-			return -E_BADFMT;
+		case DT_NOP: break;
+		case DT_END: return -E_NOENT;
+		default: return -E_BADFMT;
 		}
 		if (next > INT32_MAX)
 			return -E_BADFMT;
@@ -533,11 +557,21 @@ static int dt_walk(const struct dt *dt, int node, int *depth)
 	}
 }
 
+/*
+ * dt_next_node - next node in document order (the root if @node < 0)
+ *
+ * Return: its offset, or -E_NOENT after the last node.
+ */
 int dt_next_node(const struct dt *dt, int node)
 {
 	return dt_walk(dt, node, NULL);
 }
 
+/*
+ * dt_first_child - first subnode of @node
+ *
+ * Return: its offset, -E_NOENT if none, -E_INVAL if @node is no node.
+ */
 int dt_first_child(const struct dt *dt, int node)
 {
 	int depth = 0, off;
@@ -550,6 +584,11 @@ int dt_first_child(const struct dt *dt, int node)
 	return depth == 1 ? off : -E_NOENT;
 }
 
+/*
+ * dt_next_sibling - next subnode of @node's parent after @node
+ *
+ * Return: its offset, or -E_NOENT after the last one.
+ */
 int dt_next_sibling(const struct dt *dt, int node)
 {
 	int depth = 1, off = node;
@@ -571,8 +610,7 @@ int dt_next_sibling(const struct dt *dt, int node)
  * stack[depth - 1] is @node. Found by one forward scan, since a flattened
  * tree has no parent links. Return: the depth, or a negative error.
  */
-static int dt_ancestors(const struct dt *dt, int node,
-			int stack[DT_MAX_DEPTH])
+static int dt_ancestors(const struct dt *dt, int node, int stack[DT_MAX_DEPTH])
 {
 	uint32_t off = 0, next;
 	int depth = 0, tag;
@@ -581,7 +619,7 @@ static int dt_ancestors(const struct dt *dt, int node,
 		return -E_INVAL;
 	for (;;) {
 		if (off > (uint32_t)node)
-			return -E_NOENT;	/* not a node of this tree */
+			return -E_NOENT; /* not a node of this tree */
 		tag = dt_tag(dt, (int)off, &next);
 		switch (tag) {
 		case DT_BEGIN_NODE:
@@ -597,17 +635,21 @@ static int dt_ancestors(const struct dt *dt, int node,
 			depth--;
 			break;
 		case DT_PROP:
-		case DT_NOP:
-			break;
-		case DT_END:
-			return -E_NOENT;
-		default:
-			return -E_BADFMT;
+		case DT_NOP: break;
+		case DT_END: return -E_NOENT;
+		default: return -E_BADFMT;
 		}
 		off = next;
 	}
 }
 
+/*
+ * dt_parent - parent of @node, found by a scan from the root (O(tree))
+ *
+ * Return: its offset; -E_NOENT for the root, or for an offset that holds
+ * a BEGIN_NODE token but is not a node of the tree (inside a value);
+ * -E_INVAL if @node holds no BEGIN_NODE token.
+ */
 int dt_parent(const struct dt *dt, int node)
 {
 	int stack[DT_MAX_DEPTH];
@@ -618,6 +660,7 @@ int dt_parent(const struct dt *dt, int node)
 	return depth > 1 ? stack[depth - 2] : -E_NOENT;
 }
 
+/* dt_node_name - "cpu@0", "" for the root; NULL if @node is no node */
 const char *dt_node_name(const struct dt *dt, int node)
 {
 	if (!dt_is_node(dt, node))
@@ -625,6 +668,12 @@ const char *dt_node_name(const struct dt *dt, int node)
 	return (const char *)dt_struct(dt) + node + 4;
 }
 
+/*
+ * dt_node_path - absolute path of @node into @buf ("/" for the root)
+ *
+ * Return: 0, -E_RANGE if cut to fit (still terminated), or dt_parent's
+ * error for an offset that is not a node.
+ */
 int dt_node_path(const struct dt *dt, int node, char *buf, size_t size)
 {
 	int stack[DT_MAX_DEPTH];
@@ -681,6 +730,12 @@ static int dt_subnode_len(const struct dt *dt, int parent, const char *name,
 	return node;
 }
 
+/*
+ * dt_subnode - child of @parent named @name, or whose name before '@' is
+ * @name when @name has no '@' ("cpu" finds "cpu@0"). First match wins.
+ *
+ * Return: its offset, or -E_NOENT.
+ */
 int dt_subnode(const struct dt *dt, int parent, const char *name)
 {
 	return dt_subnode_len(dt, parent, name, strlen(name));
@@ -716,8 +771,8 @@ int dt_path(const struct dt *dt, const char *path)
 
 /* The string at @nameoff of the strings block is @name (@nlen bytes and
  * its NUL). Bounded by the strings block, without a strnlen of it. */
-static bool dt_name_is(const struct dt *dt, uint32_t nameoff,
-		       const char *name, size_t nlen)
+static bool dt_name_is(const struct dt *dt, uint32_t nameoff, const char *name,
+		       size_t nlen)
 {
 	if (nameoff >= dt->size_strings || dt->size_strings - nameoff <= nlen)
 		return false;
@@ -793,6 +848,11 @@ static int dt_prop_from(const struct dt *dt, uint32_t off)
 	}
 }
 
+/*
+ * dt_first_prop - first property of @node
+ *
+ * Return: its offset, -E_NOENT if none, -E_INVAL if @node is no node.
+ */
 int dt_first_prop(const struct dt *dt, int node)
 {
 	uint32_t next;
@@ -802,6 +862,11 @@ int dt_first_prop(const struct dt *dt, int node)
 	return dt_prop_from(dt, next);
 }
 
+/*
+ * dt_next_prop - property after @prop in the same node
+ *
+ * Return: its offset, -E_NOENT after the last, -E_INVAL if @prop is none.
+ */
 int dt_next_prop(const struct dt *dt, int prop)
 {
 	uint32_t next;
@@ -811,8 +876,13 @@ int dt_next_prop(const struct dt *dt, int prop)
 	return dt_prop_from(dt, next);
 }
 
-const void *dt_prop_by_offset(const struct dt *dt, int prop,
-			      const char **name, uint32_t *len)
+/*
+ * dt_prop_by_offset - value, name and length of the property at @prop
+ *
+ * Return: the value (inside the blob), or NULL if @prop is no property.
+ */
+const void *dt_prop_by_offset(const struct dt *dt, int prop, const char **name,
+			      uint32_t *len)
 {
 	const uint8_t *s = dt_struct(dt);
 	const char *pname;
@@ -834,6 +904,12 @@ const void *dt_prop_by_offset(const struct dt *dt, int prop,
 	return s + prop + 12;
 }
 
+/*
+ * dt_prop - value of @node's first property named @name
+ * @len: its length (0 when absent); may be NULL
+ *
+ * Return: the value (inside the blob), or NULL if absent.
+ */
 const void *dt_prop(const struct dt *dt, int node, const char *name,
 		    uint32_t *len)
 {
@@ -860,9 +936,8 @@ const void *dt_prop(const struct dt *dt, int node, const char *name,
 	}
 }
 
-/* A property of exactly one cell. */
-bool dt_prop_u32(const struct dt *dt, int node, const char *name,
-		 uint32_t *out)
+/* dt_prop_u32 - a property of exactly one cell into *@out */
+bool dt_prop_u32(const struct dt *dt, int node, const char *name, uint32_t *out)
 {
 	uint32_t len;
 	const uint8_t *v = dt_prop(dt, node, name, &len);
@@ -873,8 +948,8 @@ bool dt_prop_u32(const struct dt *dt, int node, const char *name,
 	return true;
 }
 
-bool dt_prop_u64(const struct dt *dt, int node, const char *name,
-		 uint64_t *out)
+/* dt_prop_u64 - a one- or two-cell property, big-endian, into *@out */
+bool dt_prop_u64(const struct dt *dt, int node, const char *name, uint64_t *out)
 {
 	uint32_t len;
 	const uint8_t *v = dt_prop(dt, node, name, &len);
@@ -885,6 +960,10 @@ bool dt_prop_u64(const struct dt *dt, int node, const char *name,
 	return true;
 }
 
+/*
+ * dt_prop_str - the property as a string: NULL unless its last byte is
+ * NUL (a string list reads as its first string).
+ */
 const char *dt_prop_str(const struct dt *dt, int node, const char *name)
 {
 	uint32_t len;
@@ -918,11 +997,18 @@ bool dt_prop_has_str(const struct dt *dt, int node, const char *name,
 	return false;
 }
 
+/* dt_is_compatible - @compat is one of @node's compatible strings */
 bool dt_is_compatible(const struct dt *dt, int node, const char *compat)
 {
 	return dt_prop_has_str(dt, node, "compatible", compat);
 }
 
+/*
+ * dt_find_compatible - first node after @from (from the root if @from < 0)
+ * compatible with @compat
+ *
+ * Return: its offset, or -E_NOENT.
+ */
 int dt_find_compatible(const struct dt *dt, int from, const char *compat)
 {
 	int node;
@@ -934,6 +1020,10 @@ int dt_find_compatible(const struct dt *dt, int from, const char *compat)
 	return node;
 }
 
+/*
+ * dt_is_enabled - @node's status is absent, "okay" or "ok" (a status
+ * that is not a string counts as disabled)
+ */
 bool dt_is_enabled(const struct dt *dt, int node)
 {
 	uint32_t len;
@@ -957,11 +1047,13 @@ static uint32_t dt_cells(const struct dt *dt, int node, const char *name,
 	return len == 4 ? dt_ld32(v) : DT_CELLS_BAD;
 }
 
+/* dt_addr_cells - #address-cells of @node's children: 2 if absent */
 uint32_t dt_addr_cells(const struct dt *dt, int node)
 {
 	return dt_cells(dt, node, "#address-cells", 2);
 }
 
+/* dt_size_cells - #size-cells of @node's children: 1 if absent */
 uint32_t dt_size_cells(const struct dt *dt, int node)
 {
 	return dt_cells(dt, node, "#size-cells", 1);

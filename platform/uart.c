@@ -59,7 +59,7 @@ struct uart {
 	char rx[RX_RING];
 };
 
-static struct uart uart0 = { .rx_lock = SPINLOCK_INIT(LOCK_CLASS_MISC) };
+static struct uart uart0 = { .rx_lock = SPINLOCK_INIT(LOCK_CLASS_UART) };
 
 static uint32_t rd(struct uart *u, unsigned int reg)
 {
