@@ -6,6 +6,7 @@
  */
 #include <arch/asid.h>
 #include <arch/csr.h>
+#include <arch/kstack.h>
 #include <arch/memlayout.h>
 #include <arch/mmu.h>
 #include <arch/trap.h>
@@ -19,6 +20,7 @@
 #include <kern/smp.h>
 #include <kern/spinlock.h>
 #include <kern/string.h>
+#include <kern/thread.h>
 #include <kern/timer.h>
 #include <mm/as.h>
 #include <mm/frame.h>
@@ -241,6 +243,9 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 			       : "CONFIG_SPLIT_PTLOCK_HARTS="
 				 __stringify(CONFIG_SPLIT_PTLOCK_HARTS),
 	       (unsigned long)frame_free_count());
+	kstack_init();
+	sched_init();
+	sched_init_hart();
 	timer_init(bi->timebase, idx >= 0 && bi->harts[idx].sstc);
 	xcall_init();
 	csr_write(CSR_SIE, SIE_SSIE);
@@ -249,6 +254,7 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 	arch_irq_enable();
 
 	smp_boot(bi);
+	asid_finalize(nr_harts);
 
 	if (opt_crashtest >= 0)
 		crashtest(opt_crashtest);

@@ -89,7 +89,12 @@ static unsigned int clear_leaves(struct as *as, struct pt_leaf *pl,
 		if (f) {
 			__atomic_fetch_sub(&f->user.mapcount, 1,
 					   __ATOMIC_RELEASE);
-			batch_add(batch, f);
+			/* Only the last reference queues the frame: a frame
+			 * mapped twice must not be linked into a batch twice,
+			 * and a frame still mapped elsewhere stays. */
+			if (__atomic_sub_fetch(&f->refcount, 1,
+					       __ATOMIC_ACQ_REL) == 0)
+				batch_add(batch, f);
 		}
 	}
 	__atomic_fetch_sub(&as->nr_user, n, __ATOMIC_RELAXED);
@@ -103,9 +108,14 @@ static void unmap_locked_free(struct as *as, vaddr_t va, size_t len,
 
 	while (va < end) {
 		vaddr_t next = MIN(leaf_base(va) + SV39_MEGA, end);
+		vaddr_t skip = pt_next_populated(as, va);
 		struct pt_leaf pl;
 		bool empty = false;
 
+		if (skip > va) {	/* no leaf table here: jump over */
+			va = MIN(skip, end);
+			continue;
+		}
 		if (pt_leaf_lock(as, va, false, &pl) == 0) {
 			if (clear_leaves(as, &pl, va, next, batch))
 				empty = pl.table->pt.nr_valid == 0;

@@ -44,6 +44,10 @@ struct spinlock *pt_lockptr(struct as *as, struct frame *table);
 void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 			      struct frame_batch *batch);
 
+/* @va if a leaf table may cover it, else the next 2 MiB or 1 GiB boundary
+ * after it where one might. */
+vaddr_t pt_next_populated(struct as *as, vaddr_t va);
+
 pte_t pt_prot_bits(unsigned int prot);
 unsigned int pt_pte_prot(pte_t pte);
 

@@ -218,6 +218,21 @@ out:
 	spin_unlock(&as->lock);
 }
 
+vaddr_t pt_next_populated(struct as *as, vaddr_t va)
+{
+	pte_t e = pte_load(&as->root[SV39_INDEX(va, 2)]);
+	pte_t *l1;
+
+	/* Upper tables live as long as @as, so reading through them without
+	 * a lock is safe; the answer is only a hint for skipping. */
+	if (!pte_is_valid(e))
+		return ALIGN_DOWN(va, SV39_GIGA) + SV39_GIGA;
+	l1 = pa_to_kva(pte_pa(e));
+	if (!pte_is_valid(pte_load(&l1[SV39_INDEX(va, 1)])))
+		return ALIGN_DOWN(va, SV39_MEGA) + SV39_MEGA;
+	return va;
+}
+
 void batch_add(struct frame_batch *b, struct frame *f)
 {
 	f->batch_next = b->head;
@@ -232,13 +247,8 @@ void batch_free(struct frame_batch *b)
 
 		b->head = f->batch_next;
 		f->batch_next = NULL;
-		if (f->flags & FRAME_F_USER) {
-			if (__atomic_sub_fetch(&f->refcount, 1,
-					       __ATOMIC_ACQ_REL) == 0)
-				frame_free(f);
-		} else {
-			frame_free(f);
-		}
+		/* User frames come here with their last reference dropped. */
+		frame_free(f);
 	}
 	b->n = 0;
 	b->tables = false;

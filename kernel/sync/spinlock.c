@@ -29,6 +29,7 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_ASID] = "asid",
 	[LOCK_CLASS_KMAP] = "kmap",
 	[LOCK_CLASS_UART] = "uart_rx",
+	[LOCK_CLASS_SCHED] = "runqueue",
 };
 
 /*
@@ -43,6 +44,7 @@ static const uint8_t lock_class_rank[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_ASID] = 40,
 	[LOCK_CLASS_TEST] = 50,
 	[LOCK_CLASS_MISC] = 60,
+	[LOCK_CLASS_SCHED] = 70,
 	[LOCK_CLASS_KMAP] = 80,
 	[LOCK_CLASS_UART] = 85,
 	[LOCK_CLASS_CONSOLE] = 90,

@@ -4,11 +4,12 @@
 #include <kern/ktest.h>
 #include "ktests.h"
 
-extern const struct ktest_suite kt_smp_suite, kt_boot_suite;
+extern const struct ktest_suite kt_smp_suite, kt_boot_suite, kt_mm_suite;
 
 static const struct ktest_suite *const suites[] = {
 	&kt_boot_suite,
 	&kt_smp_suite,
+	&kt_mm_suite,
 };
 
 int ktests_run(const char *suite)

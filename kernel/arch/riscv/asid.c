@@ -36,7 +36,7 @@
 
 extern pte_t kernel_root[SV39_ENTRIES];
 
-static unsigned int asid_bits;		/* immutable after asid_init */
+static unsigned int asid_bits;		/* immutable after asid_finalize */
 static uint64_t asid_nr;		/* usable ASIDs: 1 << asid_bits */
 
 /* asid_lock protects asid_map, asid_next and reserved_asid, and orders
@@ -102,7 +102,9 @@ static void flush_context_locked(void)
 		 * ASID it runs; one that did not keeps its reserved one. */
 		if (a == 0)
 			a = reserved_asid[h];
-		asid_map[(a & ASID_MASK) / 64] |= 1ULL << ((a & ASID_MASK) % 64);
+		if (a)	/* 0: the hart runs no address space */
+			asid_map[(a & ASID_MASK) / 64] |=
+				1ULL << ((a & ASID_MASK) % 64);
 		reserved_asid[h] = a;
 		flush_pending[h] = true;
 	}
@@ -115,7 +117,7 @@ static bool check_reserved_locked(uint64_t old, uint64_t newa)
 	bool hit = false;
 
 	for (unsigned int h = 0; h < nr_harts; h++) {
-		if (reserved_asid[h] == old) {
+		if (old && reserved_asid[h] == old) {
 			reserved_asid[h] = newa;
 			hit = true;
 		}
@@ -216,9 +218,32 @@ void arch_as_activate(struct as *as)
 
 void arch_as_deactivate(void)
 {
+	unsigned int self = hart_self();
+
 	csr_write(CSR_SATP, boot_satp);
-	if (!asid_bits)
+	if (!asid_bits) {
 		__asm__ __volatile__("sfence.vma" ::: "memory");
+		return;
+	}
+	/* This hart runs no address space now: it holds no ASID across a
+	 * roll-over. Its TLB may still hold entries of the old ASID; a
+	 * roll-over makes it flush before it switches again. */
+	spin_lock(&asid_lock);
+	__atomic_store_n(&active_asid[self].v, 0, __ATOMIC_RELAXED);
+	reserved_asid[self] = 0;
+	spin_unlock(&asid_lock);
+}
+
+void asid_finalize(unsigned int harts)
+{
+	/* A roll-over keeps one ASID per hart and needs one more to hand
+	 * out: with fewer, run without ASIDs (as Linux does). */
+	if (asid_bits && asid_nr - 1 <= harts) {
+		printk("mm: %lu ASIDs are too few for %u harts; not using "
+		       "ASIDs\n", (unsigned long)(asid_nr - 1), harts);
+		asid_bits = 0;
+		asid_nr = 0;
+	}
 }
 
 void arch_tlb_flush_local(struct as *as, vaddr_t va, size_t len)

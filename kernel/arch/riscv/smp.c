@@ -16,6 +16,7 @@
 #include <kern/panic.h>
 #include <kern/printf.h>
 #include <kern/smp.h>
+#include <kern/thread.h>
 #include <kern/timer.h>
 #include <plat/bootinfo.h>
 #include <plat/plic.h>
@@ -58,6 +59,7 @@ void smp_init_boot_hart(uint64_t hartid, int plic_ctx)
 void secondary_main(struct hart *h)
 {
 	csr_write(CSR_SIE, SIE_SSIE);
+	sched_init_hart();
 	timer_start_hart();
 	plic_init_hart();
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
@@ -170,7 +172,8 @@ void ipi_handle(void)
 	if (pending & IPI_PONG)
 		__atomic_store_n(&h->ipi_pongs, h->ipi_pongs + 1,
 				 __ATOMIC_RELEASE);
-	/* IPI_WAKE needs nothing: the idle loop looks for work. */
+	if (pending & IPI_WAKE)
+		sched_ipi_wake();
 }
 
 void smp_stop_others(void)
@@ -185,7 +188,9 @@ void smp_stop_others(void)
 /*
  * hart_idle - the loop a hart runs when it has nothing else to do
  *
- * Work posted by hart_run_on() runs here with interrupts on. Interrupts
+ * This is the body of each hart's idle thread. Work posted by
+ * hart_run_on() runs here with interrupts on; runnable threads are switched
+ * to, or pulled from busy harts (sched_idle_once). Interrupts
  * are turned off around the final check so that a wake-up IPI between the
  * check and wfi is not lost: wfi returns once it is pending.
  */
@@ -203,8 +208,11 @@ void hart_idle(void)
 			__atomic_fetch_add(&h->work_done, 1, __ATOMIC_RELEASE);
 			continue;
 		}
+		if (sched_idle_once())
+			continue;
 		arch_irq_disable();
-		if (!__atomic_load_n(&h->work_fn, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&h->work_fn, __ATOMIC_ACQUIRE) &&
+		    !sched_has_work())
 			arch_wait_for_irq();
 		arch_irq_enable();
 	}

@@ -12,6 +12,7 @@
 #include <kern/hart.h>
 #include <kern/irq.h>
 #include <kern/printf.h>
+#include <kern/thread.h>
 #include <kern/timer.h>
 #include <sbi/sbi.h>
 
@@ -69,6 +70,7 @@ void timer_handle(void)
 	if (h->next_tick <= now)	/* missed ticks: do not catch up */
 		h->next_tick = now + period;
 	timer_program(h->next_tick);
+	sched_tick();
 }
 
 uint64_t time_ns(void)

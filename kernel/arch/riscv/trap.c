@@ -8,6 +8,7 @@
 #include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
+#include <kern/thread.h>
 
 static const char *const exc_names[] = {
 	[EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -68,15 +69,20 @@ void trap_handler(struct trap_frame *tf)
 		case IRQ_S_SOFT:
 			csr_clear(CSR_SIP, SIE_SSIE);
 			ipi_handle();
-			return;
+			break;
 		case IRQ_S_TIMER:
 			timer_handle();
-			return;
+			break;
 		case IRQ_S_EXT:
 			irq_external();
-			return;
+			break;
+		default:
+			panic_frame(tf, "trap: unexpected interrupt %lu", code);
 		}
-		panic_frame(tf, "trap: unexpected interrupt %lu", code);
+		/* An interrupt is never taken with a spinlock held (they
+		 * disable interrupts): a safe point to switch threads. */
+		sched_preempt_point();
+		return;
 	}
 
 	if (!(tf->sstatus & SSTATUS_SPP))

@@ -19,6 +19,7 @@ enum lock_class {
 	LOCK_CLASS_ASID,	/* ASID allocator */
 	LOCK_CLASS_KMAP,	/* kernel mappings (ioremap) */
 	LOCK_CLASS_UART,	/* console receive ring */
+	LOCK_CLASS_SCHED,	/* per-hart run queues */
 	LOCK_CLASS_MAX = 12,
 };
 

@@ -8,3 +8,5 @@
 void asid_init(bool disable, unsigned int limit_bits);
 /* Generation roll-overs so far. */
 uint64_t asid_rollovers(void);
+/* After SMP bring-up: give up ASIDs if there are not more than harts. */
+void asid_finalize(unsigned int harts);

@@ -1,0 +1,23 @@
+#pragma once
+/*
+ * context.h - what a kernel context switch saves: the callee-saved
+ * registers, the stack pointer and the return address (RISC-V psABI: s0-s11
+ * are callee-saved). Caller-saved registers are already on the stack of
+ * whoever called arch_switch.
+ */
+#define CTX_RA	0
+#define CTX_SP	8
+#define CTX_S0	16
+#define CTX_SIZE	112
+
+#ifndef __ASSEMBLER__
+struct arch_context {
+	unsigned long ra, sp;
+	unsigned long s[12];
+};
+
+/* Save the current context in @from and resume @to (switch.S). */
+void arch_switch(struct arch_context *from, struct arch_context *to);
+/* Where a new thread starts: calls thread_start(), never returns. */
+void arch_thread_trampoline(void);
+#endif

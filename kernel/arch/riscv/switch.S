@@ -1,0 +1,44 @@
+/*
+ * switch.S - kernel context switch
+ */
+#include <arch/context.h>
+
+	.section .text
+	.balign	4
+	.globl	arch_switch
+arch_switch:
+	sd	ra, CTX_RA(a0)
+	sd	sp, CTX_SP(a0)
+	sd	s0, CTX_S0 + 0(a0)
+	sd	s1, CTX_S0 + 8(a0)
+	sd	s2, CTX_S0 + 16(a0)
+	sd	s3, CTX_S0 + 24(a0)
+	sd	s4, CTX_S0 + 32(a0)
+	sd	s5, CTX_S0 + 40(a0)
+	sd	s6, CTX_S0 + 48(a0)
+	sd	s7, CTX_S0 + 56(a0)
+	sd	s8, CTX_S0 + 64(a0)
+	sd	s9, CTX_S0 + 72(a0)
+	sd	s10, CTX_S0 + 80(a0)
+	sd	s11, CTX_S0 + 88(a0)
+	ld	ra, CTX_RA(a1)
+	ld	sp, CTX_SP(a1)
+	ld	s0, CTX_S0 + 0(a1)
+	ld	s1, CTX_S0 + 8(a1)
+	ld	s2, CTX_S0 + 16(a1)
+	ld	s3, CTX_S0 + 24(a1)
+	ld	s4, CTX_S0 + 32(a1)
+	ld	s5, CTX_S0 + 40(a1)
+	ld	s6, CTX_S0 + 48(a1)
+	ld	s7, CTX_S0 + 56(a1)
+	ld	s8, CTX_S0 + 64(a1)
+	ld	s9, CTX_S0 + 72(a1)
+	ld	s10, CTX_S0 + 80(a1)
+	ld	s11, CTX_S0 + 88(a1)
+	ret
+
+	.globl	arch_thread_trampoline
+arch_thread_trampoline:
+	li	fp, 0			/* end of the frame-pointer chain */
+	call	thread_start
+1:	j	1b

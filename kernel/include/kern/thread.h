@@ -1,0 +1,102 @@
+#pragma once
+/*
+ * thread.h - kernel threads and the per-hart scheduler
+ *
+ * Every hart has a run queue with SCHED_PRIOS fixed priority levels
+ * (0 is the highest), round robin within a level, a timer tick that
+ * preempts the running thread when another of its level or above waits,
+ * an idle thread that sleeps in wfi, and load balancing: an idle hart
+ * pulls a waiting thread from a busy hart's queue. A thread may be pinned
+ * to one hart (affinity), which balancing honours.
+ *
+ * struct thread
+ *
+ * Locking:
+ *   ctx         the thread itself while running; the run-queue lock of
+ *               its hart across the switch.
+ *   state, rq_next, hart   the lock of the run queue it is on (or of its
+ *               hart's queue while it runs).
+ *   prio, affinity, fn, arg, name, tid, kstack   immutable after
+ *               thread_create (affinity: thread_set_affinity, own hart).
+ *   wake_at     owner; read by its hart's tick under the run-queue lock.
+ *   exit_code   written once before state becomes THREAD_DEAD.
+ *   on_cpu      atomic: 1 from switch-in until the switch-out finished.
+ */
+#include <kern/types.h>
+#include <kern/spinlock_types.h>
+#include <arch/context.h>
+#include <arch/kstack.h>
+
+#define SCHED_PRIOS	4
+#define SCHED_PRIO_DEFAULT 2
+#define SCHED_PRIO_IDLE	SCHED_PRIOS	/* below every queue */
+
+enum thread_state {
+	THREAD_RUNNABLE,	/* on a run queue */
+	THREAD_RUNNING,
+	THREAD_SLEEPING,	/* on its hart's sleep list until wake_at */
+	THREAD_BLOCKED,		/* waiting for thread_wake */
+	THREAD_DEAD,		/* exited; thread_join reaps it */
+};
+
+struct thread {
+	struct arch_context ctx;
+	struct kstack kstack;
+	enum thread_state state;
+	int prio;
+	int affinity;		/* logical hart, or -1 */
+	unsigned int hart;	/* hart whose queue it is on / runs on */
+	struct thread *rq_next;
+	uint64_t wake_at;	/* arch_time() deadline while sleeping */
+	void (*fn)(void *);
+	void *arg;
+	int exit_code;
+	unsigned int on_cpu;
+	unsigned int tid;
+	bool is_idle, is_boot;
+	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
+	struct thread *joiner;	/* blocked in thread_join on us */
+	char name[16];
+};
+
+/* Boot hart: scheduler data; each hart then: make its boot context a
+ * thread (hart 0: "main"; others become their idle thread). */
+void sched_init(void);
+void sched_init_hart(void);
+/* Secondary harts: turn the boot context into the idle thread and run. */
+__noreturn void sched_idle_loop(void);
+
+/*
+ * thread_create - a new kernel thread running @fn(@arg)
+ * @prio:     0 (highest) .. SCHED_PRIOS-1
+ * @affinity: logical hart to pin it to, or -1 for any
+ *
+ * It starts on @affinity, or on the least-loaded hart. Return: the
+ * thread, or NULL (out of memory, or bad @prio/@affinity).
+ */
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
+			     int prio, int affinity);
+/* End the calling thread with @code. */
+__noreturn void thread_exit(int code);
+/* Wait for @t to end; free it; return its exit code. */
+int thread_join(struct thread *t);
+void thread_yield(void);
+/* Sleep at least @ns nanoseconds. */
+void thread_sleep_ns(uint64_t ns);
+struct thread *thread_current(void);
+
+/* Called at the end of every trap: switch if a tick or a wake-up asked. */
+void sched_preempt_point(void);
+/* Timer tick bookkeeping (timer.c calls it). */
+void sched_tick(void);
+/* IPI_WAKE arrived: look at the run queue at the end of the trap. */
+void sched_ipi_wake(void);
+/* Idle thread: run or steal waiting threads; false if there were none. */
+bool sched_idle_once(void);
+/* Threads wait on this hart's queue (a hint, without the lock). */
+bool sched_has_work(void);
+
+struct sched_stats {
+	uint64_t switches, preemptions, steals, idle_wakes;
+};
+void sched_stats_sum(struct sched_stats *out);

@@ -1,0 +1,465 @@
+/*
+ * sched.c - kernel threads, per-hart run queues, preemption, sleeping,
+ * load balancing
+ *
+ * A switch happens with the current hart's run-queue lock held (taken by
+ * the outgoing thread, released by the incoming one, as in xv6), so a
+ * thread that was just put back on a queue cannot be taken by another hart
+ * before its registers are saved: a thief needs that queue's lock. on_cpu
+ * says the same for readers without the lock.
+ *
+ * Any interrupt is taken with no spinlock held on that hart (spin_lock
+ * disables interrupts), so the end of a trap is a safe place to switch:
+ * sched_preempt_point() does so when the tick or a wake-up asked for it.
+ */
+#include <kern/thread.h>
+#include <kern/arch.h>
+#include <kern/errno.h>
+#include <kern/hart.h>
+#include <kern/panic.h>
+#include <kern/printf.h>
+#include <kern/smp.h>
+#include <kern/spinlock.h>
+#include <kern/string.h>
+#include <mm/frame.h>
+
+/*
+ * struct runqueue - one per hart
+ *
+ * Locking: everything under lock (rank 70), except need_resched (owner
+ * hart; set by its own interrupt handlers) and nr, which others read
+ * without the lock as a hint for balancing.
+ */
+struct runqueue {
+	struct spinlock lock;
+	struct thread *head[SCHED_PRIOS], *tail[SCHED_PRIOS];
+	unsigned int nr;
+	struct thread *current;
+	struct thread *idle;
+	struct thread *last;	/* the thread just switched away from */
+	struct thread *sleepers;
+	bool need_resched;
+	struct sched_stats stats;
+} __cacheline_aligned;
+
+static struct runqueue rqs[CONFIG_MAX_HARTS];
+static struct thread boot_threads[CONFIG_MAX_HARTS];	/* boot contexts */
+static unsigned int next_tid = 1;			/* atomic */
+
+static struct runqueue *this_rq(void)
+{
+	return &rqs[hart_self()];
+}
+
+struct thread *thread_current(void)
+{
+	return this_rq()->current;
+}
+
+static void enqueue_locked(struct runqueue *rq, struct thread *t)
+{
+	t->state = THREAD_RUNNABLE;
+	t->rq_next = NULL;
+	if (rq->tail[t->prio])
+		rq->tail[t->prio]->rq_next = t;
+	else
+		rq->head[t->prio] = t;
+	rq->tail[t->prio] = t;
+	__atomic_store_n(&rq->nr, rq->nr + 1, __ATOMIC_RELAXED);
+}
+
+static struct thread *dequeue_locked(struct runqueue *rq, int prio)
+{
+	struct thread *t = rq->head[prio];
+
+	if (!t)
+		return NULL;
+	rq->head[prio] = t->rq_next;
+	if (!rq->head[prio])
+		rq->tail[prio] = NULL;
+	t->rq_next = NULL;
+	__atomic_store_n(&rq->nr, rq->nr - 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+static int best_prio_locked(struct runqueue *rq)
+{
+	for (int p = 0; p < SCHED_PRIOS; p++)
+		if (rq->head[p])
+			return p;
+	return SCHED_PRIO_IDLE;
+}
+
+static void set_stack_bounds(struct thread *t)
+{
+	struct hart *h = this_hart();
+
+	h->stack_lo = t->kstack.lo;
+	h->stack_hi = t->kstack.hi;
+	h->kstack_top = t->kstack.hi;
+}
+
+/* Bookkeeping right after a switch, in the incoming thread; lock held. */
+static void finish_switch(void)
+{
+	struct runqueue *rq = this_rq();
+	struct thread *last = rq->last;
+
+	this_hart()->irq_was_on = rq->current->irq_was_on;
+	if (last) {
+		rq->last = NULL;
+		__atomic_store_n(&last->on_cpu, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Switch to the best runnable thread (or idle). The caller holds this
+ * hart's run-queue lock and has already put the current thread where it
+ * belongs (back on the queue, on the sleep list, or dead). Returns, still
+ * holding the run-queue lock of whatever hart the thread then runs on.
+ */
+static void schedule_locked(void)
+{
+	struct runqueue *rq = this_rq();
+	struct thread *prev = rq->current, *next = NULL;
+	struct hart *h = this_hart();
+
+	for (int p = 0; p < SCHED_PRIOS && !next; p++)
+		next = dequeue_locked(rq, p);
+	if (!next)
+		next = rq->idle;
+	if (next == prev) {
+		prev->state = THREAD_RUNNING;
+		return;
+	}
+	if (h->nheld > 1)
+		panic("sched: switching with %u locks held", h->nheld);
+	next->state = THREAD_RUNNING;
+	next->hart = h->id;
+	__atomic_store_n(&next->on_cpu, 1, __ATOMIC_RELAXED);
+	rq->current = next;
+	rq->last = prev;
+	rq->stats.switches++;
+	prev->irq_was_on = h->irq_was_on;
+	set_stack_bounds(next);
+	arch_switch(&prev->ctx, &next->ctx);
+	finish_switch();
+}
+
+/* First code of every new thread (from arch_thread_trampoline). */
+void thread_start(void);
+void thread_start(void)
+{
+	struct thread *t;
+
+	finish_switch();
+	t = this_rq()->current;
+	spin_unlock(&this_rq()->lock);
+	arch_irq_enable();
+	t->fn(t->arg);
+	thread_exit(0);
+}
+
+static unsigned int pick_hart(int affinity)
+{
+	unsigned int best = hart_self(), n = nr_harts;
+
+	if (affinity >= 0)
+		return (unsigned int)affinity;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int load = __atomic_load_n(&rqs[i].nr,
+						    __ATOMIC_RELAXED) +
+				    (rqs[i].current != rqs[i].idle);
+		unsigned int bload = __atomic_load_n(&rqs[best].nr,
+						     __ATOMIC_RELAXED) +
+				     (rqs[best].current != rqs[best].idle);
+
+		if (load < bload)
+			best = i;
+	}
+	return best;
+}
+
+static void wake_on(unsigned int hart, struct thread *t)
+{
+	struct runqueue *rq = &rqs[hart];
+
+	spin_lock(&rq->lock);
+	t->hart = hart;
+	enqueue_locked(rq, t);
+	spin_unlock(&rq->lock);
+	if (hart == hart_self())
+		rq->need_resched = true;
+	else
+		ipi_send(hart, IPI_WAKE);
+}
+
+static struct thread *thread_alloc(const char *name, int prio, int affinity)
+{
+	struct frame *f = frame_alloc(0, FRAME_F_KERNEL | FRAME_ZERO);
+	struct thread *t;
+
+	_Static_assert(sizeof(struct thread) <= PAGE_SIZE, "thread in a page");
+	if (!f)
+		return NULL;
+	t = frame_to_kva(f);
+	if (kstack_alloc(&t->kstack)) {
+		frame_free(f);
+		return NULL;
+	}
+	strlcpy(t->name, name, sizeof(t->name));
+	t->prio = prio;
+	t->affinity = affinity;
+	t->tid = __atomic_fetch_add(&next_tid, 1, __ATOMIC_RELAXED);
+	t->irq_was_on = true;
+	t->ctx.ra = (unsigned long)arch_thread_trampoline;
+	t->ctx.sp = t->kstack.hi;
+	return t;
+}
+
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
+			     int prio, int affinity)
+{
+	struct thread *t;
+
+	if (prio < 0 || prio >= SCHED_PRIOS || affinity >= (int)nr_harts ||
+	    affinity < -1 || !fn)
+		return NULL;
+	t = thread_alloc(name, prio, affinity);
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	wake_on(pick_hart(affinity), t);
+	return t;
+}
+
+void thread_exit(int code)
+{
+	struct runqueue *rq;
+	struct thread *t;
+
+	spin_lock(&this_rq()->lock);
+	rq = this_rq();
+	t = rq->current;
+	if (t->is_idle || t->is_boot)
+		panic("sched: thread '%s' may not exit", t->name);
+	t->exit_code = code;
+	__atomic_store_n(&t->state, THREAD_DEAD, __ATOMIC_RELEASE);
+	schedule_locked();
+	panic("sched: dead thread '%s' ran again", t->name);
+}
+
+int thread_join(struct thread *t)
+{
+	int code;
+
+	/* Polling with a short sleep: joins are rare (tests, process
+	 * teardown), and this keeps exit free of cross-hart wake-ups. */
+	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD ||
+	       __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		thread_sleep_ns(1000000);
+	code = t->exit_code;
+	kstack_free(&t->kstack);
+	frame_free(kva_to_frame(t));
+	return code;
+}
+
+void thread_yield(void)
+{
+	struct runqueue *rq;
+
+	spin_lock(&this_rq()->lock);
+	rq = this_rq();
+	if (!rq->current->is_idle)
+		enqueue_locked(rq, rq->current);
+	schedule_locked();
+	spin_unlock(&this_rq()->lock);
+}
+
+void thread_sleep_ns(uint64_t ns)
+{
+	uint64_t ticks = ns * arch_time_hz() / 1000000000ULL;
+	struct runqueue *rq;
+	struct thread *t;
+
+	spin_lock(&this_rq()->lock);
+	rq = this_rq();
+	t = rq->current;
+	if (t->is_idle)
+		panic("sched: the idle thread may not sleep");
+	t->wake_at = arch_time() + (ticks ? ticks : 1);
+	t->state = THREAD_SLEEPING;
+	t->rq_next = rq->sleepers;
+	rq->sleepers = t;
+	schedule_locked();
+	spin_unlock(&this_rq()->lock);
+}
+
+/* Timer interrupt: wake sleepers, ask for a switch when the running
+ * thread's time slice (one tick) is up and another thread waits. */
+void sched_tick(void)
+{
+	struct runqueue *rq = this_rq();
+	uint64_t now = arch_time();
+	struct thread **pp;
+
+	spin_lock(&rq->lock);
+	for (pp = &rq->sleepers; *pp;) {
+		struct thread *t = *pp;
+
+		if (t->wake_at <= now) {
+			*pp = t->rq_next;
+			enqueue_locked(rq, t);
+		} else {
+			pp = &t->rq_next;
+		}
+	}
+	if (rq->current && best_prio_locked(rq) <=
+	    (rq->current->is_idle ? SCHED_PRIO_IDLE : rq->current->prio))
+		rq->need_resched = true;
+	spin_unlock(&rq->lock);
+}
+
+void sched_preempt_point(void)
+{
+	struct runqueue *rq = this_rq();
+
+	if (!rq->need_resched || !rq->current)
+		return;
+	rq->need_resched = false;
+	spin_lock(&rq->lock);
+	if (best_prio_locked(rq) <=
+	    (rq->current->is_idle ? SCHED_PRIO_IDLE : rq->current->prio)) {
+		if (!rq->current->is_idle) {
+			enqueue_locked(rq, rq->current);
+			rq->stats.preemptions++;
+		}
+		schedule_locked();
+	}
+	spin_unlock(&this_rq()->lock);
+}
+
+/* An idle hart takes one waiting, unpinned thread from a busy hart. */
+static bool steal(void)
+{
+	unsigned int self = hart_self(), n = nr_harts;
+
+	for (unsigned int k = 1; k < n; k++) {
+		struct runqueue *v = &rqs[(self + k) % n];
+		struct thread *got = NULL;
+
+		if (!__atomic_load_n(&v->nr, __ATOMIC_RELAXED))
+			continue;
+		spin_lock(&v->lock);
+		for (int p = SCHED_PRIOS - 1; p >= 0 && !got; p--) {
+			struct thread **pp = &v->head[p], *prev = NULL;
+
+			for (; *pp; prev = *pp, pp = &(*pp)->rq_next) {
+				struct thread *t = *pp;
+
+				if (t->affinity >= 0)
+					continue;
+				*pp = t->rq_next;
+				if (v->tail[p] == t)
+					v->tail[p] = prev;
+				t->rq_next = NULL;
+				__atomic_store_n(&v->nr, v->nr - 1,
+						 __ATOMIC_RELAXED);
+				got = t;
+				break;
+			}
+		}
+		spin_unlock(&v->lock);
+		if (got) {
+			struct runqueue *rq = this_rq();
+
+			spin_lock(&rq->lock);
+			got->hart = self;
+			enqueue_locked(rq, got);
+			rq->stats.steals++;
+			spin_unlock(&rq->lock);
+			return true;
+		}
+	}
+	return false;
+}
+
+void sched_ipi_wake(void)
+{
+	this_rq()->need_resched = true;
+}
+
+bool sched_has_work(void)
+{
+	return __atomic_load_n(&this_rq()->nr, __ATOMIC_RELAXED) != 0;
+}
+
+/* The idle thread's body between waits: run work, switch, or steal. */
+bool sched_idle_once(void)
+{
+	struct runqueue *rq = this_rq();
+
+	if (!__atomic_load_n(&rq->nr, __ATOMIC_RELAXED) && !steal())
+		return false;
+	spin_lock(&rq->lock);
+	schedule_locked();
+	spin_unlock(&this_rq()->lock);
+	return true;
+}
+
+static void idle_fn(void *arg)
+{
+	hart_idle();
+}
+
+void sched_init(void)
+{
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
+		spin_init(&rqs[i].lock, LOCK_CLASS_SCHED);
+}
+
+void sched_init_hart(void)
+{
+	struct hart *h = this_hart();
+	struct runqueue *rq = this_rq();
+	struct thread *boot = &boot_threads[h->id];
+
+	boot->state = THREAD_RUNNING;
+	boot->prio = SCHED_PRIO_DEFAULT;
+	boot->affinity = (int)h->id;
+	boot->hart = h->id;
+	boot->on_cpu = 1;
+	boot->is_boot = true;
+	boot->irq_was_on = true;
+	boot->kstack.lo = h->stack_lo;
+	boot->kstack.hi = h->stack_hi;
+	rq->current = boot;
+	if (h->id == 0) {
+		/* The boot hart's context goes on as "main"; its idle
+		 * thread is a thread of its own. */
+		strlcpy(boot->name, "main", sizeof(boot->name));
+		rq->idle = thread_alloc("idle0", SCHED_PRIO_DEFAULT, 0);
+		if (!rq->idle)
+			panic("sched: no memory for the idle thread");
+		rq->idle->fn = idle_fn;
+		rq->idle->is_idle = true;
+		rq->idle->hart = 0;
+	} else {
+		snprintf(boot->name, sizeof(boot->name), "idle%u", h->id);
+		boot->is_idle = true;
+		boot->is_boot = false;
+		rq->idle = boot;
+	}
+}
+
+void sched_stats_sum(struct sched_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < nr_harts; i++) {
+		out->switches += rqs[i].stats.switches;
+		out->preemptions += rqs[i].stats.preemptions;
+		out->steals += rqs[i].stats.steals;
+		out->idle_wakes += rqs[i].stats.idle_wakes;
+	}
+}
