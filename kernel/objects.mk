@@ -11,4 +11,5 @@ kernel-objs-y += kernel/sync/spinlock.o kernel/sched/xcall.o kernel/sched/sched.
 kernel-objs-y += kernel/mm/memmap.o kernel/mm/frame.o kernel/mm/pt.o \
 	kernel/mm/as.o kernel/mm/tlb.o
 kernel-objs-y += kernel/test/ktest.o kernel/test/ktests.o \
-	kernel/test/kt_smp.o kernel/test/kt_boot.o kernel/test/kt_mm.o
+	kernel/test/kt_smp.o kernel/test/kt_boot.o kernel/test/kt_mm.o \
+	kernel/test/kt_sched.o

@@ -68,14 +68,16 @@ struct as *as_create(enum ptlock_mode mode)
 	return as;
 }
 
-/* Clear the leaves of [va, end) inside one leaf table; pl locked. */
-static unsigned int clear_leaves(struct as *as, struct pt_leaf *pl,
-				 vaddr_t va, vaddr_t end,
-				 struct frame_batch *batch)
+/*
+ * Clear the leaves of [va, end) inside one leaf table (pl locked), until
+ * @batch is full. Return: the address where it stopped.
+ */
+static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
+			    vaddr_t end, struct frame_batch *batch)
 {
 	unsigned int n = 0;
 
-	for (; va < end; va += PAGE_SIZE) {
+	for (; va < end && batch->n < FRAME_BATCH_MAX; va += PAGE_SIZE) {
 		pte_t *p = &pl->ptes[SV39_INDEX(va, 0)];
 		pte_t e = *p;
 		struct frame *f;
@@ -85,24 +87,26 @@ static unsigned int clear_leaves(struct as *as, struct pt_leaf *pl,
 		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 		pl->table->pt.nr_valid--;
 		n++;
+		if (!batch->cleared || va < batch->lo)
+			batch->lo = va;
+		if (!batch->cleared || va + PAGE_SIZE > batch->hi)
+			batch->hi = va + PAGE_SIZE;
+		batch->cleared = true;
 		f = pa_to_frame(pte_pa(e));
 		if (f) {
 			__atomic_fetch_sub(&f->user.mapcount, 1,
 					   __ATOMIC_RELEASE);
-			/* Only the last reference queues the frame: a frame
-			 * mapped twice must not be linked into a batch twice,
-			 * and a frame still mapped elsewhere stays. */
-			if (__atomic_sub_fetch(&f->refcount, 1,
-					       __ATOMIC_ACQ_REL) == 0)
-				batch_add(batch, f);
+			batch->user[batch->n++] = f;
 		}
 	}
 	__atomic_fetch_sub(&as->nr_user, n, __ATOMIC_RELAXED);
-	return n;
+	return va;
 }
 
-static void unmap_locked_free(struct as *as, vaddr_t va, size_t len,
-			      struct frame_batch *batch)
+/* Unmap [va, va+len), flushing and freeing whenever the batch fills;
+ * what is left in @batch is for the caller to flush. */
+static void unmap_range(struct as *as, vaddr_t va, size_t len,
+			struct frame_batch *batch)
 {
 	vaddr_t end = va + len;
 
@@ -117,11 +121,18 @@ static void unmap_locked_free(struct as *as, vaddr_t va, size_t len,
 			continue;
 		}
 		if (pt_leaf_lock(as, va, false, &pl) == 0) {
-			if (clear_leaves(as, &pl, va, next, batch))
-				empty = pl.table->pt.nr_valid == 0;
+			vaddr_t stop = clear_leaves(as, &pl, va, next, batch);
+
+			empty = pl.table->pt.nr_valid == 0;
 			pt_leaf_unlock(as, &pl);
 			if (empty)
 				pt_leaf_release_if_empty(as, va, batch);
+			if (batch->n == FRAME_BATCH_MAX)
+				batch_flush(as, batch);	/* no lock held */
+			if (stop < next) {
+				va = stop;
+				continue;
+			}
 		}
 		va = next;
 	}
@@ -129,17 +140,16 @@ static void unmap_locked_free(struct as *as, vaddr_t va, size_t len,
 
 int as_unmap(struct as *as, vaddr_t va, size_t len)
 {
-	struct frame_batch batch = { 0 };
+	struct frame_batch batch;
 
 	if (!range_ok(va, len))
 		return -E_INVAL;
-	unmap_locked_free(as, va, len, &batch);
-	if (batch.n) {
-		tlb_shootdown(as, va, len);
-		if (batch.tables)
-			tlb_sync_all();
-		batch_free(&batch);
-	}
+	batch.n = 0;
+	batch.tables = NULL;
+	batch.cleared = false;
+	batch.lo = batch.hi = 0;
+	unmap_range(as, va, len, &batch);
+	batch_flush(as, &batch);
 	return 0;
 }
 
@@ -272,8 +282,11 @@ int as_region_add(struct as *as, vaddr_t start, size_t len,
 		/* Odd sequence while writing: readers retry. */
 		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		as->regions[as->nregions] =
-			(struct as_region){ start, start + len, prot };
+		struct as_region *r = &as->regions[as->nregions];
+
+		__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->end, start + len, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
 		__atomic_store_n(&as->nregions, as->nregions + 1,
 				 __ATOMIC_RELAXED);
 		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
@@ -398,11 +411,19 @@ out:
 
 void as_destroy(struct as *as)
 {
-	struct frame_batch batch = { 0 };
+	struct frame_batch batch;
 	pte_t *root = as->root;
 
-	unmap_locked_free(as, 0, AS_USER_TOP, &batch);
-	tlb_shootdown(as, 0, AS_USER_TOP);
+	/* Flush the whole address space each time (cheaper than ranges). */
+	batch.n = 0;
+	batch.tables = NULL;
+	batch.cleared = true;
+	batch.lo = 0;
+	batch.hi = AS_USER_TOP;
+	unmap_range(as, 0, AS_USER_TOP, &batch);
+	batch_flush(as, &batch);
+	/* No hart may keep running on these tables once they are freed. */
+	arch_as_fini(as);
 	/* Level-1 tables, then the root, then the struct's frame. */
 	for (int i = 0; i < SV39_ENTRIES / 2; i++) {
 		pte_t e = root[i];
@@ -412,13 +433,11 @@ void as_destroy(struct as *as)
 		root[i] = 0;
 		as->root_frame->pt.nr_valid--;
 		pa_to_frame(pte_pa(e))->pt.nr_valid = 0;
-		batch_add(&batch, pa_to_frame(pte_pa(e)));
+		batch_add_table(&batch, pa_to_frame(pte_pa(e)));
 	}
 	as->root_frame->pt.nr_valid = 0;
-	batch_add(&batch, as->root_frame);
-	arch_as_fini(as);
-	tlb_sync_all();
-	batch_free(&batch);
+	batch_add_table(&batch, as->root_frame);
+	batch_flush(as, &batch);
 	frame_free(kva_to_frame(as));
 }
 

@@ -109,10 +109,13 @@ static void pool_add_locked(struct frame *f, unsigned int order)
 		pfn_t bpfn = pfn ^ (1UL << order);
 		struct frame *b = pfn_to_frame(bpfn);
 
-		if (!b || (b->flags & (FRAME_F_FREE | FRAME_F_HEAD |
-				       FRAME_F_CACHED)) !=
+		/* Relaxed loads: the flags of a frame in use are written
+		 * outside the pool lock, but only pool blocks (written under
+		 * it) match FREE|HEAD without CACHED. */
+		if (!b || (__atomic_load_n(&b->flags, __ATOMIC_RELAXED) &
+			   (FRAME_F_FREE | FRAME_F_HEAD | FRAME_F_CACHED)) !=
 				  (FRAME_F_FREE | FRAME_F_HEAD) ||
-		    b->order != order)
+		    __atomic_load_n(&b->order, __ATOMIC_RELAXED) != order)
 			break;
 		list_del(b);
 		b->flags = 0;
@@ -136,6 +139,9 @@ static struct frame *pool_take_locked(unsigned int order)
 		return NULL;
 	f = free_lists[o].free.next;
 	list_del(f);
+	/* No longer a pool block, before the lock is dropped: a hart that
+	 * frees this block's buddy must not merge with it. */
+	__atomic_store_n(&f->flags, 0, __ATOMIC_RELAXED);
 	/* Split: hand back the upper halves. */
 	while (o > order) {
 		struct frame *half;
@@ -204,9 +210,9 @@ static void prepare(struct frame *f, unsigned int order, unsigned int flags)
 	if (use != FRAME_F_PT && use != FRAME_F_USER && use != FRAME_F_KERNEL)
 		panic("frame: frame_alloc flags %#x name no single use", flags);
 	for (unsigned long i = 1; i < (1UL << order); i++)
-		f[i].flags = use;
-	f->flags = use | FRAME_F_HEAD;
-	f->order = order;
+		__atomic_store_n(&f[i].flags, use, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->flags, use | FRAME_F_HEAD, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->order, order, __ATOMIC_RELAXED);
 	f->refcount = use == FRAME_F_USER ? 1 : 0;
 	f->owner = (uint8_t)(hart_self() + 1);
 	f->batch_next = NULL;
@@ -306,7 +312,7 @@ void frame_free(struct frame *f)
 	check_free(f);
 	if (order > 0) {
 		for (unsigned long i = 1; i < (1UL << order); i++)
-			f[i].flags = 0;
+			__atomic_store_n(&f[i].flags, 0, __ATOMIC_RELAXED);
 		spin_lock(&frame_pool_lock);
 		pool_add_locked(f, order);
 		spin_unlock(&frame_pool_lock);
@@ -314,8 +320,9 @@ void frame_free(struct frame *f)
 	}
 	irq_push();
 	c = &caches[hart_self()];
-	f->flags = FRAME_F_FREE | FRAME_F_CACHED;
-	f->order = 0;
+	__atomic_store_n(&f->flags, FRAME_F_FREE | FRAME_F_CACHED,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&f->order, 0, __ATOMIC_RELAXED);
 	f->free.next = c->head;
 	c->head = f;
 	__atomic_store_n(&c->count, c->count + 1, __ATOMIC_RELAXED);

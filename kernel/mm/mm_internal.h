@@ -17,11 +17,22 @@ struct pt_leaf {
 	pte_t *parent_slot;	/* the level-1 entry that points at it */
 };
 
-/* A list of frames to give back after a TLB shootdown (or sync). */
+/*
+ * Frames to give back after a TLB shootdown. User frames are recorded once
+ * per cleared mapping, in an array (not linked through the frame, since
+ * one frame may be unmapped twice in one call); their references are
+ * dropped only after the flush, so no other unmapper can free a frame a
+ * stale TLB entry of ours still reaches. Page-table pages, each unlinked
+ * once, are chained through batch_next and need tlb_sync_all.
+ */
+#define FRAME_BATCH_MAX	256	/* 2 KiB on the stack */
+
 struct frame_batch {
-	struct frame *head;	/* linked through batch_next */
+	struct frame *user[FRAME_BATCH_MAX];
 	unsigned int n;
-	bool tables;		/* holds page-table pages: needs tlb_sync_all */
+	struct frame *tables;	/* chained through batch_next */
+	vaddr_t lo, hi;		/* span of the cleared mappings */
+	bool cleared;		/* some mapping was removed: flush needed */
 };
 
 /*
@@ -51,8 +62,9 @@ vaddr_t pt_next_populated(struct as *as, vaddr_t va);
 pte_t pt_prot_bits(unsigned int prot);
 unsigned int pt_pte_prot(pte_t pte);
 
-void batch_add(struct frame_batch *b, struct frame *f);
-void batch_free(struct frame_batch *b);
+void batch_add_table(struct frame_batch *b, struct frame *f);
+/* Shoot down what @b's mappings covered in @as, then free its frames. */
+void batch_flush(struct as *as, struct frame_batch *b);
 
 static inline vaddr_t leaf_base(vaddr_t va)
 {

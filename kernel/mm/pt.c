@@ -23,6 +23,7 @@
  * (a stale-invalid fault is handled as spurious, see fault handling).
  */
 #include "mm_internal.h"
+#include <mm/tlb.h>
 #include <kern/errno.h>
 #include <kern/panic.h>
 #include <kern/spinlock.h>
@@ -209,8 +210,7 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 		pte_publish(l1slot, 0);
 		l1->pt.nr_valid--;
 		__atomic_fetch_sub(&as->nr_pt, 1, __ATOMIC_RELAXED);
-		batch_add(batch, leaf);
-		batch->tables = true;
+		batch_add_table(batch, leaf);
 	}
 	if (as->mode == PTLOCK_SPLIT)
 		spin_unlock(&leaf->pt.pt_lock);
@@ -233,23 +233,35 @@ vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 	return va;
 }
 
-void batch_add(struct frame_batch *b, struct frame *f)
+void batch_add_table(struct frame_batch *b, struct frame *f)
 {
-	f->batch_next = b->head;
-	b->head = f;
-	b->n++;
+	f->batch_next = b->tables;
+	b->tables = f;
 }
 
-void batch_free(struct frame_batch *b)
+void batch_flush(struct as *as, struct frame_batch *b)
 {
-	while (b->head) {
-		struct frame *f = b->head;
+	if (b->cleared)
+		tlb_shootdown(as, b->lo, b->hi - b->lo);
+	if (b->tables)
+		tlb_sync_all();
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct frame *f = b->user[i];
 
-		b->head = f->batch_next;
+		/* After the flush: now the last reference may go. */
+		if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+			frame_free(f);
+	}
+	while (b->tables) {
+		struct frame *f = b->tables;
+
+		b->tables = f->batch_next;
 		f->batch_next = NULL;
-		/* User frames come here with their last reference dropped. */
 		frame_free(f);
 	}
 	b->n = 0;
-	b->tables = false;
+	if (b->hi - b->lo < AS_USER_TOP) {	/* as_destroy keeps "all" */
+		b->cleared = false;
+		b->lo = b->hi = 0;
+	}
 }

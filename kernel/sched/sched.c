@@ -51,9 +51,30 @@ static struct runqueue *this_rq(void)
 	return &rqs[hart_self()];
 }
 
+/*
+ * Lock this hart's run queue. Interrupts go off first: between reading
+ * which hart we are on and holding its lock, a preemption could otherwise
+ * move the thread to another hart.
+ */
+static struct runqueue *lock_this_rq(void)
+{
+	struct runqueue *rq;
+
+	irq_push();
+	rq = this_rq();
+	spin_lock(&rq->lock);
+	irq_pop();		/* the lock keeps interrupts off */
+	return rq;
+}
+
 struct thread *thread_current(void)
 {
-	return this_rq()->current;
+	struct thread *t;
+
+	irq_push();
+	t = this_rq()->current;
+	irq_pop();
+	return t;
 }
 
 static void enqueue_locked(struct runqueue *rq, struct thread *t)
@@ -104,6 +125,14 @@ static void finish_switch(void)
 {
 	struct runqueue *rq = this_rq();
 	struct thread *last = rq->last;
+	unsigned long sp;
+
+	__asm__("mv %0, sp" : "=r"(sp));
+	if (sp < rq->current->kstack.lo || sp > rq->current->kstack.hi)
+		panic("sched: hart %u runs on sp %#lx but current '%s' has "
+		      "stack %#lx-%#lx (last '%s')", hart_self(), sp,
+		      rq->current->name, rq->current->kstack.lo,
+		      rq->current->kstack.hi, last ? last->name : "-");
 
 	this_hart()->irq_was_on = rq->current->irq_was_on;
 	if (last) {
@@ -134,6 +163,9 @@ static void schedule_locked(void)
 	}
 	if (h->nheld > 1)
 		panic("sched: switching with %u locks held", h->nheld);
+	if (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		panic("sched: hart %u switches to '%s', which is on a cpu "
+		      "(hart %u)", h->id, next->name, next->hart);
 	next->state = THREAD_RUNNING;
 	next->hart = h->id;
 	__atomic_store_n(&next->on_cpu, 1, __ATOMIC_RELAXED);
@@ -239,8 +271,7 @@ void thread_exit(int code)
 	struct runqueue *rq;
 	struct thread *t;
 
-	spin_lock(&this_rq()->lock);
-	rq = this_rq();
+	rq = lock_this_rq();
 	t = rq->current;
 	if (t->is_idle || t->is_boot)
 		panic("sched: thread '%s' may not exit", t->name);
@@ -269,8 +300,7 @@ void thread_yield(void)
 {
 	struct runqueue *rq;
 
-	spin_lock(&this_rq()->lock);
-	rq = this_rq();
+	rq = lock_this_rq();
 	if (!rq->current->is_idle)
 		enqueue_locked(rq, rq->current);
 	schedule_locked();
@@ -283,8 +313,7 @@ void thread_sleep_ns(uint64_t ns)
 	struct runqueue *rq;
 	struct thread *t;
 
-	spin_lock(&this_rq()->lock);
-	rq = this_rq();
+	rq = lock_this_rq();
 	t = rq->current;
 	if (t->is_idle)
 		panic("sched: the idle thread may not sleep");
@@ -402,7 +431,7 @@ bool sched_idle_once(void)
 
 	if (!__atomic_load_n(&rq->nr, __ATOMIC_RELAXED) && !steal())
 		return false;
-	spin_lock(&rq->lock);
+	lock_this_rq();
 	schedule_locked();
 	spin_unlock(&this_rq()->lock);
 	return true;

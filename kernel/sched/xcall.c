@@ -15,6 +15,7 @@
 #include <kern/hart.h>
 #include <kern/panic.h>
 #include <kern/smp.h>
+#include <kern/spinlock.h>
 #include <kern/string.h>
 
 struct xcall_req {
@@ -56,10 +57,16 @@ void xcall_handle(void)
 
 int xcall_mask(const hartmask_t mask, void (*fn)(void *), void *arg)
 {
-	unsigned int self = hart_self(), n = nr_harts, count = 0;
-	struct xcall_req *r = &reqs[self];
+	unsigned int self, n = nr_harts, count = 0;
+	struct xcall_req *r;
 	bool me = false;
 
+	/* No preemption (and so no migration) while this hart's request
+	 * record is in use: interrupts stay off, and the wait loop below
+	 * serves calls aimed at this hart itself. */
+	irq_push();
+	self = hart_self();
+	r = &reqs[self];
 	if (in_call[self])
 		panic("xcall: nested cross-hart call on hart %u", self);
 	in_call[self] = true;
@@ -88,6 +95,7 @@ int xcall_mask(const hartmask_t mask, void (*fn)(void *), void *arg)
 		arch_cpu_relax();
 	}
 	in_call[self] = false;
+	irq_pop();
 	return (int)count + me;
 }
 

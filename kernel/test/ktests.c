@@ -4,12 +4,14 @@
 #include <kern/ktest.h>
 #include "ktests.h"
 
-extern const struct ktest_suite kt_smp_suite, kt_boot_suite, kt_mm_suite;
+extern const struct ktest_suite kt_smp_suite, kt_boot_suite, kt_mm_suite,
+	kt_sched_suite;
 
 static const struct ktest_suite *const suites[] = {
 	&kt_boot_suite,
 	&kt_smp_suite,
 	&kt_mm_suite,
+	&kt_sched_suite,
 };
 
 int ktests_run(const char *suite)

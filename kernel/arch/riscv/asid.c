@@ -25,6 +25,7 @@
 #include <kern/hart.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
+#include <kern/smp.h>
 #include <kern/spinlock.h>
 #include <kern/string.h>
 #include <mm/as.h>
@@ -164,11 +165,22 @@ void arch_as_init(struct as *as)
 		as->root[i] = kernel_root[i];
 }
 
+/* cur_as[h]: the address space hart h runs on; owner hart only. */
+static struct as *cur_as[CONFIG_MAX_HARTS];
+
+static void leave_as(void *arg)
+{
+	if (cur_as[hart_self()] == arg)
+		arch_as_deactivate();
+}
+
 void arch_as_fini(struct as *as)
 {
-	/* The ASID number stays marked until the next rollover; it was
-	 * flushed everywhere by as_destroy's shootdown. */
-	as->asid = 0;
+	/* A hart still running on @as (a test, or a thread that is gone)
+	 * moves to the kernel root before the tables are freed. The ASID
+	 * number stays marked until the next roll-over, which flushes every
+	 * hart: nothing else gets it before then. */
+	xcall_all(leave_as, as);
 }
 
 static inline unsigned long satp_for(struct as *as, uint64_t asid)
@@ -179,18 +191,21 @@ static inline unsigned long satp_for(struct as *as, uint64_t asid)
 
 void arch_as_activate(struct as *as)
 {
-	unsigned int self = hart_self();
+	unsigned int self;
 	uint64_t a, old_active, gen;
 
+	irq_push();		/* stay on this hart throughout */
+	self = hart_self();
 	/* Full barrier (amoor.aqrl): see tlb_shootdown. */
 	__atomic_fetch_or(&as->harts[self / 64], 1ULL << (self % 64),
 			  __ATOMIC_SEQ_CST);
+	cur_as[self] = as;
 	if (!asid_bits) {
 		csr_write(CSR_SATP, satp_for(as, 0));
 		__asm__ __volatile__("sfence.vma" ::: "memory");
+		irq_pop();
 		return;
 	}
-	irq_push();
 	a = __atomic_load_n(&as->asid, __ATOMIC_RELAXED);
 	gen = __atomic_load_n(&asid_generation, __ATOMIC_ACQUIRE);
 	old_active = __atomic_load_n(&active_asid[self].v, __ATOMIC_RELAXED);
@@ -218,11 +233,15 @@ void arch_as_activate(struct as *as)
 
 void arch_as_deactivate(void)
 {
-	unsigned int self = hart_self();
+	unsigned int self;
 
+	irq_push();
+	self = hart_self();
+	cur_as[self] = NULL;
 	csr_write(CSR_SATP, boot_satp);
 	if (!asid_bits) {
 		__asm__ __volatile__("sfence.vma" ::: "memory");
+		irq_pop();
 		return;
 	}
 	/* This hart runs no address space now: it holds no ASID across a
@@ -232,6 +251,7 @@ void arch_as_deactivate(void)
 	__atomic_store_n(&active_asid[self].v, 0, __ATOMIC_RELAXED);
 	reserved_asid[self] = 0;
 	spin_unlock(&asid_lock);
+	irq_pop();
 }
 
 void asid_finalize(unsigned int harts)

@@ -105,10 +105,13 @@ trap_return:
 	andi	t1, t1, SSTATUS_SPP
 	bnez	t1, 1f
 	csrw	CSR_SSCRATCH, tp	/* back to user: remember struct hart */
+	LOAD(tp, 24)			/* and give user mode its tp */
 1:
+	/* Back to the kernel: tp stays this hart's struct hart. The frame's
+	 * tp may name another hart: a thread preempted there can resume
+	 * here. */
 	LOAD(ra, 0)
 	LOAD(gp, 16)
-	LOAD(tp, 24)
 	LOAD(t0, 32)
 	LOAD(t1, 40)
 	LOAD(t2, 48)

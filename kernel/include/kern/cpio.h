@@ -21,10 +21,10 @@
  */
 #include <kern/types.h>
 
-#define CPIO_MODE_TYPE	0170000 /* c_mode file-type bits (st_mode) */
-#define CPIO_MODE_REG	0100000
-#define CPIO_MODE_DIR	0040000
-#define CPIO_MODE_LNK	0120000
+#define CPIO_MODE_TYPE 0170000 /* c_mode file-type bits (st_mode) */
+#define CPIO_MODE_REG  0100000
+#define CPIO_MODE_DIR  0040000
+#define CPIO_MODE_LNK  0120000
 
 /*
  * struct cpio_entry - one member, pointing into the archive

@@ -30,15 +30,15 @@
  */
 #include <kern/types.h>
 
-#define ELF_MAX_SEGS	8	/* PT_LOAD segments an image may have */
-#define ELF_MAX_PHNUM	64	/* program headers (of any type) */
-#define ELF_USER_MIN	PAGE_SIZE	/* page 0 stays unmapped: NULL faults */
-#define ELF_USER_MAX	(1UL << 38)	/* end of the Sv39 user half */
+#define ELF_MAX_SEGS  8		  /* PT_LOAD segments an image may have */
+#define ELF_MAX_PHNUM 64	  /* program headers (of any type) */
+#define ELF_USER_MIN  PAGE_SIZE	  /* page 0 stays unmapped: NULL faults */
+#define ELF_USER_MAX  (1UL << 38) /* end of the Sv39 user half */
 
 /* Segment permissions (elf_segment.prot). */
-#define ELF_PROT_R	BIT(0)
-#define ELF_PROT_W	BIT(1)
-#define ELF_PROT_X	BIT(2)
+#define ELF_PROT_R BIT(0)
+#define ELF_PROT_W BIT(1)
+#define ELF_PROT_X BIT(2)
 
 /*
  * struct elf_segment - one loadable segment, as validated by elf_parse

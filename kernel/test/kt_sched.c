@@ -1,0 +1,245 @@
+/*
+ * kt_sched.c - in-kernel tests of kernel threads and the scheduler:
+ * create/join on every hart, preemption of threads that never yield,
+ * sleeping, yielding, spreading over harts, guard pages of thread stacks,
+ * and no frames lost across many thread lifetimes.
+ */
+#include <arch/probe.h>
+#include <kern/arch.h>
+#include <kern/errno.h>
+#include <kern/hart.h>
+#include <kern/ktest.h>
+#include <kern/smp.h>
+#include <kern/string.h>
+#include <kern/thread.h>
+#include <mm/frame.h>
+
+static uint64_t ms_ticks(unsigned int ms)
+{
+	return arch_time_hz() / 1000 * ms;
+}
+
+static void report_hart(void *arg)
+{
+	*(unsigned int *)arg = hart_self() + 1;
+}
+
+KTEST(create_join_on_every_hart)
+{
+	static unsigned int seen[CONFIG_MAX_HARTS];
+	struct thread *t[CONFIG_MAX_HARTS];
+
+	memset(seen, 0, sizeof(seen));
+	for (unsigned int i = 0; i < nr_harts; i++) {
+		t[i] = thread_create("kt-pin", report_hart, &seen[i],
+				     SCHED_PRIO_DEFAULT, (int)i);
+		KT_ASSERT(t[i]);
+	}
+	for (unsigned int i = 0; i < nr_harts; i++) {
+		KT_EXPECT_EQ(thread_join(t[i]), 0);
+		KT_EXPECT_EQ(seen[i], i + 1);	/* ran where it was pinned */
+	}
+}
+
+KTEST(bad_arguments_refused)
+{
+	KT_EXPECT(!thread_create("x", report_hart, NULL, -1, -1));
+	KT_EXPECT(!thread_create("x", report_hart, NULL, SCHED_PRIOS, -1));
+	KT_EXPECT(!thread_create("x", report_hart, NULL, 0, (int)nr_harts));
+	KT_EXPECT(!thread_create("x", report_hart, NULL, 0, -2));
+	KT_EXPECT(!thread_create("x", NULL, NULL, 0, -1));
+}
+
+/* Two threads on one hart that never yield: the tick must share it. */
+struct spinner {
+	uint64_t deadline;
+	uint64_t count;		/* owner thread; read after join */
+	unsigned int *other_started;	/* atomic */
+};
+
+static void spin_fn(void *arg)
+{
+	struct spinner *s = arg;
+
+	__atomic_fetch_add(s->other_started, 1, __ATOMIC_RELAXED);
+	while (arch_time() < s->deadline)
+		__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+}
+
+KTEST(preemption_shares_a_hart)
+{
+	static unsigned int started;
+	struct spinner s[2];
+	struct thread *t[2];
+	int hart = nr_harts > 1 ? 1 : 0;
+	struct sched_stats before, after;
+
+	started = 0;
+	sched_stats_sum(&before);
+	for (int i = 0; i < 2; i++) {
+		s[i] = (struct spinner){ arch_time() + ms_ticks(300), 0,
+					 &started };
+		t[i] = thread_create("kt-spin", spin_fn, &s[i],
+				     SCHED_PRIO_DEFAULT, hart);
+		KT_ASSERT(t[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		thread_join(t[i]);
+	sched_stats_sum(&after);
+	/* Both ran before either's deadline passed: one was preempted. */
+	KT_EXPECT(s[0].count > 0 && s[1].count > 0);
+	KT_EXPECT(after.preemptions > before.preemptions);
+	KT_INFO("hart %d: %lu and %lu rounds, %lu preemptions", hart,
+		(unsigned long)s[0].count, (unsigned long)s[1].count,
+		(unsigned long)(after.preemptions - before.preemptions));
+}
+
+static void sleeper_fn(void *arg)
+{
+	uint64_t *slept = arg, t0 = arch_time();
+
+	thread_sleep_ns(20 * 1000000ULL);
+	*slept = arch_time() - t0;
+}
+
+KTEST(sleep_lasts_at_least_the_time_asked)
+{
+	uint64_t slept[4] = { 0 };
+	struct thread *t[4];
+
+	for (int i = 0; i < 4; i++)
+		KT_ASSERT((t[i] = thread_create("kt-sleep", sleeper_fn,
+						&slept[i], SCHED_PRIO_DEFAULT,
+						-1)));
+	for (int i = 0; i < 4; i++) {
+		thread_join(t[i]);
+		KT_EXPECT(slept[i] >= ms_ticks(20));
+	}
+}
+
+struct pingpong {
+	unsigned int iters;	/* atomic: loop iterations (diagnostics) */
+	unsigned int turn;	/* atomic: whose turn, 0 or 1 */
+	unsigned int rounds;	/* atomic */
+	unsigned int me;
+	struct pingpong *shared;
+};
+
+static void pingpong_fn(void *arg)
+{
+	struct pingpong *p = arg, *s = p->shared;
+	uint64_t deadline = arch_time() + ms_ticks(2000);
+
+	while (__atomic_load_n(&s->rounds, __ATOMIC_ACQUIRE) < 200 &&
+	       arch_time() < deadline) {
+		__atomic_fetch_add(&p->iters, 1, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&s->turn, __ATOMIC_ACQUIRE) == p->me) {
+			__atomic_fetch_add(&s->rounds, 1, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->turn, 1 - p->me, __ATOMIC_RELEASE);
+		}
+		thread_yield();
+	}
+}
+
+KTEST(yield_alternates_two_threads)
+{
+	struct pingpong shared = { 0 }, a = { 0, 0, 0, 0, &shared },
+			b = { 0, 0, 0, 1, &shared };
+	int hart = nr_harts > 1 ? 1 : 0;
+	struct thread *ta = thread_create("kt-ping", pingpong_fn, &a, 1, hart);
+	struct thread *tb = thread_create("kt-pong", pingpong_fn, &b, 1, hart);
+	uint64_t t0 = arch_time();
+
+	KT_ASSERT(ta && tb);
+	thread_join(ta);
+	thread_join(tb);
+	if (!KT_EXPECT(shared.rounds >= 200))
+		KT_INFO("%u rounds in %lu ms on hart %d (iterations %u, %u)",
+			shared.rounds,
+			(unsigned long)((arch_time() - t0) / ms_ticks(1)), hart,
+			a.iters, b.iters);
+}
+
+static unsigned int spread_seen[CONFIG_MAX_HARTS];	/* atomic */
+
+static void spread_fn(void *arg)
+{
+	uint64_t deadline = arch_time() + ms_ticks(100);
+
+	while (arch_time() < deadline)
+		__atomic_store_n(&spread_seen[hart_self()], 1,
+				 __ATOMIC_RELAXED);
+}
+
+KTEST(unpinned_threads_spread_over_harts)
+{
+	struct thread *t[2 * CONFIG_MAX_HARTS];
+	unsigned int n = 2 * nr_harts, used = 0;
+
+	memset(spread_seen, 0, sizeof(spread_seen));
+	for (unsigned int i = 0; i < n; i++)
+		KT_ASSERT((t[i] = thread_create("kt-spread", spread_fn, NULL,
+						SCHED_PRIO_DEFAULT, -1)));
+	for (unsigned int i = 0; i < n; i++)
+		thread_join(t[i]);
+	for (unsigned int i = 0; i < nr_harts; i++)
+		used += spread_seen[i];
+	KT_EXPECT(used >= MIN(nr_harts, 2u));
+	KT_INFO("%u threads ran on %u of %u harts", n, used, nr_harts);
+}
+
+static void guard_fn(void *arg)
+{
+	struct thread *me = thread_current();
+	uint64_t v;
+
+	*(int *)arg = probe_read_u64((void *)(me->kstack.lo - 8), &v) ==
+			      -E_FAULT &&
+		      probe_read_u64((void *)me->kstack.lo, &v) == 0;
+}
+
+KTEST(thread_stacks_have_guard_pages)
+{
+	int ok = 0;
+	struct thread *t = thread_create("kt-guard", guard_fn, &ok, 1, -1);
+
+	KT_ASSERT(t);
+	thread_join(t);
+	KT_EXPECT(ok);
+}
+
+static void nothing_fn(void *arg)
+{
+}
+
+static void drain_fn(void *arg)
+{
+	frame_cache_drain();
+}
+
+KTEST(thread_lifetimes_lose_no_frames)
+{
+	uint64_t before, after;
+
+	hart_run_all(drain_fn, NULL);
+	before = frame_free_count();
+	for (int round = 0; round < 40; round++) {
+		struct thread *t = thread_create("kt-life", nothing_fn, NULL,
+						 SCHED_PRIO_DEFAULT, -1);
+
+		KT_ASSERT(t);
+		thread_join(t);
+	}
+	hart_run_all(drain_fn, NULL);
+	after = frame_free_count();
+	KT_EXPECT_EQ(after, before);
+}
+
+KTEST_SUITE(kt_sched_suite, "sched", KTEST_CASE(create_join_on_every_hart),
+	    KTEST_CASE(bad_arguments_refused),
+	    KTEST_CASE(preemption_shares_a_hart),
+	    KTEST_CASE(sleep_lasts_at_least_the_time_asked),
+	    KTEST_CASE(yield_alternates_two_threads),
+	    KTEST_CASE(unpinned_threads_spread_over_harts),
+	    KTEST_CASE(thread_stacks_have_guard_pages),
+	    KTEST_CASE(thread_lifetimes_lose_no_frames));

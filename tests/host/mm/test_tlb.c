@@ -1,0 +1,591 @@
+/*
+ * test_tlb.c - TLB shootdown and the grace period, read from the per-hart
+ * TLB log of arch/host: a hart that ran an address space hears of every
+ * unmap and permission cut, before the frame goes back; page-table pages
+ * go back only after every hart passed a point with interrupts on.
+ */
+#include "mm_test.h"
+#include <arch/memlayout.h>
+#include <kern/errno.h>
+#include <kern/smp.h>
+#include <kern/string.h>
+#include <mm/tlb.h>
+
+#include <time.h>
+
+#define P	PAGE_SIZE
+#define RW	(AS_PROT_R | AS_PROT_W | AS_PROT_USER)
+#define RO	(AS_PROT_R | AS_PROT_USER)
+
+/* Does hart @h have an event of @kind after index @from that covers @va
+ * of @as? If so, copy it to @out. */
+static bool find_ev(unsigned int h, uint64_t from, unsigned int kind,
+		    const struct as *as, vaddr_t va, struct host_tlb_ev *out)
+{
+	uint64_t n = host_tlb_log_count(h);
+	struct host_tlb_ev ev;
+
+	for (uint64_t i = from; i < n; i++) {
+		if (!host_tlb_log_get(h, i, &ev) || ev.kind != kind)
+			continue;
+		if (kind != HOST_TLB_ALL && kind != HOST_TLB_FINI &&
+		    !host_tlb_ev_covers(&ev, as, va))
+			continue;
+		if (kind == HOST_TLB_FINI && ev.as != as)
+			continue;
+		if (out)
+			*out = ev;
+		return true;
+	}
+	return false;
+}
+
+/* Some event of @kind on hart @h after log index @from has seq > @after. */
+static bool find_ev_after(unsigned int h, uint64_t from, unsigned int kind,
+			  uint64_t after)
+{
+	uint64_t n = host_tlb_log_count(h);
+	struct host_tlb_ev ev;
+
+	for (uint64_t i = from; i < n; i++)
+		if (host_tlb_log_get(h, i, &ev) && ev.kind == kind &&
+		    ev.seq > after)
+			return true;
+	return false;
+}
+
+/* A frame was watched by the event, and was still in use then. */
+static bool in_use_then(const struct host_tlb_ev *ev, uint16_t use)
+{
+	return ev->watched && (ev->watch_flags & use) &&
+	       !(ev->watch_flags & FRAME_F_FREE);
+}
+
+struct td {
+	struct ktest_ctx *kt;
+	enum ptlock_mode mode;
+	struct as *as;
+	unsigned int active, done;	/* flags */
+	void (*checks)(struct td *t);	/* what hart 0 does */
+};
+
+static void td_remote(unsigned int id, void *p)
+{
+	struct td *t = p;
+
+	if (id != 3)
+		return;
+	as_activate(t->as);
+	mm_set_flag(&t->active, 1);
+	mm_wait_flag(&t->done, 1);
+	as_deactivate();
+}
+
+static void td_checks(struct td *t)
+{
+	const vaddr_t va = 0x40000000, big = 0x50000000;
+	struct ktest_ctx *kt = t->kt;
+	struct as *as = t->as;
+	uint64_t n[4], syncs, full;
+	struct host_tlb_ev ev;
+	struct frame *f, *leaf;
+	paddr_t pa;
+
+	/* Hart 3 runs the space, hart 0 does not: the unmap reaches hart 3
+	 * by a remote flush, sent before the frame was freed. */
+	KT_ASSERT(as_map_anon(as, va, 4 * P, RW) == 0);
+	KT_ASSERT(as_map_anon(as, va + 64 * P, P, RW) == 0); /* keeps the leaf */
+	KT_ASSERT(as_lookup(as, va, &pa, NULL) == 0);
+	f = pa_to_frame(pa);
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	host_tlb_watch(f);
+	KT_EXPECT_EQ(as_unmap(as, va, P), 0);
+	host_tlb_watch(NULL);
+	KT_EXPECT(f->flags & FRAME_F_FREE);
+	if (KT_EXPECT(find_ev(3, n[3], HOST_TLB_REMOTE, as, va, &ev))) {
+		KT_EXPECT_EQ(ev.from, 0);
+		KT_EXPECT_EQ(ev.len, P);
+		KT_EXPECT_EQ(ev.asid, as->asid);
+		KT_EXPECT(in_use_then(&ev, FRAME_F_USER));
+	}
+	KT_EXPECT(!find_ev(0, n[0], HOST_TLB_LOCAL, as, va, NULL));
+	KT_EXPECT_EQ(host_tlb_log_count(1), n[1]);
+	KT_EXPECT_EQ(host_tlb_log_count(2), n[2]);
+
+	/* Hart 0 runs it too: a local flush here, a remote one there. */
+	as_activate(as);
+	KT_ASSERT(as_lookup(as, va + P, &pa, NULL) == 0);
+	f = pa_to_frame(pa);
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	host_tlb_watch(f);
+	KT_EXPECT_EQ(as_unmap(as, va + P, P), 0);
+	host_tlb_watch(NULL);
+	if (KT_EXPECT(find_ev(0, n[0], HOST_TLB_LOCAL, as, va + P, &ev)))
+		KT_EXPECT(in_use_then(&ev, FRAME_F_USER));
+	if (KT_EXPECT(find_ev(3, n[3], HOST_TLB_REMOTE, as, va + P, &ev)))
+		KT_EXPECT(in_use_then(&ev, FRAME_F_USER));
+	KT_EXPECT(!find_ev(1, n[1], HOST_TLB_REMOTE, as, va + P, NULL));
+
+	/* Past TLB_FULL_FLUSH_PAGES: the whole address space instead. */
+	KT_ASSERT(as_map_anon(as, big, (TLB_FULL_FLUSH_PAGES + 1) * P, RW) ==
+		  0);
+	full = tlb_stats.full;
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	KT_EXPECT_EQ(as_unmap(as, big, (TLB_FULL_FLUSH_PAGES + 1) * P), 0);
+	KT_EXPECT(find_ev(3, n[3], HOST_TLB_REMOTE, as, big, &ev) &&
+		  ev.len == 0);
+	KT_EXPECT(find_ev(0, n[0], HOST_TLB_LOCAL, as, big, &ev) &&
+		  ev.len == 0);
+	KT_EXPECT_EQ(tlb_stats.full, full + 1);
+
+	/* Taking a right away is a shootdown; granting one is not. */
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	KT_EXPECT_EQ(as_protect(as, va + 2 * P, P, RO), 0);
+	KT_EXPECT(find_ev(3, n[3], HOST_TLB_REMOTE, as, va + 2 * P, NULL));
+	KT_EXPECT(find_ev(0, n[0], HOST_TLB_LOCAL, as, va + 2 * P, NULL));
+	n[3] = host_tlb_log_count(3);
+	KT_EXPECT_EQ(as_protect(as, va + 2 * P, P, RW), 0);
+	KT_EXPECT_EQ(host_tlb_log_count(3), n[3]);
+
+	/* Emptying the leaf frees the table page: only after a shootdown
+	 * and a cross-hart call that every online hart (0-3, active or
+	 * not) ran with interrupts on. */
+	leaf = kva_to_frame(mm_pte(as, va));
+	syncs = tlb_stats.syncs;
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	host_tlb_watch(leaf);
+	KT_EXPECT_EQ(as_unmap(as, va, 128 * P), 0);
+	host_tlb_watch(NULL);
+	KT_EXPECT(leaf->flags & FRAME_F_FREE);
+	KT_EXPECT(mm_pte(as, va) == NULL);
+	KT_EXPECT_EQ(tlb_stats.syncs, syncs + 1);
+	for (unsigned int h = 0; h < 4; h++) {
+		if (!KT_EXPECT(find_ev(h, n[h], HOST_TLB_ALL, NULL, 0, &ev)))
+			KT_INFO("hart %u took no full flush", h);
+		else
+			KT_EXPECT(in_use_then(&ev, FRAME_F_PT));
+	}
+	KT_EXPECT_EQ(as_check(as), 0);
+	KT_EXPECT_EQ(host_mm_stats.remote_irqoff, 0);
+	KT_EXPECT_EQ(host_mm_stats.xcall_irqoff, 0);
+}
+
+static void td_main(unsigned int id, void *p)
+{
+	struct td *t = p;
+
+	if (id == 3)
+		return td_remote(id, p);
+	if (id != 0)
+		return;
+	mm_wait_flag(&t->active, 1);
+	t->checks(t);		/* may end early on a failed assertion */
+	as_deactivate();
+	mm_set_flag(&t->done, 1);
+}
+
+static void shootdown(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	struct td t = { .kt = kt, .mode = mode, .checks = td_checks };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	start = frame_free_count();
+	t.as = as_create(mode);
+	KT_ASSERT(t.as);
+	mm_smp_run(4, td_main, &t);
+	KT_EXPECT(!host_current_as(3));
+	as_destroy(t.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+KTEST(tlb_shootdown_split)
+{
+	shootdown(kt, PTLOCK_SPLIT);
+}
+
+KTEST(tlb_shootdown_single)
+{
+	shootdown(kt, PTLOCK_SINGLE);
+}
+
+/*
+ * A frame mapped at two addresses (shared memory; a pager's frame): each
+ * unmap must reach the harts that ran the space, even though the frame
+ * lives on, and the frame may go only after both flushes.
+ */
+#define BUG_NO_SHOOTDOWN "BUG unmap-no-shootdown: as_unmap of a page whose " \
+	"frame is still mapped elsewhere flushes no TLB (as.c as_unmap: " \
+	"tlb_shootdown only if batch.n)"
+
+static void shared_checks(struct td *t)
+{
+	const vaddr_t va1 = 0x60000000, va2 = 0x60400000;
+	struct ktest_ctx *kt = t->kt;
+	struct as *as = t->as;
+	struct host_tlb_ev ev;
+	struct frame *f;
+	uint64_t n3;
+
+	/* Neighbours keep both leaf tables (freeing one forces a flush). */
+	KT_ASSERT(as_map_anon(as, va1 + P, P, RW) == 0);
+	KT_ASSERT(as_map_anon(as, va2 + P, P, RW) == 0);
+	f = frame_alloc(0, FRAME_F_USER);
+	KT_ASSERT(f);
+	KT_ASSERT(as_map_frame(as, va1, f, RW) == 0);
+	KT_ASSERT(as_map_frame(as, va2, f, RW) == 0);
+	__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL); /* ours */
+	n3 = host_tlb_log_count(3);
+	host_tlb_watch(f);
+	KT_EXPECT_EQ(as_unmap(as, va1, P), 0);
+	KT_EXPECT_EQ(as_lookup(as, va1, NULL, NULL), -E_NOENT);
+	if (find_ev(3, n3, HOST_TLB_REMOTE, as, va1, &ev)) {
+		KT_EXPECT(in_use_then(&ev, FRAME_F_USER));
+	} else {
+		KT_INFO(BUG_NO_SHOOTDOWN);
+		if (mm_skip_known_bugs())
+			kt->skip = BUG_NO_SHOOTDOWN;
+		else
+			KT_EXPECT(!"a remote flush of va1 on hart 3");
+	}
+	n3 = host_tlb_log_count(3);
+	KT_EXPECT_EQ(as_unmap(as, va2, P), 0);
+	host_tlb_watch(NULL);
+	KT_EXPECT(f->flags & FRAME_F_FREE);
+	if (KT_EXPECT(find_ev(3, n3, HOST_TLB_REMOTE, as, va2, &ev)))
+		KT_EXPECT(in_use_then(&ev, FRAME_F_USER));
+	KT_EXPECT_EQ(as_check(as), 0);
+}
+
+KTEST(tlb_unmap_shared_frame)
+{
+	struct td t = { .kt = kt, .checks = shared_checks };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	start = frame_free_count();
+	t.as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(t.as);
+	mm_smp_run(4, td_main, &t);
+	as_destroy(t.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/*
+ * The same frame unmapped at both addresses by two harts at once, over and
+ * over: whichever unmap drops the last reference frees the frame, and it
+ * must not do so before the other unmap's flush has reached hart 3, which
+ * may still hold the other translation.
+ */
+#define SHARED_ROUNDS	400
+
+struct sr {
+	struct ktest_ctx *kt;
+	struct as *as;
+	unsigned int round, done[3], active, stop;	/* flags */
+	unsigned int missing, early;			/* hart 0 only */
+};
+
+static const vaddr_t sr_va[3] = { 0, 0x70000000, 0x70400000 };
+
+static void sr_worker(unsigned int id, void *p)
+{
+	struct sr *r = p;
+	struct ktest_ctx *kt = r->kt;
+
+	if (id == 3) {
+		as_activate(r->as);
+		mm_set_flag(&r->active, 1);
+		mm_wait_flag(&r->stop, 1);
+		as_deactivate();
+		return;
+	}
+	if (id == 1 || id == 2) {
+		for (unsigned int i = 1; i <= SHARED_ROUNDS; i++) {
+			mm_wait_flag(&r->round, i);
+			if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+				return;
+			as_unmap(r->as, sr_va[id], P);
+			mm_set_flag(&r->done[id], i);
+		}
+		return;
+	}
+	if (id != 0)
+		return;
+	mm_wait_flag(&r->active, 1);
+	for (unsigned int i = 1; i <= SHARED_ROUNDS; i++) {
+		struct frame *f = frame_alloc(0, FRAME_F_USER);
+		struct host_tlb_ev ev;
+		uint64_t n3;
+
+		if (!KT_EXPECT(f) || !KT_EXPECT(as_map_frame(r->as, sr_va[1], f,
+							     RW) == 0) ||
+		    !KT_EXPECT(as_map_frame(r->as, sr_va[2], f, RW) == 0))
+			break;
+		__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL);
+		n3 = host_tlb_log_count(3);
+		host_tlb_watch(f);
+		mm_set_flag(&r->round, i);	/* harts 1 and 2: go */
+		mm_wait_flag(&r->done[1], i);
+		mm_wait_flag(&r->done[2], i);
+		host_tlb_watch(NULL);
+		if (host_tlb_log_count(3) - n3 > HOST_TLB_LOG / 2)
+			continue;	/* cannot tell: log wrapped */
+		for (int k = 1; k <= 2; k++) {
+			if (!find_ev(3, n3, HOST_TLB_REMOTE, r->as, sr_va[k],
+				     &ev))
+				r->missing++;
+			else if (!in_use_then(&ev, FRAME_F_USER))
+				r->early++;
+		}
+	}
+	mm_set_flag(&r->stop, 1);
+	mm_set_flag(&r->round, SHARED_ROUNDS + 1);
+}
+
+KTEST(tlb_unmap_shared_race)
+{
+	struct sr r = { .kt = kt };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	start = frame_free_count();
+	r.as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(r.as);
+	/* Neighbours keep both leaves: no table frees, no full syncs. */
+	KT_ASSERT_EQ(as_map_anon(r.as, sr_va[1] + P, P, RW), 0);
+	KT_ASSERT_EQ(as_map_anon(r.as, sr_va[2] + P, P, RW), 0);
+	mm_smp_run(4, sr_worker, &r);
+	KT_INFO("%d rounds: %u unmaps sent no flush to hart 3, %u flushes "
+		"came after the frame was freed", SHARED_ROUNDS, r.missing,
+		r.early);
+	KT_EXPECT_EQ(as_check(r.as), 0);
+	as_destroy(r.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+	if (r.missing && !r.early && mm_skip_known_bugs())
+		KT_SKIP(BUG_NO_SHOOTDOWN);
+	if (r.missing)
+		KT_INFO(BUG_NO_SHOOTDOWN);
+	KT_EXPECT_EQ(r.missing, 0);
+	KT_EXPECT_EQ(r.early, 0);
+}
+
+/* as_destroy: a full flush of every hart that ran it, then the sync. */
+static void destroy_worker(unsigned int id, void *p)
+{
+	struct td *t = p;
+	struct ktest_ctx *kt = t->kt;
+	uint64_t n[4];
+	struct host_tlb_ev ev, fini;
+
+	if (id == 2) {
+		as_activate(t->as);
+		as_deactivate();
+		mm_set_flag(&t->active, 1);
+		return;
+	}
+	if (id != 0)
+		return;
+	mm_wait_flag(&t->active, 1);
+	KT_ASSERT(as_map_anon(t->as, 0x1000, 4 * P, RW) == 0);
+	for (int h = 0; h < 4; h++)
+		n[h] = host_tlb_log_count(h);
+	as_destroy(t->as);
+	KT_EXPECT(find_ev(2, n[2], HOST_TLB_REMOTE, t->as, 0x1000, &ev) &&
+		  ev.len == 0);
+	KT_ASSERT(find_ev(0, n[0], HOST_TLB_FINI, t->as, 0, &fini));
+	KT_EXPECT(fini.seq > ev.seq);
+	/* The tables are freed after a sync that follows the fini (earlier
+	 * syncs may free emptied leaf tables). */
+	for (unsigned int h = 0; h < 4; h++)
+		KT_EXPECT(find_ev_after(h, n[h], HOST_TLB_ALL, fini.seq));
+}
+
+KTEST(tlb_destroy_flushes)
+{
+	struct td t = { .kt = kt };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(8), 0);
+	start = frame_free_count();
+	t.as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(t.as);
+	mm_smp_run(4, destroy_worker, &t);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/* ---- the host grace period itself --------------------------------------- */
+
+struct gp {
+	struct ktest_ctx *kt;
+	unsigned int entered, left, stop;	/* flags */
+	uint64_t elapsed;
+};
+
+/* Hart 1 stays "in a walk" (interrupts off) for 50 ms; hart 0's
+ * tlb_sync_all() must not return before it leaves. */
+static void gp_irqoff(unsigned int id, void *p)
+{
+	struct gp *g = p;
+	struct ktest_ctx *kt = g->kt;
+	uint64_t t0;
+
+	if (id == 1) {
+		irq_push();
+		mm_set_flag(&g->entered, 1);
+		t0 = mm_now();
+		while (mm_now() - t0 < 50000000) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);	/* signals come in here */
+		}
+		mm_set_flag(&g->left, 1);
+		irq_pop();
+		return;
+	}
+	if (id != 0)
+		return;
+	mm_wait_flag(&g->entered, 1);
+	t0 = mm_now();
+	tlb_sync_all();
+	g->elapsed = mm_now() - t0;
+	KT_EXPECT_EQ(__atomic_load_n(&g->left, __ATOMIC_ACQUIRE), 1);
+}
+
+KTEST(grace_waits_for_irqs_on)
+{
+	struct gp g = { .kt = kt };
+
+	KT_ASSERT_EQ(mm_setup(4), 0);
+	mm_smp_run(2, gp_irqoff, &g);
+	KT_EXPECT(find_ev(1, 0, HOST_TLB_ALL, NULL, 0, NULL));
+	KT_INFO("sync waited %lu ms; %lu signals found interrupts off",
+		(unsigned long)(g.elapsed / 1000000),
+		(unsigned long)host_mm_stats.deferred_signal);
+}
+
+/* Hart 1 spins with interrupts on and never polls: the "IPI" (signal)
+ * alone must get the call through. */
+static void gp_spin(unsigned int id, void *p)
+{
+	struct gp *g = p;
+	uint64_t t0 = mm_now();
+
+	if (id == 1) {
+		while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE) &&
+		       mm_now() - t0 < 5000000000ULL) {
+			struct timespec ts = { 0, 200000 };
+
+			nanosleep(&ts, NULL);
+		}
+		return;
+	}
+	if (id != 0)
+		return;
+	tlb_sync_all();
+	g->elapsed = mm_now() - t0;
+	mm_set_flag(&g->stop, 1);
+}
+
+KTEST(grace_served_by_ipi)
+{
+	struct gp g = { .kt = kt };
+
+	KT_ASSERT_EQ(mm_setup(4), 0);
+	mm_smp_run(2, gp_spin, &g);
+	KT_EXPECT(g.elapsed < 2000000000ULL);
+	KT_EXPECT(host_mm_stats.served_signal >= 1);
+	KT_EXPECT(find_ev(1, 0, HOST_TLB_ALL, NULL, 0, NULL));
+	KT_INFO("sync took %lu us", (unsigned long)(g.elapsed / 1000));
+}
+
+/* xcall_mask runs on exactly the harts asked for that are online. */
+static unsigned int xc_bits;
+
+static void xc_mark(void *arg)
+{
+	__atomic_fetch_or(&xc_bits, 1u << hart_self(), __ATOMIC_RELAXED);
+}
+
+static void xc_worker(unsigned int id, void *p)
+{
+	struct gp *g = p;
+	struct ktest_ctx *kt = g->kt;
+	hartmask_t m;
+
+	if (id == 3) {
+		host_hart_offline();
+		mm_set_flag(&g->entered, 1);
+		return;
+	}
+	if (id != 0)
+		return;
+	mm_wait_flag(&g->entered, 1);
+	memset(m, 0, sizeof(m));
+	hartmask_set(m, 0);
+	hartmask_set(m, 2);
+	xc_bits = 0;
+	KT_EXPECT_EQ(xcall_mask(m, xc_mark, NULL), 2);
+	KT_EXPECT_EQ(xc_bits, 0x5);
+	memset(m, 0, sizeof(m));
+	hartmask_set(m, 1);
+	hartmask_set(m, 3);		/* offline: skipped */
+	xc_bits = 0;
+	KT_EXPECT_EQ(xcall_mask(m, xc_mark, NULL), 1);
+	KT_EXPECT_EQ(xc_bits, 0x2);
+	xc_bits = 0;
+	KT_EXPECT_EQ(xcall_all(xc_mark, NULL), 3);
+	KT_EXPECT_EQ(xc_bits, 0x7);
+}
+
+KTEST(xcall_targets)
+{
+	struct gp g = { .kt = kt };
+
+	KT_ASSERT_EQ(mm_setup(4), 0);
+	mm_smp_run(4, xc_worker, &g);
+}
+
+/* Every hart syncs at once, over and over: no deadlock, and every hart
+ * ran every call (its own and the 7 others'). */
+#define STORM 100
+
+static void storm(unsigned int id, void *p)
+{
+	for (int i = 0; i < STORM; i++) {
+		tlb_sync_all();
+		host_hart_poll();
+	}
+}
+
+KTEST(xcall_storm)
+{
+	uint64_t ns;
+	bool all = true;
+
+	KT_ASSERT_EQ(mm_setup(4), 0);
+	ns = mm_smp_run(MM_HARTS, storm, NULL);
+	for (unsigned int h = 0; h < MM_HARTS; h++)
+		all &= KT_EXPECT_EQ(host_tlb_log_count(h), MM_HARTS * STORM);
+	KT_EXPECT_EQ(tlb_stats.syncs, MM_HARTS * STORM);
+	KT_INFO("%d harts x %d syncs in %lu ms: %lu by signal, %lu at poll, "
+		"%lu while waiting, %lu signals", MM_HARTS, STORM,
+		(unsigned long)(ns / 1000000),
+		(unsigned long)host_mm_stats.served_signal,
+		(unsigned long)host_mm_stats.served_poll,
+		(unsigned long)host_mm_stats.served_wait,
+		(unsigned long)host_mm_stats.ipis);
+}
+
+KTEST_SUITE(tlb_suite, "mm_tlb", KTEST_CASE(tlb_shootdown_split),
+	    KTEST_CASE(tlb_shootdown_single), KTEST_CASE(tlb_unmap_shared_frame),
+	    KTEST_CASE(tlb_unmap_shared_race),
+	    KTEST_CASE(tlb_destroy_flushes),
+	    KTEST_CASE(grace_waits_for_irqs_on),
+	    KTEST_CASE(grace_served_by_ipi), KTEST_CASE(xcall_targets),
+	    KTEST_CASE(xcall_storm));
