@@ -117,6 +117,7 @@ $(O)/rivet.bin: $(O)/rivet.elf
 all: $(O)/rivet.bin
 
 -include $(KOBJS:.o=.d)
+include userland/build.mk
 
 # ------------------------------------------------------------ host tests --
 # Each tests/host/<name>/test.mk appends <name> to HOST_TESTS and sets

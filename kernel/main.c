@@ -12,11 +12,13 @@
 #include <arch/trap.h>
 #include <kern/arch.h>
 #include <kern/cmdline.h>
+#include <kern/errno.h>
 #include <kern/console.h>
 #include <kern/hart.h>
 #include <kern/panic.h>
 #include <kern/power.h>
 #include <kern/printf.h>
+#include <kern/proc.h>
 #include <kern/smp.h>
 #include <kern/spinlock.h>
 #include <kern/string.h>
@@ -55,6 +57,7 @@ static int opt_crashtest = -1;
 static int opt_ptlock = -1;
 static const char *const ptlock_names[] = { "single", "split", NULL };
 static bool opt_noasid;
+static char opt_init[32];
 static uint64_t opt_asidbits;
 static const char *const crash_kinds[] = { "panic", "null", "stack",
 					   "lockorder", NULL };
@@ -67,6 +70,8 @@ static struct cmdline_opt kernel_opts[] = {
 	{ .name = "ptlock", .kind = CMDLINE_CHOICE, .out = &opt_ptlock,
 	  .choices = ptlock_names },
 	{ .name = "noasid", .kind = CMDLINE_FLAG, .out = &opt_noasid },
+	{ .name = "init", .kind = CMDLINE_STR, .out = opt_init,
+	  .strlen = sizeof(opt_init) },
 	{ .name = "asidbits", .kind = CMDLINE_UINT, .out = &opt_asidbits },
 };
 
@@ -117,6 +122,7 @@ static void crashtest(int kind)
 }
 
 void kmain(uint64_t hartid, paddr_t fdt_pa);
+static void run_init(const char *name);
 
 static void parse_fdt(paddr_t fdt_pa)
 {
@@ -263,11 +269,35 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 							   : NULL);
 
 		printk("ktest: %s\n", failed ? "FAILED" : "all passed");
-	} else {
-		printk("rivet: boot complete; no user space yet\n");
 	}
+	if (opt_init[0])
+		run_init(opt_init);
+	else if (!opt_ktest)
+		printk("rivet: boot complete; nothing to run (init=NAME runs "
+		       "a program of the boot archive)\n");
 	as_print_lockstat();
 	machine_poweroff(false);
+}
+
+/* init=NAME: run bin/NAME from the boot archive, wait for it, report. */
+static void run_init(const char *name)
+{
+	const void *elf;
+	struct proc *p;
+	size_t len;
+	int err;
+
+	if (archive_find(name, &elf, &len)) {
+		printk("init: no program '%s' in the boot archive\n", name);
+		return;
+	}
+	err = proc_spawn(name, elf, len, &p);
+	if (err) {
+		printk("init: cannot start '%s': %s\n", name, errno_name(err));
+		return;
+	}
+	printk("init: started '%s' as pid %d\n", name, p->pid);
+	printk("init: exited with status %d\n", proc_wait(p));
 }
 
 void machine_poweroff(bool failure)

@@ -295,6 +295,69 @@ int as_region_add(struct as *as, vaddr_t start, size_t len,
 	return err;
 }
 
+static void region_set(struct as_region *r, vaddr_t start, vaddr_t end,
+		       unsigned int prot)
+{
+	__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->end, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
+}
+
+int as_region_remove(struct as *as, vaddr_t start, size_t len)
+{
+	vaddr_t end = start + len;
+	int err = 0;
+
+	if (!range_ok(start, len))
+		return -E_INVAL;
+	spin_lock(&as->lock);
+	/* A region cut in two needs a free slot: check before changing. */
+	for (int i = 0; i < as->nregions; i++) {
+		struct as_region *r = &as->regions[i];
+
+		if (start > r->start && end < r->end &&
+		    as->nregions == AS_MAX_REGIONS)
+			err = -E_NOMEM;
+	}
+	if (!err) {
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (int i = 0; i < as->nregions; i++) {
+			struct as_region *r = &as->regions[i];
+			vaddr_t rs = r->start, re = r->end;
+			unsigned int prot = r->prot;
+
+			if (end <= rs || start >= re)
+				continue;
+			if (start <= rs && end >= re) {	/* all of it */
+				struct as_region *last =
+					&as->regions[as->nregions - 1];
+
+				region_set(r, last->start, last->end,
+					   last->prot);
+				__atomic_store_n(&as->nregions,
+						 as->nregions - 1,
+						 __ATOMIC_RELAXED);
+				i--;
+			} else if (start <= rs) {
+				region_set(r, end, re, prot);
+			} else if (end >= re) {
+				region_set(r, rs, start, prot);
+			} else {			/* a hole inside */
+				region_set(r, rs, start, prot);
+				region_set(&as->regions[as->nregions], end, re,
+					   prot);
+				__atomic_store_n(&as->nregions,
+						 as->nregions + 1,
+						 __ATOMIC_RELAXED);
+			}
+		}
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&as->lock);
+	return err;
+}
+
 /* Lockless region lookup: reads only, so faults on many harts share the
  * region list's cache lines without writing them. */
 static bool region_find(struct as *as, vaddr_t va, unsigned int *prot)

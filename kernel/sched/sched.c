@@ -21,19 +21,23 @@
 #include <kern/smp.h>
 #include <kern/spinlock.h>
 #include <kern/string.h>
+#include <mm/as.h>
 #include <mm/frame.h>
 
 /*
  * struct runqueue - one per hart
  *
  * Locking: everything under lock (rank 70), except need_resched (owner
- * hart; set by its own interrupt handlers) and nr, which others read
- * without the lock as a hint for balancing.
+ * hart; set by its own interrupt handlers) and nr and nr_stealable, which
+ * others read without the lock as hints. Idle harts look at nr_stealable
+ * before they take a busy hart's lock, so pinned threads cost no lock
+ * traffic from would-be thieves.
  */
 struct runqueue {
 	struct spinlock lock;
 	struct thread *head[SCHED_PRIOS], *tail[SCHED_PRIOS];
 	unsigned int nr;
+	unsigned int nr_stealable;	/* of nr, not pinned to a hart */
 	struct thread *current;
 	struct thread *idle;
 	struct thread *last;	/* the thread just switched away from */
@@ -87,6 +91,9 @@ static void enqueue_locked(struct runqueue *rq, struct thread *t)
 		rq->head[t->prio] = t;
 	rq->tail[t->prio] = t;
 	__atomic_store_n(&rq->nr, rq->nr + 1, __ATOMIC_RELAXED);
+	if (t->affinity < 0)
+		__atomic_store_n(&rq->nr_stealable, rq->nr_stealable + 1,
+				 __ATOMIC_RELAXED);
 }
 
 static struct thread *dequeue_locked(struct runqueue *rq, int prio)
@@ -100,6 +107,9 @@ static struct thread *dequeue_locked(struct runqueue *rq, int prio)
 		rq->tail[prio] = NULL;
 	t->rq_next = NULL;
 	__atomic_store_n(&rq->nr, rq->nr - 1, __ATOMIC_RELAXED);
+	if (t->affinity < 0)
+		__atomic_store_n(&rq->nr_stealable, rq->nr_stealable - 1,
+				 __ATOMIC_RELAXED);
 	return t;
 }
 
@@ -173,6 +183,13 @@ static void schedule_locked(void)
 	rq->last = prev;
 	rq->stats.switches++;
 	prev->irq_was_on = h->irq_was_on;
+	/* Address spaces follow threads; kernel threads run on whatever
+	 * kernel-half mapping is loaded (every root shares it), except
+	 * after a user thread, whose address space may go away. */
+	if (next->as && next->as != prev->as)
+		as_activate(next->as);
+	else if (!next->as && prev->as)
+		as_deactivate();
 	set_stack_bounds(next);
 	arch_switch(&prev->ctx, &next->ctx);
 	finish_switch();
@@ -263,6 +280,23 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 	t->fn = fn;
 	t->arg = arg;
 	wake_on(pick_hart(affinity), t);
+	return t;
+}
+
+struct thread *thread_create_user(const char *name, void (*fn)(void *),
+				  void *arg, struct as *as, struct proc *proc,
+				  vaddr_t entry)
+{
+	struct thread *t = thread_alloc(name, SCHED_PRIO_DEFAULT, -1);
+
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	t->as = as;
+	t->proc = proc;
+	t->user_entry = entry;
+	wake_on(pick_hart(-1), t);
 	return t;
 }
 
@@ -378,7 +412,7 @@ static bool steal(void)
 		struct runqueue *v = &rqs[(self + k) % n];
 		struct thread *got = NULL;
 
-		if (!__atomic_load_n(&v->nr, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&v->nr_stealable, __ATOMIC_RELAXED))
 			continue;
 		spin_lock(&v->lock);
 		for (int p = SCHED_PRIOS - 1; p >= 0 && !got; p--) {
@@ -394,6 +428,9 @@ static bool steal(void)
 					v->tail[p] = prev;
 				t->rq_next = NULL;
 				__atomic_store_n(&v->nr, v->nr - 1,
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&v->nr_stealable,
+						 v->nr_stealable - 1,
 						 __ATOMIC_RELAXED);
 				got = t;
 				break;

@@ -42,3 +42,10 @@ arch_thread_trampoline:
 	li	fp, 0			/* end of the frame-pointer chain */
 	call	thread_start
 1:	j	1b
+
+/* arch_user_enter(tf): leave the kernel for user mode through the trap
+ * return path, with the frame @tf built at the top of the kernel stack. */
+	.globl	arch_user_enter
+arch_user_enter:
+	mv	sp, a0
+	j	trap_return

@@ -4,11 +4,14 @@
 #include <arch/trap.h>
 #include <arch/csr.h>
 #include <arch/memlayout.h>
+#include <kern/arch.h>
 #include <kern/hart.h>
 #include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
+#include <kern/proc.h>
 #include <kern/thread.h>
+#include <mm/as.h>
 
 static const char *const exc_names[] = {
 	[EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -41,6 +44,52 @@ const char *trap_cause_name(unsigned long scause)
 	if (code < ARRAY_SIZE(exc_names) && exc_names[code])
 		return exc_names[code];
 	return "unknown exception";
+}
+
+static const struct extable_entry *extable_lookup(unsigned long pc)
+{
+	extern const struct extable_entry __ex_table_start[], __ex_table_end[];
+
+	for (const struct extable_entry *e = __ex_table_start;
+	     e < __ex_table_end; e++)
+		if (e->insn == pc)
+			return e;
+	return NULL;
+}
+
+/*
+ * user_exception - an exception raised in user mode: a system call, a page
+ * fault the address space may resolve, or a fault that kills the process
+ * (one report line; the kernel runs on).
+ */
+static void user_exception(struct trap_frame *tf, unsigned long code)
+{
+	struct proc *p = proc_current();
+	enum as_access access;
+
+	if (!p)
+		panic_frame(tf, "trap: user-mode trap on a kernel thread");
+	switch (code) {
+	case EXC_ECALL_U:
+		/* Interrupts on while the call runs: it may take time. */
+		arch_irq_enable();
+		syscall_dispatch(tf);
+		arch_irq_disable();
+		return;
+	case EXC_INST_PAGE_FAULT:
+		access = AS_ACCESS_EXEC;
+		break;
+	case EXC_LOAD_PAGE_FAULT:
+		access = AS_ACCESS_READ;
+		break;
+	case EXC_STORE_PAGE_FAULT:
+		access = AS_ACCESS_WRITE;
+		break;
+	default:
+		proc_kill_current(tf, trap_cause_name(tf->scause));
+	}
+	if (as_fault(p->as, tf->stval, access) != 0)
+		proc_kill_current(tf, trap_cause_name(tf->scause));
 }
 
 static bool extable_fixup(struct trap_frame *tf)
@@ -85,9 +134,23 @@ void trap_handler(struct trap_frame *tf)
 		return;
 	}
 
-	if (!(tf->sstatus & SSTATUS_SPP))
-		panic_frame(tf, "trap: %s from user mode (no user mode yet)",
-			    trap_cause_name(tf->scause));
+	if (!(tf->sstatus & SSTATUS_SPP)) {
+		user_exception(tf, code);
+		sched_preempt_point();
+		return;
+	}
+	/*
+	 * A fault in copy_from_user/copy_to_user on a user address: fault
+	 * the page in if the process may have it (a demand-zero region) and
+	 * retry; otherwise the copy fails with -E_FAULT.
+	 */
+	if ((code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT) &&
+	    tf->stval < AS_USER_TOP && proc_current() &&
+	    extable_lookup(tf->sepc) &&
+	    as_fault(proc_current()->as, tf->stval,
+		     code == EXC_STORE_PAGE_FAULT ? AS_ACCESS_WRITE
+						  : AS_ACCESS_READ) == 0)
+		return;
 	if (extable_fixup(tf))
 		return;
 	if ((code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT) &&

@@ -27,6 +27,9 @@
 #include <arch/context.h>
 #include <arch/kstack.h>
 
+struct as;
+struct proc;
+
 #define SCHED_PRIOS	4
 #define SCHED_PRIO_DEFAULT 2
 #define SCHED_PRIO_IDLE	SCHED_PRIOS	/* below every queue */
@@ -56,6 +59,9 @@ struct thread {
 	bool is_idle, is_boot;
 	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
 	struct thread *joiner;	/* blocked in thread_join on us */
+	struct as *as;		/* user address space, NULL: kernel only */
+	struct proc *proc;	/* owning process, NULL for kernel threads */
+	vaddr_t user_entry;	/* where its user mode starts */
 	char name[16];
 };
 
@@ -76,6 +82,10 @@ __noreturn void sched_idle_loop(void);
  */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 			     int prio, int affinity);
+/* A thread of process @proc that will run in @as (switched to with it). */
+struct thread *thread_create_user(const char *name, void (*fn)(void *),
+				  void *arg, struct as *as, struct proc *proc,
+				  vaddr_t entry);
 /* End the calling thread with @code. */
 __noreturn void thread_exit(int code);
 /* Wait for @t to end; free it; return its exit code. */

@@ -105,6 +105,9 @@ int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot);
 /* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped. */
 int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);
 
+/* Forget the regions in [start, start+len) (cutting those that overlap);
+ * the pages stay mapped until as_unmap. -E_NOMEM if a cut needs a slot. */
+int as_region_remove(struct as *as, vaddr_t start, size_t len);
 /* Declare [start, end) as anonymous memory faults may fill. */
 int as_region_add(struct as *as, vaddr_t start, size_t len,
 		  unsigned int prot);

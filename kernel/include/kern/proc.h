@@ -1,0 +1,50 @@
+#pragma once
+/*
+ * proc.h - user processes: an address space, a main thread running in
+ * user mode, and an exit status
+ *
+ * struct proc
+ *
+ * Locking:
+ *   pid, name, as        immutable after proc_spawn.
+ *   main                 immutable after proc_spawn.
+ *   exit_status          written once by the exiting thread before it is
+ *                        DEAD; read after thread_join.
+ *   map_next             the process's own threads (one thread for now).
+ */
+#include <kern/types.h>
+
+struct as;
+struct thread;
+struct trap_frame;
+
+struct proc {
+	int pid;
+	char name[32];
+	struct as *as;
+	struct thread *main;
+	int exit_status;
+	vaddr_t map_next;	/* next address SYS_MAP hands out */
+};
+
+/*
+ * proc_spawn - load the ELF image @elf as a new process and start it
+ * Return: 0 and *out, or -E_BADFMT (the loader printed why), -E_NOMEM.
+ */
+int proc_spawn(const char *name, const void *elf, size_t size,
+	       struct proc **out);
+/* Wait for @p to end, free everything it held, return its status. */
+int proc_wait(struct proc *p);
+/* The process of the calling thread, or NULL for a kernel thread. */
+struct proc *proc_current(void);
+
+/* Trap-side entry points (arch/riscv/trap.c). */
+void syscall_dispatch(struct trap_frame *tf);
+/* A user fault the kernel cannot resolve: one report line, then exit. */
+__noreturn void proc_kill_current(const struct trap_frame *tf,
+				  const char *why);
+
+/* The boot archive (cpio newc) linked into the image, or the initrd. */
+extern const char initrd_start[], initrd_end[];
+/* Find bin/NAME in the boot archive. Return: 0 or -E_NOENT. */
+int archive_find(const char *name, const void **data, size_t *len);

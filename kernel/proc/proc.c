@@ -1,0 +1,255 @@
+/*
+ * proc.c - user processes: loading an ELF image from the boot archive into
+ * a new address space, entering user mode, exiting, and being killed
+ */
+#include <kern/proc.h>
+#include <kern/arch.h>
+#include <kern/console.h>
+#include <kern/cpio.h>
+#include <kern/elf.h>
+#include <kern/errno.h>
+#include <kern/hart.h>
+#include <kern/panic.h>
+#include <kern/printf.h>
+#include <kern/string.h>
+#include <kern/thread.h>
+#include <kern/timer.h>
+#include <mm/as.h>
+#include <mm/frame.h>
+#include <abi/syscall.h>
+#include <arch/csr.h>
+#include <arch/memlayout.h>
+#include <arch/trap.h>
+#include <arch/uaccess.h>
+
+/* Addresses SYS_MAP picks start here (well above any program image). */
+#define MAP_BASE	0x1000000000UL
+
+static int next_pid = 1;	/* atomic */
+
+void arch_user_enter(struct trap_frame *tf) __noreturn;
+
+struct proc *proc_current(void)
+{
+	struct thread *t = thread_current();
+
+	return t ? t->proc : NULL;
+}
+
+int archive_find(const char *name, const void **data, size_t *len)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "bin/%s", name);
+	return cpio_find(initrd_start, (size_t)(initrd_end - initrd_start),
+			 path, data, len);
+}
+
+static unsigned int elf_to_as_prot(unsigned int p)
+{
+	return AS_PROT_USER | (p & ELF_PROT_R ? AS_PROT_R : 0) |
+	       (p & ELF_PROT_W ? AS_PROT_W : 0) |
+	       (p & ELF_PROT_X ? AS_PROT_X : 0);
+}
+
+/* Map one loadable segment and copy its file bytes through the direct
+ * map (the kernel never writes through the user mapping). */
+static int load_segment(struct as *as, const uint8_t *file,
+			const struct elf_segment *seg)
+{
+	vaddr_t lo = ALIGN_DOWN(seg->vaddr, PAGE_SIZE);
+	vaddr_t hi = ALIGN_UP(seg->vaddr + seg->memsz, PAGE_SIZE);
+	int err = as_map_anon(as, lo, hi - lo, elf_to_as_prot(seg->prot));
+
+	if (err)
+		return err;
+	for (uint64_t done = 0; done < seg->filesz;) {
+		vaddr_t va = seg->vaddr + done;
+		uint64_t n = MIN(PAGE_SIZE - (va & (PAGE_SIZE - 1)),
+				 seg->filesz - done);
+		paddr_t pa;
+
+		err = as_lookup(as, va, &pa, NULL);
+		if (err)
+			return err;
+		memcpy(pa_to_kva(pa), file + seg->offset + done, n);
+		done += n;
+	}
+	return 0;
+}
+
+/* The first code of a process's main thread, in the kernel. */
+static void user_start(void *arg)
+{
+	struct proc *p = arg;
+	struct thread *t = thread_current();
+	struct trap_frame *tf = (struct trap_frame *)(t->kstack.hi -
+						      sizeof(*tf));
+	uint64_t entry = (uint64_t)t->user_entry;
+
+	memset(tf, 0, sizeof(*tf));
+	tf->sepc = entry;
+	tf->sp = USER_STACK_TOP;
+	/* sret to U-mode with interrupts on there. */
+	tf->sstatus = (csr_read(CSR_SSTATUS) & ~(SSTATUS_SPP | SSTATUS_SUM |
+						 SSTATUS_SIE)) | SSTATUS_SPIE;
+	(void)p;
+	arch_irq_disable();
+	arch_user_enter(tf);
+}
+
+int proc_spawn(const char *name, const void *elf, size_t size,
+	       struct proc **out)
+{
+	struct frame *pf = frame_alloc(0, FRAME_F_KERNEL | FRAME_ZERO);
+	struct elf_image img;
+	char err_msg[128];
+	struct proc *p;
+	int err;
+
+	if (!pf)
+		return -E_NOMEM;
+	p = frame_to_kva(pf);
+	err = elf_parse(elf, size, &img, err_msg, sizeof(err_msg));
+	if (err) {
+		printk("proc: %s: %s\n", name, err_msg);
+		goto out_free;
+	}
+	p->as = as_create(ptlock_default);
+	if (!p->as) {
+		err = -E_NOMEM;
+		goto out_free;
+	}
+	for (int i = 0; i < img.nseg; i++) {
+		err = load_segment(p->as, elf, &img.seg[i]);
+		if (err) {
+			printk("proc: %s: cannot load segment %d: %s\n", name,
+			       i, errno_name(err));
+			goto out_as;
+		}
+	}
+	err = as_region_add(p->as, USER_STACK_TOP - USER_STACK_SIZE,
+			    USER_STACK_SIZE,
+			    AS_PROT_R | AS_PROT_W | AS_PROT_USER);
+	if (err)
+		goto out_as;
+	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
+	strlcpy(p->name, name, sizeof(p->name));
+	p->map_next = MAP_BASE;
+	p->main = thread_create_user(name, user_start, p, p->as, p,
+				     img.entry);
+	if (!p->main) {
+		err = -E_NOMEM;
+		goto out_as;
+	}
+	*out = p;
+	return 0;
+out_as:
+	as_destroy(p->as);
+out_free:
+	frame_free(pf);
+	return err;
+}
+
+int proc_wait(struct proc *p)
+{
+	int status;
+
+	thread_join(p->main);
+	status = p->exit_status;
+	as_destroy(p->as);
+	frame_free(kva_to_frame(p));
+	return status;
+}
+
+static void proc_exit(int status) __noreturn;
+static void proc_exit(int status)
+{
+	struct proc *p = proc_current();
+
+	p->exit_status = status;
+	thread_exit(status);
+}
+
+void proc_kill_current(const struct trap_frame *tf, const char *why)
+{
+	struct proc *p = proc_current();
+	struct thread *t = thread_current();
+
+	printk("proc: killed pid %d (%s), thread %u, hart %u: %s at pc %#lx, "
+	       "address %#lx\n", p->pid, p->name, t->tid, hart_self(), why,
+	       tf->sepc, tf->stval);
+	proc_exit(-1);
+}
+
+void syscall_dispatch(struct trap_frame *tf)
+{
+	struct proc *p = proc_current();
+	long ret;
+
+	tf->sepc += 4;		/* past the ecall */
+	switch (tf->a7) {
+	case SYS_EXIT:
+		proc_exit((int)tf->a0);
+	case SYS_DEBUG_WRITE: {
+		char buf[128];
+		size_t len = tf->a1, done = 0;
+
+		ret = 0;
+		while (done < len) {
+			size_t n = MIN(len - done, sizeof(buf));
+
+			if (copy_from_user(buf, (const char *)tf->a0 + done,
+					   n)) {
+				ret = -E_FAULT;
+				break;
+			}
+			console_write(buf, n);
+			done += n;
+			ret = (long)done;
+		}
+		break;
+	}
+	case SYS_YIELD:
+		thread_yield();
+		ret = 0;
+		break;
+	case SYS_GETPID:
+		ret = p->pid;
+		break;
+	case SYS_CLOCK:
+		ret = (long)time_ns();
+		break;
+	case SYS_MAP: {
+		vaddr_t addr = tf->a0;
+		size_t len = tf->a1;
+		unsigned int prot = (unsigned int)tf->a2;
+
+		if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) {
+			ret = -E_INVAL;
+			break;
+		}
+		bool pick = !addr;
+
+		if (pick)
+			addr = p->map_next;
+		ret = as_region_add(p->as, addr, len, prot | AS_PROT_USER);
+		if (!ret) {
+			if (pick)	/* a guard page between mappings */
+				p->map_next += len + PAGE_SIZE;
+			ret = (long)addr;
+		}
+		break;
+	}
+	case SYS_UNMAP:
+		/* Regions first: no fault can fill the range again. */
+		ret = as_region_remove(p->as, tf->a0, tf->a1);
+		if (!ret)
+			ret = as_unmap(p->as, tf->a0, tf->a1);
+		break;
+	default:
+		ret = -E_NOSYS;
+		break;
+	}
+	tf->a0 = (unsigned long)ret;
+}

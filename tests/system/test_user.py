@@ -1,0 +1,66 @@
+"""User mode: programs from the boot archive run with init=NAME.
+
+Each boot runs one program as the first process; the kernel prints
+`init: exited with status S` when it ends and powers off. Faulting
+programs are killed with one `proc: killed ...` line while the kernel runs
+on; `utest` is a userland KTAP suite (demand-zero memory, stack growth, bad
+system-call arguments) run in both page-table locking modes.
+"""
+import re
+
+import pytest
+
+from test_boot import check_boot, check_ktap, verdict
+
+EXIT_RE = re.compile(r"^init: exited with status (-?\d+)")
+
+
+def exit_status(b):
+    for line in b.lines:
+        m = EXIT_RE.match(line.strip())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+@pytest.mark.parametrize("prog,status,expect", [
+    ("hello", 0, r"^hello from user space, pid 1$"),
+    ("exit42", 42, None),
+    ("fault", -1, r"^proc: killed pid 1 \(fault\), thread \d+, hart \d+: "
+                  r"store/AMO page fault at pc 0x[0-9a-f]+, address 0x8$"),
+])
+def test_program(boot, prog, status, expect, log_path):
+    """A program runs, prints, and its exit status reaches init."""
+    b = boot(2, "256M", append="init=%s" % prog)
+    problems = check_boot(b, 2)
+    got = exit_status(b)
+    if got != status:
+        problems.append("init: exit status %r, expected %d" % (got, status))
+    if expect and not any(re.match(expect, l.strip()) for l in b.lines):
+        problems.append("no console line matching %r" % expect)
+    verdict(b, problems, log_path, "init=%s" % prog)
+
+
+def test_missing_program(boot, log_path):
+    """init=NAME for a program that is not there: a message, no panic."""
+    b = boot(1, "128M", append="init=nosuch")
+    problems = check_boot(b, 1)
+    if not any("init: no program 'nosuch' in the boot archive" in l
+               for l in b.lines):
+        problems.append("no 'init: no program' message")
+    verdict(b, problems, log_path, "init=nosuch")
+
+
+@pytest.mark.parametrize("harts", [1, 4, 8])
+@pytest.mark.parametrize("mode", ["split", "single"])
+def test_utest(boot, harts, mode, log_path, notes):
+    """The userland KTAP suite, in both page-table locking modes."""
+    b = boot(harts, "256M", append="init=utest ptlock=%s" % mode)
+    problems = check_boot(b, harts)
+    kp, res = check_ktap(b, notes)
+    problems += kp
+    if exit_status(b) != 0:
+        problems.append("utest exit status %r, expected 0"
+                        % exit_status(b))
+    verdict(b, problems, log_path, "utest, %d harts, ptlock=%s (%s)"
+            % (harts, mode, res.summary()))

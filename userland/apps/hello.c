@@ -1,0 +1,15 @@
+/*
+ * hello.c - the first user program: two lines on the console, status 0
+ */
+#include <rivet.h>
+
+int main(int argc, char **argv)
+{
+	long pid = sys_getpid();
+	long ns = sys_clock();
+
+	printf("hello from user space, pid %ld\n", pid);
+	printf("hello: clock %ld ns since boot (%ld.%03ld ms)\n", ns,
+	       ns / 1000000, ns / 1000 % 1000);
+	return 0;
+}

@@ -1,0 +1,460 @@
+/*
+ * utest.c - user-space checks of the system-call ABI and of the memory a
+ * process gets, printed as one KTAP version 1 document with one suite,
+ * "utest" (the layout kernel/test/ktest.c prints, so scripts/ktap.py and
+ * tests/system read both the same way).
+ *
+ * Cases: demand-zero memory from SYS_MAP (and again after SYS_UNMAP),
+ * read-only mappings, .bss and .data as the loader left them, a stack
+ * that grows 200 KiB down, SYS_MAP refusing bad arguments, SYS_DEBUG_WRITE
+ * refusing bad pointers with -E_FAULT, unknown call numbers, and the
+ * registers an ecall must preserve.
+ *
+ * Nothing here may kill the process: no access after SYS_UNMAP, no store
+ * to read-only memory. The exit status is the number of failed cases.
+ */
+#include <rivet.h>
+
+/* Fixed addresses SYS_MAP is asked for: user space, far from the image
+ * (0x10000...), the stack (below USER_STACK_TOP) and each other. */
+#define MAP_ADDR    0x20000000UL
+#define MAP_RO_ADDR 0x20100000UL
+#define MAP_LEN	    (64 * 1024UL)
+#define USER_TOP    (1UL << 38) /* end of the Sv39 user half */
+#define KERNEL_ADDR 0xffffffc000000000UL
+#define KIMAGE_ADDR 0xffffffff80000000UL
+#define STACK_BYTES (200 * 1024)
+#define DIAG	    "        # " /* a case's diagnostic, KTAP indent 8 */
+
+/* Failed expectations of the running case. */
+static int case_failures;
+
+static void fail_at(int line, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One diagnostic line: where, which expectation, and the values seen. */
+static void fail_at(int line, const char *what, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf(DIAG "utest.c:%d: expected %s: %s\n", line, what, msg);
+	case_failures++;
+}
+
+#define EXPECT(cond, ...)                                                      \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			fail_at(__LINE__, #cond, __VA_ARGS__);                 \
+	} while (0)
+
+/* A system call's result: the value, or its error's name. */
+static const char *ret_name(long r)
+{
+	return r < 0 ? errno_name((int)r) : "not an error";
+}
+
+#define EXPECT_RET(expr, want)                                                 \
+	do {                                                                   \
+		long r_ = (long)(expr);                                        \
+		long w_ = (long)(want);                                        \
+		if (r_ != w_)                                                  \
+			fail_at(__LINE__, #expr " == " #want,                  \
+				"got %ld (%#lx, %s)", r_, (unsigned long)r_,   \
+				ret_name(r_));                                 \
+	} while (0)
+
+#define EXPECT_ERR(expr)                                                       \
+	do {                                                                   \
+		long r_ = (long)(expr);                                        \
+		if (r_ >= 0)                                                   \
+			fail_at(__LINE__, #expr " < 0", "got %ld (%#lx)", r_,  \
+				(unsigned long)r_);                            \
+	} while (0)
+
+/* Index of the first byte of @p[0..len) that is not @c, or len. */
+static size_t first_not(const volatile unsigned char *p, size_t len,
+			unsigned char c)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			break;
+	return i;
+}
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 7 + (i >> 12) + 3);
+}
+
+/* Write pattern() over @p[0..len), read it back; report a mismatch. */
+static void check_write_read(volatile unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pattern(i);
+	for (i = 0; i < len; i++)
+		if (p[i] != pattern(i))
+			break;
+	EXPECT(i == len, "byte %zu at %p reads %#x, wrote %#x", i,
+	       (void *)&p[i], p[i], pattern(i));
+}
+
+/* ---------------------------------------------------------- SYS_MAP -- */
+
+static void map_demand_zero(void)
+{
+	volatile unsigned char *p = (volatile unsigned char *)MAP_ADDR;
+	long r = sys_map((void *)MAP_ADDR, MAP_LEN, PROT_READ | PROT_WRITE);
+	size_t i;
+
+	EXPECT_RET(r, MAP_ADDR);
+	if (r != (long)MAP_ADDR)
+		return;
+	i = first_not(p, MAP_LEN, 0);
+	EXPECT(i == MAP_LEN, "byte %zu of a new mapping reads %#x", i,
+	       i < MAP_LEN ? p[i] : 0);
+	check_write_read(p, MAP_LEN);
+	EXPECT_RET(sys_unmap((void *)MAP_ADDR, MAP_LEN), 0);
+}
+
+/* The same range again: new zeroed pages, not the old ones. */
+static void map_again_is_zero(void)
+{
+	volatile unsigned char *p = (volatile unsigned char *)MAP_ADDR;
+	long r = sys_map((void *)MAP_ADDR, MAP_LEN, PROT_READ | PROT_WRITE);
+	size_t i;
+
+	EXPECT_RET(r, MAP_ADDR);
+	if (r != (long)MAP_ADDR)
+		return;
+	i = first_not(p, MAP_LEN, 0);
+	EXPECT(i == MAP_LEN, "byte %zu of a remapped range reads %#x", i,
+	       i < MAP_LEN ? p[i] : 0);
+	EXPECT_RET(sys_unmap((void *)MAP_ADDR, MAP_LEN), 0);
+}
+
+static void map_read_only_zero(void)
+{
+	volatile unsigned char *p = (volatile unsigned char *)MAP_RO_ADDR;
+	long r = sys_map((void *)MAP_RO_ADDR, 2 * PAGE_SIZE, PROT_READ);
+	size_t i;
+
+	EXPECT_RET(r, MAP_RO_ADDR);
+	if (r != (long)MAP_RO_ADDR)
+		return;
+	i = first_not(p, 2 * PAGE_SIZE, 0);
+	EXPECT(i == 2 * PAGE_SIZE, "byte %zu reads %#x", i,
+	       i < 2 * PAGE_SIZE ? p[i] : 0);
+	EXPECT_RET(sys_unmap((void *)MAP_RO_ADDR, 2 * PAGE_SIZE), 0);
+}
+
+static void map_unaligned_addr(void)
+{
+	EXPECT_ERR(sys_map((void *)(MAP_ADDR + 1), PAGE_SIZE,
+			   PROT_READ | PROT_WRITE));
+	EXPECT_ERR(sys_map((void *)(MAP_ADDR + PAGE_SIZE / 2), PAGE_SIZE,
+			   PROT_READ));
+}
+
+static void map_len_zero(void)
+{
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, 0, PROT_READ | PROT_WRITE));
+}
+
+static void map_prot_zero(void)
+{
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, PAGE_SIZE, 0));
+}
+
+static void map_prot_unknown_bits(void)
+{
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, PAGE_SIZE, PROT_READ | 0x8));
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, PAGE_SIZE, -1));
+}
+
+static void map_write_only(void)
+{
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, PAGE_SIZE, PROT_WRITE));
+}
+
+static void map_kernel_addr(void)
+{
+	EXPECT_ERR(sys_map((void *)KERNEL_ADDR, PAGE_SIZE,
+			   PROT_READ | PROT_WRITE));
+	EXPECT_ERR(sys_map((void *)KIMAGE_ADDR, PAGE_SIZE, PROT_READ));
+	/* The first address past the user half (not canonical in Sv39). */
+	EXPECT_ERR(sys_map((void *)USER_TOP, PAGE_SIZE, PROT_READ));
+	/* Starts in user space, ends past it. */
+	EXPECT_ERR(sys_map((void *)(USER_TOP - PAGE_SIZE), 2 * PAGE_SIZE,
+			   PROT_READ));
+}
+
+static void map_wrapping_range(void)
+{
+	/* addr + len wraps past 2^64 to 0x10000000, to 0, and to 0x1000. */
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, -0x10000000UL,
+			   PROT_READ | PROT_WRITE));
+	EXPECT_ERR(sys_map((void *)MAP_ADDR, -MAP_ADDR, PROT_READ));
+	EXPECT_ERR(sys_map((void *)-PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ));
+}
+
+/* ------------------------------------------------------ image, stack -- */
+
+/* Not static, so the compiler cannot assume what they hold. */
+unsigned char utest_bss[3 * 4096 + 123];
+long utest_bss_word;
+unsigned long utest_data_word = 0x5a5aa5a5c3c33c3cUL;
+
+static void bss_is_zero(void)
+{
+	size_t i = first_not(utest_bss, sizeof(utest_bss), 0);
+
+	EXPECT(i == sizeof(utest_bss), "utest_bss[%zu] at %p reads %#x", i,
+	       (void *)&utest_bss[i], i < sizeof(utest_bss) ? utest_bss[i] : 0);
+	EXPECT(*(volatile long *)&utest_bss_word == 0, "utest_bss_word %ld",
+	       utest_bss_word);
+	check_write_read(utest_bss, sizeof(utest_bss));
+}
+
+static void data_is_initialised(void)
+{
+	unsigned long v = *(volatile unsigned long *)&utest_data_word;
+
+	EXPECT(v == 0x5a5aa5a5c3c33c3cUL, "utest_data_word %#lx", v);
+}
+
+/*
+ * A frame of STACK_BYTES, touched from its top down one page at a time
+ * (the order a growing stack meets new pages), then written and read
+ * back whole. noinline: the frame must really be below the caller's.
+ */
+static __attribute__((noinline)) void stack_touch(void)
+{
+	volatile unsigned char big[STACK_BYTES];
+	size_t i;
+
+	for (i = STACK_BYTES; i >= PAGE_SIZE; i -= PAGE_SIZE)
+		big[i - 1] = 0xa5;
+	big[0] = 0xa5;
+	for (i = STACK_BYTES; i >= PAGE_SIZE; i -= PAGE_SIZE)
+		if (big[i - 1] != 0xa5)
+			break;
+	EXPECT(i < PAGE_SIZE, "stack byte at %p reads %#x", (void *)&big[i - 1],
+	       big[i - 1]);
+	check_write_read(big, STACK_BYTES);
+	EXPECT((uintptr_t)big >= USER_STACK_TOP - USER_STACK_SIZE,
+	       "frame at %p is below the stack region", (void *)big);
+}
+
+static void stack_grows_200k(void)
+{
+	stack_touch();
+}
+
+/* --------------------------------------------------- SYS_DEBUG_WRITE -- */
+
+static void debug_write_len_zero(void)
+{
+	EXPECT_RET(sys_debug_write("x", 0), 0);
+}
+
+static void debug_write_bad_pointer(void)
+{
+	EXPECT_RET(sys_debug_write((const char *)1, 1), -E_FAULT);
+	EXPECT_RET(sys_debug_write((const char *)1, 16), -E_FAULT);
+	EXPECT_RET(sys_debug_write((const char *)KIMAGE_ADDR, 16), -E_FAULT);
+	EXPECT_RET(sys_debug_write((const char *)KERNEL_ADDR, 16), -E_FAULT);
+}
+
+/*
+ * A range that starts in user space and ends past 1 << 38. The last user
+ * page is mapped when the kernel allows it, so the first half of the range
+ * is readable and only a check of the whole range refuses it. Its bytes
+ * form a KTAP diagnostic line, harmless should a kernel print them.
+ */
+static void debug_write_crossing_top(void)
+{
+	static const char line[16] = "        # edge.\n";
+	char *page = (char *)(USER_TOP - PAGE_SIZE);
+	char *tail = (char *)(USER_TOP - sizeof(line));
+	long r = sys_map(page, PAGE_SIZE, PROT_READ | PROT_WRITE);
+
+	if (r == (long)(USER_TOP - PAGE_SIZE)) {
+		memcpy(tail, line, sizeof(line));
+		/* Sanity: the part inside user space can be written. */
+		EXPECT_RET(sys_debug_write(tail, sizeof(line)), sizeof(line));
+	} else {
+		printf(DIAG "the last user page is not mappable (%ld, %s); "
+			    "the range starts unmapped\n",
+		       r, ret_name(r));
+	}
+	EXPECT_RET(sys_debug_write(tail, 2 * sizeof(line)), -E_FAULT);
+	EXPECT_RET(sys_debug_write(tail, PAGE_SIZE), -E_FAULT);
+	/* A length that wraps the address space. */
+	EXPECT_RET(sys_debug_write(tail, -8UL), -E_FAULT);
+	if (r == (long)(USER_TOP - PAGE_SIZE))
+		EXPECT_RET(sys_unmap(page, PAGE_SIZE), 0);
+}
+
+/* -------------------------------------------------------- the rest -- */
+
+static void getpid_clock_yield(void)
+{
+	long pid = sys_getpid();
+	long t0 = sys_clock(), t1;
+
+	EXPECT(pid > 0, "pid %ld", pid);
+	EXPECT(t0 > 0, "clock %ld", t0);
+	EXPECT_RET(sys_yield(), 0);
+	t1 = sys_clock();
+	EXPECT(t1 >= t0, "clock went back from %ld to %ld", t0, t1);
+	EXPECT_RET(sys_getpid(), pid);
+}
+
+static long raw_syscall(long nr)
+{
+	register long a7 __asm__("a7") = nr;
+	register long a0 __asm__("a0") = 0;
+
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+	return a0;
+}
+
+static void unknown_syscall(void)
+{
+	EXPECT_RET(raw_syscall(SYS_NR), -E_NOSYS);
+	EXPECT_RET(raw_syscall(1000), -E_NOSYS);
+	EXPECT_RET(raw_syscall(-1), -E_NOSYS);
+}
+
+/*
+ * abi/syscall.h: every register but a0 survives an ecall. Fill the
+ * argument and temporary registers, gp and tp with known values, make a
+ * call that takes no arguments, and compare. gp and tp are unused by this
+ * program (crt0.S), and put back before any C code runs.
+ */
+static void ecall_preserves_registers(void)
+{
+	static const char *const names[] = {"a1", "a2", "a3", "a4", "a5", "a6",
+					    "a7", "t0", "t1", "t2", "t3", "t4",
+					    "t5", "t6", "gp", "tp"};
+	unsigned long want[ARRAY_SIZE(names)], got[ARRAY_SIZE(names)];
+	unsigned long *w = want, *g = got;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		want[i] = 0x1111111111111111UL * (i + 1) ^ 0x0123456789abcdefUL;
+	want[6] = SYS_GETPID; /* a7 carries the call number */
+	/* The pointers live in s2/s3 (callee-saved, so ours to use). */
+	__asm__ volatile("mv s2, %[w]\n\t"
+			 "mv s3, %[g]\n\t"
+			 "addi sp, sp, -16\n\t"
+			 "sd gp, 0(sp)\n\t"
+			 "sd tp, 8(sp)\n\t"
+			 "ld a1, 0(s2)\n\t"
+			 "ld a2, 8(s2)\n\t"
+			 "ld a3, 16(s2)\n\t"
+			 "ld a4, 24(s2)\n\t"
+			 "ld a5, 32(s2)\n\t"
+			 "ld a6, 40(s2)\n\t"
+			 "ld a7, 48(s2)\n\t"
+			 "ld t0, 56(s2)\n\t"
+			 "ld t1, 64(s2)\n\t"
+			 "ld t2, 72(s2)\n\t"
+			 "ld t3, 80(s2)\n\t"
+			 "ld t4, 88(s2)\n\t"
+			 "ld t5, 96(s2)\n\t"
+			 "ld t6, 104(s2)\n\t"
+			 "ld gp, 112(s2)\n\t"
+			 "ld tp, 120(s2)\n\t"
+			 "ecall\n\t"
+			 "sd a1, 0(s3)\n\t"
+			 "sd a2, 8(s3)\n\t"
+			 "sd a3, 16(s3)\n\t"
+			 "sd a4, 24(s3)\n\t"
+			 "sd a5, 32(s3)\n\t"
+			 "sd a6, 40(s3)\n\t"
+			 "sd a7, 48(s3)\n\t"
+			 "sd t0, 56(s3)\n\t"
+			 "sd t1, 64(s3)\n\t"
+			 "sd t2, 72(s3)\n\t"
+			 "sd t3, 80(s3)\n\t"
+			 "sd t4, 88(s3)\n\t"
+			 "sd t5, 96(s3)\n\t"
+			 "sd t6, 104(s3)\n\t"
+			 "sd gp, 112(s3)\n\t"
+			 "sd tp, 120(s3)\n\t"
+			 "ld gp, 0(sp)\n\t"
+			 "ld tp, 8(sp)\n\t"
+			 "addi sp, sp, 16"
+			 :
+			 : [w] "r"(w), [g] "r"(g)
+			 : "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t0",
+			   "t1", "t2", "t3", "t4", "t5", "t6", "s2", "s3",
+			   "memory");
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		EXPECT(got[i] == want[i],
+		       "%s is %#lx after the ecall, was %#lx", names[i], got[i],
+		       want[i]);
+}
+
+/* ------------------------------------------------------------ runner -- */
+
+struct utest_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+static const struct utest_case cases[] = {
+	{"map_demand_zero", map_demand_zero},
+	{"map_again_is_zero", map_again_is_zero},
+	{"map_read_only_zero", map_read_only_zero},
+	{"map_unaligned_addr", map_unaligned_addr},
+	{"map_len_zero", map_len_zero},
+	{"map_prot_zero", map_prot_zero},
+	{"map_prot_unknown_bits", map_prot_unknown_bits},
+	{"map_write_only", map_write_only},
+	{"map_kernel_addr", map_kernel_addr},
+	{"map_wrapping_range", map_wrapping_range},
+	{"bss_is_zero", bss_is_zero},
+	{"data_is_initialised", data_is_initialised},
+	{"stack_grows_200k", stack_grows_200k},
+	{"debug_write_len_zero", debug_write_len_zero},
+	{"debug_write_bad_pointer", debug_write_bad_pointer},
+	{"debug_write_crossing_top", debug_write_crossing_top},
+	{"getpid_clock_yield", getpid_clock_yield},
+	{"unknown_syscall", unknown_syscall},
+	{"ecall_preserves_registers", ecall_preserves_registers},
+};
+
+int main(int argc, char **argv)
+{
+	int pass = 0, fail = 0;
+	size_t n = ARRAY_SIZE(cases);
+
+	printf("KTAP version 1\n");
+	printf("1..1\n");
+	printf("    KTAP version 1\n");
+	printf("    # Subtest: utest\n");
+	printf("    1..%zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		case_failures = 0;
+		cases[i].fn();
+		if (case_failures) {
+			fail++;
+			printf("    not ok %zu %s\n", i + 1, cases[i].name);
+		} else {
+			pass++;
+			printf("    ok %zu %s\n", i + 1, cases[i].name);
+		}
+	}
+	printf("# utest: pass:%d fail:%d skip:0 total:%zu\n", pass, fail, n);
+	printf("%s 1 utest\n", fail ? "not ok" : "ok");
+	return fail;
+}

@@ -1,0 +1,68 @@
+#pragma once
+/*
+ * rivet.h - the user-space C library: system calls, string functions and
+ * formatted output (userland/lib/). Freestanding: only the compiler's own
+ * headers and two kernel headers that are part of the ABI, abi/syscall.h
+ * and kern/errno.h (found with -Ikernel/include).
+ *
+ * Output: printf/vprintf/puts format into a PRINTF_MAX-byte buffer on the
+ * stack and hand it to SYS_DEBUG_WRITE one line at a time, so a line is
+ * one system call and lines of different processes do not mix within a
+ * line. Longer output is cut and ends in "...\n".
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <abi/syscall.h>
+
+/*
+ * Error codes: a system call returns -E_* (kern/errno.h, the one table;
+ * its errno_name() is in the library too, from kernel/lib/errno.c).
+ */
+#include <kern/errno.h>
+
+#define PAGE_SIZE  4096UL
+#define PRINTF_MAX 512
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * System calls (userland/lib/syscall.c). Each returns what the kernel put
+ * in a0: a value >= 0, or -E_*.
+ */
+__attribute__((noreturn)) void sys_exit(int status);
+long sys_debug_write(const char *buf, size_t len);
+long sys_yield(void);
+long sys_getpid(void);
+long sys_clock(void);				/* nanoseconds since boot */
+long sys_map(void *addr, size_t len, int prot); /* addr, or -E_* */
+long sys_unmap(void *addr, size_t len);
+
+/* String and memory functions (userland/lib/string.c). */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+/*
+ * Formatted output: the kernel's formatter (kernel/lib/printf.c; the
+ * conversions listed in kern/printf.h, no floating point). printf and
+ * vprintf return the number of characters formatted (before any cut) or
+ * a negative -E_* if the write failed; puts returns 0 or -E_*.
+ */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int vprintf(const char *fmt, va_list ap);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int puts(const char *s);
+
+/* The program: crt0.S calls main(argc, argv) and exits with its result. */
+int main(int argc, char **argv);
