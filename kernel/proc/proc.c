@@ -11,6 +11,7 @@
 #include <kern/hart.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
+#include <kern/spinlock.h>
 #include <kern/string.h>
 #include <kern/thread.h>
 #include <kern/timer.h>
@@ -89,7 +90,9 @@ static void user_start(void *arg)
 
 	memset(tf, 0, sizeof(*tf));
 	tf->sepc = entry;
-	tf->sp = USER_STACK_TOP;
+	tf->sp = t->user_sp;
+	tf->a0 = t->user_a0;
+	tf->a1 = t->user_a1;
 	/* sret to U-mode with interrupts on there. */
 	tf->sstatus = (csr_read(CSR_SSTATUS) & ~(SSTATUS_SPP | SSTATUS_SUM |
 						 SSTATUS_SIE)) | SSTATUS_SPIE;
@@ -136,8 +139,9 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	strlcpy(p->name, name, sizeof(p->name));
 	p->map_next = MAP_BASE;
+	spin_init(&p->lock, LOCK_CLASS_MISC);
 	p->main = thread_create_user(name, user_start, p, p->as, p,
-				     img.entry);
+				     img.entry, USER_STACK_TOP, 0, 0, -1);
 	if (!p->main) {
 		err = -E_NOMEM;
 		goto out_as;
@@ -156,19 +160,115 @@ int proc_wait(struct proc *p)
 	int status;
 
 	thread_join(p->main);
+	/* The main thread has ended the process: the others leave at
+	 * their next return to user mode. */
+	for (int i = 0; i < PROC_MAX_THREADS; i++) {
+		struct thread *t;
+
+		spin_lock(&p->lock);
+		t = p->threads[i];
+		p->threads[i] = NULL;
+		spin_unlock(&p->lock);
+		if (t && t != p->main)	/* main: a creation in flight */
+			thread_join(t);
+	}
 	status = p->exit_status;
 	as_destroy(p->as);
 	frame_free(kva_to_frame(p));
 	return status;
 }
 
-static void proc_exit(int status) __noreturn;
-static void proc_exit(int status)
+/* End the whole process with @status (SYS_EXIT, a kill). */
+static __noreturn void proc_exit(int status)
 {
 	struct proc *p = proc_current();
 
-	p->exit_status = status;
+	spin_lock(&p->lock);
+	if (!p->exiting) {
+		p->exiting = true;
+		p->exit_status = status;
+	}
+	spin_unlock(&p->lock);
 	thread_exit(status);
+}
+
+void proc_check_exit(void)
+{
+	struct proc *p = proc_current();
+
+	if (p && __atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE))
+		thread_exit(p->exit_status);
+}
+
+static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
+{
+	long hart = (long)tf->a4;
+	struct thread *t;
+	int slot = -1;
+
+	if (tf->a0 >= AS_USER_TOP || tf->a3 >= AS_USER_TOP + 1 ||
+	    (tf->a3 & 15) || hart < -1 || hart >= (long)nr_harts)
+		return -E_INVAL;
+	spin_lock(&p->lock);
+	for (int i = 0; i < PROC_MAX_THREADS && slot < 0; i++)
+		if (!p->threads[i])
+			slot = i;
+	if (slot >= 0)	/* claimed until filled or given back below */
+		p->threads[slot] = p->main;
+	spin_unlock(&p->lock);
+	if (slot < 0)
+		return -E_AGAIN;
+	t = thread_create_user(p->name, user_start, p, p->as, p, tf->a0,
+			       tf->a3, tf->a1, tf->a2, (int)hart);
+	spin_lock(&p->lock);
+	p->threads[slot] = t;
+	spin_unlock(&p->lock);
+	return t ? (long)t->tid : -E_NOMEM;
+}
+
+static long thread_join_syscall(struct proc *p, unsigned long tid)
+{
+	struct thread *t = NULL;
+
+	spin_lock(&p->lock);
+	for (int i = 0; i < PROC_MAX_THREADS && !t; i++) {
+		if (p->threads[i] && p->threads[i] != p->main &&
+		    p->threads[i]->tid == tid) {
+			t = p->threads[i];
+			p->threads[i] = NULL;	/* this joiner owns it now */
+		}
+	}
+	spin_unlock(&p->lock);
+	if (!t)
+		return -E_NOENT;
+	return thread_join(t);
+}
+
+static void stats_syscall(struct rivet_stats *st)
+{
+	static const unsigned int cls[3] = { LOCK_CLASS_PT, LOCK_CLASS_AS,
+					     LOCK_CLASS_FRAME };
+	struct rivet_lockstat *out[3] = { &st->pt, &st->as, &st->frame };
+
+	memset(st, 0, sizeof(*st));
+	st->nharts = nr_harts;
+	st->ptlock_split = ptlock_default == PTLOCK_SPLIT;
+	for (unsigned int i = 0; i < nr_harts && i < STATS_MAX_HARTS; i++) {
+		st->faults[i] = __atomic_load_n(&harts[i].mm_faults,
+						__ATOMIC_RELAXED);
+		st->ad_fixups[i] = __atomic_load_n(&harts[i].mm_ad_fixups,
+						   __ATOMIC_RELAXED);
+		st->spurious[i] = __atomic_load_n(&harts[i].mm_spurious,
+						  __ATOMIC_RELAXED);
+	}
+	for (int k = 0; k < 3; k++) {
+		struct lockstat s;
+
+		lockstat_sum(cls[k], &s);
+		out[k]->acquired = s.acquired;
+		out[k]->contended = s.contended;
+		out[k]->wait_ns = s.wait_ticks * 1000000000ULL / arch_time_hz();
+	}
 }
 
 void proc_kill_current(const struct trap_frame *tf, const char *why)
@@ -239,6 +339,31 @@ void syscall_dispatch(struct trap_frame *tf)
 				p->map_next += len + PAGE_SIZE;
 			ret = (long)addr;
 		}
+		break;
+	}
+	case SYS_THREAD_CREATE:
+		ret = thread_create_syscall(p, tf);
+		break;
+	case SYS_THREAD_EXIT:
+		if (thread_current() == p->main)
+			proc_exit((int)tf->a0);
+		thread_exit((int)tf->a0);
+	case SYS_THREAD_JOIN:
+		ret = thread_join_syscall(p, tf->a0);
+		break;
+	case SYS_STATS: {
+		struct frame *sf = frame_alloc(0, FRAME_F_KERNEL);
+		struct rivet_stats *st;
+
+		_Static_assert(sizeof(*st) <= PAGE_SIZE, "stats in a page");
+		if (!sf) {
+			ret = -E_NOMEM;
+			break;
+		}
+		st = frame_to_kva(sf);
+		stats_syscall(st);
+		ret = copy_to_user((void *)tf->a0, st, sizeof(*st));
+		frame_free(kva_to_frame(st));
 		break;
 	}
 	case SYS_UNMAP:

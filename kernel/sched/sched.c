@@ -285,18 +285,25 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 
 struct thread *thread_create_user(const char *name, void (*fn)(void *),
 				  void *arg, struct as *as, struct proc *proc,
-				  vaddr_t entry)
+				  vaddr_t entry, unsigned long sp,
+				  unsigned long a0, unsigned long a1, int hart)
 {
-	struct thread *t = thread_alloc(name, SCHED_PRIO_DEFAULT, -1);
+	struct thread *t;
 
+	if (hart < -1 || hart >= (int)nr_harts)
+		return NULL;
+	t = thread_alloc(name, SCHED_PRIO_DEFAULT, hart);
 	if (!t)
 		return NULL;
+	t->user_sp = sp;
+	t->user_a0 = a0;
+	t->user_a1 = a1;
 	t->fn = fn;
 	t->arg = arg;
 	t->as = as;
 	t->proc = proc;
 	t->user_entry = entry;
-	wake_on(pick_hart(-1), t);
+	wake_on(pick_hart(hart), t);
 	return t;
 }
 

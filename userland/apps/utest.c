@@ -404,6 +404,140 @@ static void ecall_preserves_registers(void)
 		       want[i]);
 }
 
+/* -------------------------------------------- threads and faults -- */
+
+#define TH_ADDR		0x30000000UL	/* per-thread regions start here */
+#define TH_SPAN		0x00400000UL	/* 4 MiB apart: own leaf tables */
+#define TH_PAGES	64
+#define SHARED_ADDR	0x28000000UL
+#define SHARED_PAGES	16
+
+struct th_arg {
+	unsigned int id;
+	volatile unsigned char *base;
+	unsigned long bad;		/* pages that read back wrong */
+};
+
+static void touch_own(void *p)
+{
+	struct th_arg *a = p;
+
+	for (unsigned long i = 0; i < TH_PAGES; i++)
+		a->base[i * PAGE_SIZE + a->id % 64] = (unsigned char)(a->id + 1);
+	for (unsigned long i = 0; i < TH_PAGES; i++)
+		if (a->base[i * PAGE_SIZE + a->id % 64] !=
+		    (unsigned char)(a->id + 1))
+			a->bad++;
+}
+
+static unsigned long total_faults(const struct rivet_stats *st)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < st->nharts && i < STATS_MAX_HARTS; i++)
+		n += st->faults[i];
+	return n;
+}
+
+static struct rivet_stats st0, st1;	/* too big for the stack */
+
+/* One thread per hart, pinned, each faulting in a region of its own: every
+ * page faults in exactly once, and nothing is lost. */
+static void threads_fault_disjoint(void)
+{
+	static struct th_arg args[STATS_MAX_HARTS];
+	long tids[STATS_MAX_HARTS];
+	unsigned int n;
+
+	EXPECT_RET(sys_stats(&st0), 0);
+	n = st0.nharts;
+	for (unsigned int i = 0; i < n; i++) {
+		void *base = (void *)(TH_ADDR + i * TH_SPAN);
+
+		EXPECT_RET(sys_map(base, TH_PAGES * PAGE_SIZE,
+				   PROT_READ | PROT_WRITE), (long)base);
+		args[i] = (struct th_arg){ i, base, 0 };
+	}
+	EXPECT_RET(sys_stats(&st0), 0);
+	for (unsigned int i = 0; i < n; i++) {
+		tids[i] = thread_spawn(touch_own, &args[i], (int)i);
+		EXPECT(tids[i] > 0, "thread_spawn on hart %u: %ld", i, tids[i]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(sys_thread_join(tids[i]), 0);
+		EXPECT(args[i].bad == 0, "thread %u: %lu pages read back wrong",
+		       i, args[i].bad);
+	}
+	EXPECT_RET(sys_stats(&st1), 0);
+	/* Each page once, plus the threads' own stack pages (a few each). */
+	EXPECT(total_faults(&st1) - total_faults(&st0) >= n * TH_PAGES &&
+	       total_faults(&st1) - total_faults(&st0) <= n * (TH_PAGES + 8),
+	       "%lu faults for %u x %d pages",
+	       total_faults(&st1) - total_faults(&st0), n, TH_PAGES);
+	printf("        # %u threads, %lu faults; page-table locks %lu "
+	       "(%lu contended), address-space locks %lu (%lu contended), "
+	       "ptlock=%s\n", n, total_faults(&st1) - total_faults(&st0),
+	       st1.pt.acquired - st0.pt.acquired,
+	       st1.pt.contended - st0.pt.contended,
+	       st1.as.acquired - st0.as.acquired,
+	       st1.as.contended - st0.as.contended,
+	       st1.ptlock_split ? "split" : "single");
+	for (unsigned int i = 0; i < n; i++)
+		EXPECT_RET(sys_unmap((void *)(TH_ADDR + i * TH_SPAN),
+				     TH_PAGES * PAGE_SIZE), 0);
+}
+
+static void touch_shared(void *p)
+{
+	struct th_arg *a = p;
+
+	for (unsigned long i = 0; i < SHARED_PAGES; i++)
+		a->base[i * PAGE_SIZE + a->id] = (unsigned char)(a->id + 1);
+}
+
+/* All threads write their own byte of the same pages at once: each page
+ * must end as one frame holding every thread's byte. */
+static void threads_fault_same_pages(void)
+{
+	static struct th_arg args[STATS_MAX_HARTS];
+	volatile unsigned char *base = (volatile unsigned char *)SHARED_ADDR;
+	long tids[STATS_MAX_HARTS];
+	unsigned int n;
+
+	EXPECT_RET(sys_stats(&st0), 0);
+	n = st0.nharts;
+	EXPECT_RET(sys_map((void *)SHARED_ADDR, SHARED_PAGES * PAGE_SIZE,
+			   PROT_READ | PROT_WRITE), (long)SHARED_ADDR);
+	for (unsigned int i = 0; i < n; i++) {
+		args[i] = (struct th_arg){ i, base, 0 };
+		tids[i] = thread_spawn(touch_shared, &args[i], (int)i);
+		EXPECT(tids[i] > 0, "thread_spawn on hart %u: %ld", i, tids[i]);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (tids[i] > 0)
+			EXPECT_RET(sys_thread_join(tids[i]), 0);
+	for (unsigned long pg = 0; pg < SHARED_PAGES; pg++)
+		for (unsigned int i = 0; i < n; i++)
+			EXPECT(base[pg * PAGE_SIZE + i] == i + 1,
+			       "page %lu byte %u reads %u (lost a write: two "
+			       "frames for one page?)", pg, i,
+			       base[pg * PAGE_SIZE + i]);
+	EXPECT_RET(sys_unmap((void *)SHARED_ADDR, SHARED_PAGES * PAGE_SIZE),
+		   0);
+}
+
+static void thread_bad_arguments(void)
+{
+	EXPECT_ERR(sys_thread_create((void *)0xffffffff80000000UL, 0, 0,
+				     (void *)0x100000, -1));
+	EXPECT_ERR(sys_thread_create((void *)0x10000, 0, 0, (void *)0x100008,
+				     -1));	/* sp not 16-byte aligned */
+	EXPECT_ERR(sys_thread_create((void *)0x10000, 0, 0, (void *)0x100000,
+				     10000));	/* no such hart */
+	EXPECT_RET(sys_thread_join(123456), -E_NOENT);
+}
+
 /* ------------------------------------------------------------ runner -- */
 
 struct utest_case {
@@ -431,6 +565,9 @@ static const struct utest_case cases[] = {
 	{"getpid_clock_yield", getpid_clock_yield},
 	{"unknown_syscall", unknown_syscall},
 	{"ecall_preserves_registers", ecall_preserves_registers},
+	{"threads_fault_disjoint", threads_fault_disjoint},
+	{"threads_fault_same_pages", threads_fault_same_pages},
+	{"thread_bad_arguments", thread_bad_arguments},
 };
 
 int main(int argc, char **argv)

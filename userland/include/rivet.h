@@ -39,6 +39,13 @@ long sys_getpid(void);
 long sys_clock(void);				/* nanoseconds since boot */
 long sys_map(void *addr, size_t len, int prot); /* addr, or -E_* */
 long sys_unmap(void *addr, size_t len);
+long sys_thread_create(void *pc, long a0, long a1, void *sp, int hart);
+__attribute__((noreturn)) void sys_thread_exit(int status);
+long sys_thread_join(long tid);
+long sys_stats(struct rivet_stats *st);
+/* Run fn(arg) in a new thread with a 64 KiB stack, pinned to @hart (or
+ * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
+long thread_spawn(void (*fn)(void *), void *arg, int hart);
 
 /* String and memory functions (userland/lib/string.c). */
 void *memcpy(void *dst, const void *src, size_t n);

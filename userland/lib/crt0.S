@@ -29,3 +29,19 @@ _start:
 	ecall
 	j	1b
 	.size _start, . - _start
+
+/* __thread_start: a new thread's first instruction (thread_spawn).
+ * a0 = the function, a1 = its argument; its return value ends the thread. */
+	.globl __thread_start
+	.type __thread_start, @function
+__thread_start:
+	li	fp, 0
+	li	ra, 0
+	mv	t0, a0
+	mv	a0, a1
+	jalr	t0
+	li	a0, 0			/* the thread's status */
+	li	a7, SYS_THREAD_EXIT
+	ecall
+1:	j	1b
+	.size __thread_start, . - __thread_start

@@ -46,3 +46,39 @@ long sys_unmap(void *addr, size_t len)
 {
 	return syscall2(SYS_UNMAP, (long)addr, (long)len);
 }
+
+long sys_thread_create(void *pc, long a0, long a1, void *sp, int hart)
+{
+	return syscall5(SYS_THREAD_CREATE, (long)pc, a0, a1, (long)sp, hart);
+}
+
+void sys_thread_exit(int status)
+{
+	for (;;)
+		syscall1(SYS_THREAD_EXIT, status);
+}
+
+long sys_thread_join(long tid)
+{
+	return syscall1(SYS_THREAD_JOIN, tid);
+}
+
+long sys_stats(struct rivet_stats *st)
+{
+	return syscall1(SYS_STATS, (long)st);
+}
+
+/* Where new threads start (crt0.S): a0 = fn, a1 = arg. */
+extern char __thread_start[];
+
+#define THREAD_STACK (64 * 1024)
+
+long thread_spawn(void (*fn)(void *), void *arg, int hart)
+{
+	long stack = sys_map(0, THREAD_STACK, PROT_READ | PROT_WRITE);
+
+	if (stack < 0)
+		return stack;
+	return sys_thread_create(__thread_start, (long)fn, (long)arg,
+				 (void *)(stack + THREAD_STACK), hart);
+}

@@ -131,12 +131,15 @@ void trap_handler(struct trap_frame *tf)
 		/* An interrupt is never taken with a spinlock held (they
 		 * disable interrupts): a safe point to switch threads. */
 		sched_preempt_point();
+		if (!(tf->sstatus & SSTATUS_SPP))
+			proc_check_exit();
 		return;
 	}
 
 	if (!(tf->sstatus & SSTATUS_SPP)) {
 		user_exception(tf, code);
 		sched_preempt_point();
+		proc_check_exit();
 		return;
 	}
 	/*

@@ -14,12 +14,41 @@
 #define SYS_CLOCK	4	/* (): nanoseconds since boot */
 #define SYS_MAP		5	/* (void *addr, size_t len, int prot): addr */
 #define SYS_UNMAP	6	/* (void *addr, size_t len): 0 */
-#define SYS_NR		7
+/* (pc, a0, a1, sp, hart or -1): thread id. The thread starts at pc with
+ * a0, a1 and sp as given, in the caller's process, pinned to a hart or
+ * not; it must end with SYS_THREAD_EXIT. */
+#define SYS_THREAD_CREATE 7
+#define SYS_THREAD_EXIT	8	/* (int status): no return */
+#define SYS_THREAD_JOIN	9	/* (tid): its status, once it has ended */
+#define SYS_STATS	10	/* (struct rivet_stats *): 0 */
+#define SYS_NR		11
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1
 #define PROT_WRITE	0x2
 #define PROT_EXEC	0x4
+
+#define STATS_MAX_HARTS	64
+
+#ifndef __ASSEMBLER__
+struct rivet_lockstat {
+	unsigned long acquired;		/* acquisitions, all harts */
+	unsigned long contended;	/* of which had to wait */
+	unsigned long wait_ns;		/* time spent waiting */
+};
+
+/* SYS_STATS: the memory system's counters, summed or per hart. */
+struct rivet_stats {
+	unsigned int nharts;		/* harts online */
+	unsigned int ptlock_split;	/* 1: split page-table locks */
+	unsigned long faults[STATS_MAX_HARTS];	   /* page faults handled */
+	unsigned long ad_fixups[STATS_MAX_HARTS];  /* A/D-bit fix-ups */
+	unsigned long spurious[STATS_MAX_HARTS];   /* already resolved */
+	struct rivet_lockstat pt;	/* page-table-page locks */
+	struct rivet_lockstat as;	/* address-space locks */
+	struct rivet_lockstat frame;	/* frame pool lock */
+};
+#endif
 
 /* Lowest user address the kernel hands out or accepts for code. */
 #define USER_BASE	0x10000

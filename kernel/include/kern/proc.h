@@ -10,9 +10,12 @@
  *   main                 immutable after proc_spawn.
  *   exit_status          written once by the exiting thread before it is
  *                        DEAD; read after thread_join.
- *   map_next             the process's own threads (one thread for now).
+ *   map_next, threads[], exiting   lock.
  */
 #include <kern/types.h>
+#include <kern/spinlock_types.h>
+
+#define PROC_MAX_THREADS	64
 
 struct as;
 struct thread;
@@ -25,6 +28,9 @@ struct proc {
 	struct thread *main;
 	int exit_status;
 	vaddr_t map_next;	/* next address SYS_MAP hands out */
+	struct spinlock lock;	/* rank 60 (misc) */
+	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
+	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 };
 
 /*
@@ -37,6 +43,9 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
 struct proc *proc_current(void);
+
+/* At a return to user mode: leave if the process is ending. */
+void proc_check_exit(void);
 
 /* Trap-side entry points (arch/riscv/trap.c). */
 void syscall_dispatch(struct trap_frame *tf);

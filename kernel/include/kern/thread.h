@@ -62,6 +62,7 @@ struct thread {
 	struct as *as;		/* user address space, NULL: kernel only */
 	struct proc *proc;	/* owning process, NULL for kernel threads */
 	vaddr_t user_entry;	/* where its user mode starts */
+	unsigned long user_sp, user_a0, user_a1;	/* its first registers */
 	char name[16];
 };
 
@@ -85,7 +86,8 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 /* A thread of process @proc that will run in @as (switched to with it). */
 struct thread *thread_create_user(const char *name, void (*fn)(void *),
 				  void *arg, struct as *as, struct proc *proc,
-				  vaddr_t entry);
+				  vaddr_t entry, unsigned long sp,
+				  unsigned long a0, unsigned long a1, int hart);
 /* End the calling thread with @code. */
 __noreturn void thread_exit(int code);
 /* Wait for @t to end; free it; return its exit code. */
