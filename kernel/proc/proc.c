@@ -101,9 +101,68 @@ static void user_start(void *arg)
 	arch_user_enter(tf);
 }
 
-int proc_spawn(const char *name, const void *elf, size_t size,
-	       struct proc **out)
+/*
+ * Put argc/argv on the top stack page: the strings at the top, the pointer
+ * array under them, sp under that (16-byte aligned). Written through the
+ * direct map. Return: the initial sp, or 0 if the arguments do not fit.
+ */
+#define ARGV_MAX	32
+
+static vaddr_t setup_args(struct as *as, const char *name, const char *args,
+			  unsigned long *argc_out)
 {
+	vaddr_t top = USER_STACK_TOP, sp;
+	char buf[PAGE_SIZE / 2];
+	const char *words[ARGV_MAX + 1];
+	uint64_t uargv[ARGV_MAX + 1];
+	unsigned long argc = 0;
+	size_t used = 0;
+	paddr_t pa;
+	uint8_t *page;
+	char *w;
+
+	if (as_map_anon(as, top - PAGE_SIZE, PAGE_SIZE,
+			AS_PROT_R | AS_PROT_W | AS_PROT_USER) ||
+	    as_lookup(as, top - PAGE_SIZE, &pa, NULL))
+		return 0;
+	page = pa_to_kva(pa);
+	/* Split a private copy of "name args" at spaces. */
+	if ((size_t)snprintf(buf, sizeof(buf), "%s %s", name, args ? args : "")
+	    >= sizeof(buf))
+		return 0;
+	for (w = buf; *w;) {
+		while (*w == ' ')
+			*w++ = '\0';
+		if (!*w)
+			break;
+		if (argc == ARGV_MAX)
+			return 0;
+		words[argc++] = w;
+		while (*w && *w != ' ')
+			w++;
+	}
+	for (unsigned long i = argc; i-- > 0;) {
+		size_t len = strlen(words[i]) + 1;
+
+		used += len;
+		if (used > PAGE_SIZE / 2)
+			return 0;
+		memcpy(page + PAGE_SIZE - used, words[i], len);
+		uargv[i] = top - used;
+	}
+	uargv[argc] = 0;
+	sp = ALIGN_DOWN(top - used - (argc + 1) * sizeof(uint64_t), 16);
+	memcpy(page + (sp - (top - PAGE_SIZE)), uargv,
+	       (argc + 1) * sizeof(uint64_t));
+	*argc_out = argc;
+	return sp;
+}
+
+int proc_spawn(const char *name, const void *elf, size_t size,
+	       const char *args, struct proc **out)
+{
+	unsigned long argc = 0;
+	vaddr_t sp;
 	struct frame *pf = frame_alloc(0, FRAME_F_KERNEL | FRAME_ZERO);
 	struct elf_image img;
 	char err_msg[128];
@@ -139,9 +198,17 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	strlcpy(p->name, name, sizeof(p->name));
 	p->map_next = MAP_BASE;
+	sp = setup_args(p->as, name, args, &argc);
+	if (!sp) {
+		printk("proc: %s: arguments do not fit on the first stack "
+		       "page\n", name);
+		err = -E_INVAL;
+		goto out_as;
+	}
 	spin_init(&p->lock, LOCK_CLASS_MISC);
+	/* a0 = argc, a1 = argv (the pointer array sits at sp). */
 	p->main = thread_create_user(name, user_start, p, p->as, p,
-				     img.entry, USER_STACK_TOP, 0, 0, -1);
+				     img.entry, sp, argc, sp, -1);
 	if (!p->main) {
 		err = -E_NOMEM;
 		goto out_as;

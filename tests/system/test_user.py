@@ -41,6 +41,21 @@ def test_program(boot, prog, status, expect, log_path):
     verdict(b, problems, log_path, "init=%s" % prog)
 
 
+def test_arguments(boot, log_path):
+    """Words after ' -- ' on the command line reach main's argv."""
+    b = boot(1, "128M", append="init=hello -- one two=2 three")
+    problems = check_boot(b, 1)
+    want = ['hello: argv[0] = "hello"', 'hello: argv[1] = "one"',
+            'hello: argv[2] = "two=2"', 'hello: argv[3] = "three"']
+    lines = [l.strip() for l in b.lines]
+    for w in want:
+        if w not in lines:
+            problems.append("no line %r" % w)
+    if exit_status(b) != 0:
+        problems.append("exit status %r" % exit_status(b))
+    verdict(b, problems, log_path, "init=hello with arguments")
+
+
 def test_missing_program(boot, log_path):
     """init=NAME for a program that is not there: a message, no panic."""
     b = boot(1, "128M", append="init=nosuch")

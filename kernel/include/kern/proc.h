@@ -35,10 +35,14 @@ struct proc {
 
 /*
  * proc_spawn - load the ELF image @elf as a new process and start it
- * Return: 0 and *out, or -E_BADFMT (the loader printed why), -E_NOMEM.
+ * @args: words for argv[1..] (space-separated), or NULL
+ *
+ * main() gets argc and argv (argv[0] = @name) in a0 and a1.
+ * Return: 0 and *out, or -E_BADFMT (the loader printed why), -E_NOMEM,
+ * -E_INVAL (arguments too long).
  */
 int proc_spawn(const char *name, const void *elf, size_t size,
-	       struct proc **out);
+	       const char *args, struct proc **out);
 /* Wait for @p to end, free everything it held, return its status. */
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
