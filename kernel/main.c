@@ -297,6 +297,7 @@ static void run_init(const char *name)
 		return;
 	}
 	printk("init: started '%s' as pid %d\n", name, p->pid);
+	/* init is not in the table: nobody can wait for it but us. */
 	printk("init: exited with status %d\n", proc_wait(p));
 }
 

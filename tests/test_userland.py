@@ -6,7 +6,7 @@ kernel/arch/riscv/initrd.S includes in the kernel image. These tests read
 what the build left behind (run `make` first; `make test` does):
 
   * the archive exists, is newc ("070701"), and `cpio -it` lists exactly
-    bin/hello, bin/fault, bin/exit42, bin/utest and etc/manifest (with
+    bin/hello, bin/fault, bin/exit42, bin/spin, bin/utest and etc/manifest (with
     their directories), all without a leading "./";
   * etc/manifest names programs that are in bin/;
   * every program, as stored in the archive, is a static RISC-V ELF64
@@ -33,7 +33,7 @@ if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
 
 ARCHIVE = BUILD / "initrd.cpio"
-PROGRAMS = ("hello", "fault", "exit42", "utest")
+PROGRAMS = ("hello", "fault", "exit42", "spin", "utest")
 MANIFEST = "etc/manifest"
 USER_BASE = 0x10000  # kernel/include/abi/syscall.h
 PAGE = 4096

@@ -28,6 +28,109 @@
 
 static int next_pid = 1;	/* atomic */
 
+/* proc_table_lock protects proc_table: live processes, by slot. Rank 60
+ * (misc); a process's own lock may be taken under it. */
+static struct spinlock proc_table_lock = SPINLOCK_INIT(LOCK_CLASS_MISC);
+static struct proc *proc_table[PROC_MAX];
+
+int proc_register(struct proc *p, int parent)
+{
+	int err = -E_AGAIN;
+
+	p->parent = parent;
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		if (!proc_table[i]) {
+			proc_table[i] = p;
+			err = 0;
+			break;
+		}
+	}
+	spin_unlock(&proc_table_lock);
+	return err;
+}
+
+/* Take @pid out of the table if the caller may wait for it. */
+static struct proc *proc_claim_child(int pid, int parent)
+{
+	struct proc *p = NULL;
+
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		if (proc_table[i] && proc_table[i]->pid == pid &&
+		    proc_table[i]->parent == parent) {
+			p = proc_table[i];
+			proc_table[i] = NULL;
+			break;
+		}
+	}
+	spin_unlock(&proc_table_lock);
+	return p;
+}
+
+static int proc_kill(int pid)
+{
+	int err = -E_NOENT;
+
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		struct proc *p = proc_table[i];
+
+		if (p && p->pid == pid) {
+			spin_lock(&p->lock);
+			if (!p->exiting) {
+				p->exiting = true;
+				p->exit_status = -1;
+			}
+			spin_unlock(&p->lock);
+			err = 0;
+			break;
+		}
+	}
+	spin_unlock(&proc_table_lock);
+	return err;
+}
+
+/* A NUL-terminated string from user memory into @buf. */
+static int copy_string(char *buf, size_t size, const char *ustr)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (copy_from_user(&buf[i], ustr + i, 1))
+			return -E_FAULT;
+		if (!buf[i])
+			return 0;
+	}
+	return -E_RANGE;
+}
+
+static long spawn_syscall(struct proc *parent, const char *uname,
+			  const char *uargs)
+{
+	char name[32], args[256];
+	const void *elf;
+	struct proc *p;
+	size_t len;
+	int err;
+
+	err = copy_string(name, sizeof(name), uname);
+	if (!err && uargs)
+		err = copy_string(args, sizeof(args), uargs);
+	if (err)
+		return err;
+	if (archive_find(name, &elf, &len))
+		return -E_NOENT;
+	err = proc_spawn(name, elf, len, uargs ? args : NULL, &p);
+	if (err)
+		return err;
+	err = proc_register(p, parent->pid);
+	if (err) {
+		proc_kill_proc(p);
+		proc_wait(p);
+		return err;
+	}
+	return p->pid;
+}
+
 void arch_user_enter(struct trap_frame *tf) __noreturn;
 
 struct proc *proc_current(void)
@@ -259,6 +362,16 @@ static __noreturn void proc_exit(int status)
 	thread_exit(status);
 }
 
+void proc_kill_proc(struct proc *p)
+{
+	spin_lock(&p->lock);
+	if (!p->exiting) {
+		p->exiting = true;
+		p->exit_status = -1;
+	}
+	spin_unlock(&p->lock);
+}
+
 void proc_check_exit(void)
 {
 	struct proc *p = proc_current();
@@ -320,6 +433,7 @@ static void stats_syscall(struct rivet_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->nharts = nr_harts;
 	st->ptlock_split = ptlock_default == PTLOCK_SPLIT;
+	st->free_frames = frame_free_count();
 	for (unsigned int i = 0; i < nr_harts && i < STATS_MAX_HARTS; i++) {
 		st->faults[i] = __atomic_load_n(&harts[i].mm_faults,
 						__ATOMIC_RELAXED);
@@ -433,6 +547,19 @@ void syscall_dispatch(struct trap_frame *tf)
 		frame_free(kva_to_frame(st));
 		break;
 	}
+	case SYS_SPAWN:
+		ret = spawn_syscall(p, (const char *)tf->a0,
+				    (const char *)tf->a1);
+		break;
+	case SYS_WAIT: {
+		struct proc *c = proc_claim_child((int)tf->a0, p->pid);
+
+		ret = c ? proc_wait(c) : -E_NOENT;
+		break;
+	}
+	case SYS_KILL:
+		ret = proc_kill((int)tf->a0);
+		break;
 	case SYS_UNMAP:
 		/* Regions first: no fault can fill the range again. */
 		ret = as_region_remove(p->as, tf->a0, tf->a1);

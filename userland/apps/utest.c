@@ -538,6 +538,83 @@ static void thread_bad_arguments(void)
 	EXPECT_RET(sys_thread_join(123456), -E_NOENT);
 }
 
+/* -------------------------------------------------------- processes -- */
+
+static void spawn_and_wait(void)
+{
+	long pid = sys_spawn("exit42", 0);
+
+	EXPECT(pid > 1, "spawn exit42: %ld", pid);
+	if (pid > 1)
+		EXPECT_RET(sys_wait(pid), 42);
+	EXPECT_RET(sys_wait(pid), -E_NOENT);	/* only once */
+}
+
+static void spawn_with_arguments(void)
+{
+	long pid = sys_spawn("hello", "a b c");
+
+	EXPECT(pid > 1, "spawn hello: %ld", pid);
+	if (pid > 1)
+		EXPECT_RET(sys_wait(pid), 0);
+}
+
+/* A child that faults is killed with one report line; we go on. */
+static void faulting_child_killed_alone(void)
+{
+	long pid = sys_spawn("fault", 0);
+
+	EXPECT(pid > 1, "spawn fault: %ld", pid);
+	if (pid > 1)
+		EXPECT_RET(sys_wait(pid), -1);
+	EXPECT_RET(sys_getpid(), 1);	/* still here */
+}
+
+/* A child that never stops is preempted (we run) and can be killed. */
+static void kill_spinning_child(void)
+{
+	long pid = sys_spawn("spin", 0), t0 = sys_clock();
+
+	EXPECT(pid > 1, "spawn spin: %ld", pid);
+	if (pid <= 1)
+		return;
+	while (sys_clock() - t0 < 50 * 1000 * 1000)
+		sys_yield();
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_wait(pid), -1);
+}
+
+/* Processes that exit or are killed give back every frame. */
+static void processes_release_frames(void)
+{
+	static const char *const progs[] = { "exit42", "fault", "hello" };
+	long before, after;
+
+	/* Warm up: kernel tables made on first use stay. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(progs); i++)
+		sys_wait(sys_spawn(progs[i], 0));
+	EXPECT_RET(sys_stats(&st0), 0);
+	before = (long)st0.free_frames;
+	for (int round = 0; round < 3; round++)
+		for (unsigned int i = 0; i < ARRAY_SIZE(progs); i++)
+			sys_wait(sys_spawn(progs[i], 0));
+	EXPECT_RET(sys_stats(&st1), 0);
+	after = (long)st1.free_frames;
+	EXPECT(after == before, "free frames %ld before, %ld after 9 "
+	       "processes", before, after);
+}
+
+static void spawn_bad_arguments(void)
+{
+	EXPECT_RET(sys_spawn("nosuch", 0), -E_NOENT);
+	EXPECT_RET(sys_spawn((const char *)0x1, 0), -E_FAULT);
+	EXPECT_RET(sys_spawn((const char *)0xffffffff80000000UL, 0), -E_FAULT);
+	EXPECT_RET(sys_spawn("hello", (const char *)0x1), -E_FAULT);
+	EXPECT_RET(sys_wait(1), -E_NOENT);	/* not our child: ourselves */
+	EXPECT_RET(sys_wait(99999), -E_NOENT);
+	EXPECT_RET(sys_kill(99999), -E_NOENT);
+}
+
 /* ------------------------------------------------------------ runner -- */
 
 struct utest_case {
@@ -568,6 +645,12 @@ static const struct utest_case cases[] = {
 	{"threads_fault_disjoint", threads_fault_disjoint},
 	{"threads_fault_same_pages", threads_fault_same_pages},
 	{"thread_bad_arguments", thread_bad_arguments},
+	{"spawn_and_wait", spawn_and_wait},
+	{"spawn_with_arguments", spawn_with_arguments},
+	{"faulting_child_killed_alone", faulting_child_killed_alone},
+	{"kill_spinning_child", kill_spinning_child},
+	{"processes_release_frames", processes_release_frames},
+	{"spawn_bad_arguments", spawn_bad_arguments},
 };
 
 int main(int argc, char **argv)

@@ -43,6 +43,9 @@ long sys_thread_create(void *pc, long a0, long a1, void *sp, int hart);
 __attribute__((noreturn)) void sys_thread_exit(int status);
 long sys_thread_join(long tid);
 long sys_stats(struct rivet_stats *st);
+long sys_spawn(const char *name, const char *args);	/* pid or -E_* */
+long sys_wait(long pid);				/* its status */
+long sys_kill(long pid);
 /* Run fn(arg) in a new thread with a 64 KiB stack, pinned to @hart (or
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);

@@ -82,3 +82,18 @@ long thread_spawn(void (*fn)(void *), void *arg, int hart)
 	return sys_thread_create(__thread_start, (long)fn, (long)arg,
 				 (void *)(stack + THREAD_STACK), hart);
 }
+
+long sys_spawn(const char *name, const char *args)
+{
+	return syscall2(SYS_SPAWN, (long)name, (long)args);
+}
+
+long sys_wait(long pid)
+{
+	return syscall1(SYS_WAIT, pid);
+}
+
+long sys_kill(long pid)
+{
+	return syscall1(SYS_KILL, pid);
+}

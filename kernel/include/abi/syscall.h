@@ -21,7 +21,12 @@
 #define SYS_THREAD_EXIT	8	/* (int status): no return */
 #define SYS_THREAD_JOIN	9	/* (tid): its status, once it has ended */
 #define SYS_STATS	10	/* (struct rivet_stats *): 0 */
-#define SYS_NR		11
+/* (const char *name, const char *args or 0): pid of a new process running
+ * bin/NAME of the boot archive, a child of the caller. */
+#define SYS_SPAWN	11
+#define SYS_WAIT	12	/* (pid): the child's status once it ended */
+#define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
+#define SYS_NR		14
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1
@@ -41,6 +46,7 @@ struct rivet_lockstat {
 struct rivet_stats {
 	unsigned int nharts;		/* harts online */
 	unsigned int ptlock_split;	/* 1: split page-table locks */
+	unsigned long free_frames;	/* free 4 KiB frames (pool + caches) */
 	unsigned long faults[STATS_MAX_HARTS];	   /* page faults handled */
 	unsigned long ad_fixups[STATS_MAX_HARTS];  /* A/D-bit fix-ups */
 	unsigned long spurious[STATS_MAX_HARTS];   /* already resolved */

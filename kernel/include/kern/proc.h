@@ -31,7 +31,10 @@ struct proc {
 	struct spinlock lock;	/* rank 60 (misc) */
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
+	int parent;		/* pid of the spawner, 0 for init */
 };
+
+#define PROC_MAX	64	/* processes alive at once */
 
 /*
  * proc_spawn - load the ELF image @elf as a new process and start it
@@ -43,11 +46,15 @@ struct proc {
  */
 int proc_spawn(const char *name, const void *elf, size_t size,
 	       const char *args, struct proc **out);
+/* Enter @p in the process table (pids for wait and kill). */
+int proc_register(struct proc *p, int parent);
 /* Wait for @p to end, free everything it held, return its status. */
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
 struct proc *proc_current(void);
 
+/* Make every thread of @p leave (status -1) at its next return to user. */
+void proc_kill_proc(struct proc *p);
 /* At a return to user mode: leave if the process is ending. */
 void proc_check_exit(void);
 
