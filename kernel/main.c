@@ -240,6 +240,8 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 		      init_args, sizeof(init_args));
 
 	setup_memory(fdt_pa);
+	archive_init(bi->has_initrd ? pa_to_kva(bi->initrd_start) : NULL,
+		     bi->has_initrd ? bi->initrd_end - bi->initrd_start : 0);
 	if (opt_ptlock >= 0)
 		ptlock_default = opt_ptlock == 1 ? PTLOCK_SPLIT : PTLOCK_SINGLE;
 	asid_init(opt_noasid, (unsigned int)MIN(opt_asidbits, 16));

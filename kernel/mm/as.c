@@ -43,6 +43,9 @@ static bool prot_ok(unsigned int prot)
 	 * a page with no access at all is an unmap, not a protection. */
 	if ((prot & AS_PROT_W) && !(prot & AS_PROT_R))
 		return false;
+	/* Security rule: user pages are never writable and executable. */
+	if ((prot & AS_PROT_USER) && (prot & AS_PROT_W) && (prot & AS_PROT_X))
+		return false;
 	return prot & (AS_PROT_R | AS_PROT_X);
 }
 

@@ -140,13 +140,40 @@ struct proc *proc_current(void)
 	return t ? t->proc : NULL;
 }
 
+/* The boot archive: the built-in one, or an initrd from the FDT.
+ * Immutable after archive_init. */
+static const char *archive = initrd_start;
+static size_t archive_size;
+
+void archive_init(const void *initrd, size_t size)
+{
+	struct cpio_entry e;
+	char err[96];
+	size_t pos = 0;
+
+	archive_size = (size_t)(initrd_end - initrd_start);
+	if (!initrd)
+		return;
+	if (cpio_next(initrd, size, &pos, &e, err, sizeof(err)) < 0) {
+		printk("initrd: %lu bytes at %p are not a cpio archive (%s); "
+		       "using the built-in one\n", (unsigned long)size,
+		       initrd, err);
+		return;
+	}
+	archive = initrd;
+	archive_size = size;
+	printk("initrd: using the initrd from the device tree (%lu bytes) "
+	       "instead of the built-in archive\n", (unsigned long)size);
+}
+
 int archive_find(const char *name, const void **data, size_t *len)
 {
 	char path[48];
 
+	if (!archive_size)
+		archive_size = (size_t)(initrd_end - initrd_start);
 	snprintf(path, sizeof(path), "bin/%s", name);
-	return cpio_find(initrd_start, (size_t)(initrd_end - initrd_start),
-			 path, data, len);
+	return cpio_find(archive, archive_size, path, data, len);
 }
 
 static unsigned int elf_to_as_prot(unsigned int p)

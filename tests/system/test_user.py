@@ -79,3 +79,42 @@ def test_utest(boot, harts, mode, log_path, notes):
                         % exit_status(b))
     verdict(b, problems, log_path, "utest, %d harts, ptlock=%s (%s)"
             % (harts, mode, res.summary()))
+
+
+def test_initrd_replaces_archive(boot, tmp_path, log_path):
+    """An initrd named in /chosen (QEMU -initrd) is the boot archive."""
+    import os
+    import shutil
+    import subprocess
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    build = os.environ.get("O", "build")
+    shutil.copy(os.path.join(build, "userland", "root", "bin", "exit42"),
+                root / "bin" / "seven")
+    cpio = tmp_path / "initrd.cpio"
+    with open(cpio, "wb") as out:
+        subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
+                       input=b"bin\nbin/seven\n", stdout=out, cwd=root,
+                       check=True)
+    b = boot(1, "256M", append="init=seven", extra=["-initrd", str(cpio)])
+    problems = check_boot(b, 1)
+    if not any("initrd: using the initrd from the device tree" in l
+               for l in b.lines):
+        problems.append("no 'initrd: using the initrd' line")
+    if exit_status(b) != 42:
+        problems.append("exit status %r, expected 42" % exit_status(b))
+    verdict(b, problems, log_path, "-initrd with bin/seven")
+
+
+def test_initrd_garbage_falls_back(boot, tmp_path, log_path):
+    """An initrd that is not a cpio archive is refused with a message."""
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(range(256)) * 16)
+    b = boot(1, "256M", append="init=exit42", extra=["-initrd", str(junk)])
+    problems = check_boot(b, 1)
+    if not any("are not a cpio archive" in l for l in b.lines):
+        problems.append("no 'not a cpio archive' message")
+    if exit_status(b) != 42:
+        problems.append("exit status %r, expected 42 (built-in archive)"
+                        % exit_status(b))
+    verdict(b, problems, log_path, "-initrd with garbage")

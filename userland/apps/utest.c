@@ -604,6 +604,18 @@ static void processes_release_frames(void)
 	       "processes", before, after);
 }
 
+/* User code cannot touch the kernel half; W+X user memory is refused. */
+static void security_basics(void)
+{
+	long pid = sys_spawn("kread", 0);
+
+	EXPECT(pid > 1, "spawn kread: %ld", pid);
+	if (pid > 1)
+		EXPECT_RET(sys_wait(pid), -1);	/* killed */
+	EXPECT_RET(sys_map((void *)0x21000000, PAGE_SIZE,
+			   PROT_READ | PROT_WRITE | PROT_EXEC), -E_INVAL);
+}
+
 static void spawn_bad_arguments(void)
 {
 	EXPECT_RET(sys_spawn("nosuch", 0), -E_NOENT);
@@ -650,6 +662,7 @@ static const struct utest_case cases[] = {
 	{"faulting_child_killed_alone", faulting_child_killed_alone},
 	{"kill_spinning_child", kill_spinning_child},
 	{"processes_release_frames", processes_release_frames},
+	{"security_basics", security_basics},
 	{"spawn_bad_arguments", spawn_bad_arguments},
 };
 

@@ -66,5 +66,8 @@ __noreturn void proc_kill_current(const struct trap_frame *tf,
 
 /* The boot archive (cpio newc) linked into the image, or the initrd. */
 extern const char initrd_start[], initrd_end[];
+/* Use @initrd (from /chosen) as the boot archive if it is one; NULL: the
+ * archive built into the image. */
+void archive_init(const void *initrd, size_t size);
 /* Find bin/NAME in the boot archive. Return: 0 or -E_NOENT. */
 int archive_find(const char *name, const void **data, size_t *len);
