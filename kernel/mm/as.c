@@ -363,7 +363,8 @@ int as_region_remove(struct as *as, vaddr_t start, size_t len)
 
 /* Lockless region lookup: reads only, so faults on many harts share the
  * region list's cache lines without writing them. */
-static bool region_find(struct as *as, vaddr_t va, unsigned int *prot)
+static bool region_find(struct as *as, vaddr_t va, unsigned int *prot,
+			unsigned int *seq_out)
 {
 	for (;;) {
 		unsigned int seq = __atomic_load_n(&as->region_seq,
@@ -389,8 +390,10 @@ static bool region_find(struct as *as, vaddr_t va, unsigned int *prot)
 			}
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&as->region_seq, __ATOMIC_RELAXED) == seq)
+		if (__atomic_load_n(&as->region_seq, __ATOMIC_RELAXED) == seq) {
+			*seq_out = seq;
 			return found;
+		}
 	}
 }
 
@@ -407,7 +410,7 @@ static bool access_allowed(pte_t e, enum as_access access)
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
 	struct frame *f = NULL;
-	unsigned int prot;
+	unsigned int prot, seq = 0;
 	struct pt_leaf pl;
 	pte_t *p, e;
 	int err;
@@ -443,6 +446,15 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 			tlb_flush_local_page(as, va);
 			goto out;
 		}
+		if (f && __atomic_load_n(&as->region_seq, __ATOMIC_ACQUIRE) !=
+			     seq) {
+			/* The regions changed since we looked (an unmap may
+			 * have removed this one): look again. */
+			pt_leaf_unlock(as, &pl);
+			frame_free(f);
+			f = NULL;
+			continue;
+		}
 		if (f) {
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
@@ -457,7 +469,7 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 		}
 		pt_leaf_unlock(as, &pl);
 absent:
-		if (!region_find(as, va, &prot) ||
+		if (!region_find(as, va, &prot, &seq) ||
 		    !access_allowed(pt_prot_bits(prot), access)) {
 			err = -E_FAULT;
 			goto out;

@@ -11,7 +11,9 @@
  * Why the lockless walk is safe. Upper tables are freed only with the
  * address space. An empty leaf table is unlinked under as->lock plus its
  * own pt_lock, and freed only after tlb_sync_all(), which waits until
- * every hart has taken an interrupt; a walker keeps interrupts off from
+ * every hart has run a cross-hart call (with interrupts on, or while
+ * waiting in a cross-hart call of its own, which no walker makes); a
+ * walker keeps interrupts off from
  * the first read of the parent entry until it holds the leaf lock and has
  * checked that the parent still points at that leaf. So a walker never
  * touches a freed table, and a frame record's lock word is never reused

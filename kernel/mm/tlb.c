@@ -6,15 +6,22 @@
 #include <kern/arch.h>
 #include <kern/hart.h>
 #include <kern/smp.h>
+#include <kern/spinlock.h>
 #include <kern/string.h>
 
 struct tlb_stats tlb_stats;
 
 void tlb_shootdown(struct as *as, vaddr_t va, size_t len)
 {
-	unsigned int self = hart_self(), n = nr_harts;
+	unsigned int self, n = nr_harts;
 	hartmask_t others;
 	bool any = false;
+
+	/* No migration between choosing "this hart" and flushing it: the
+	 * hart left out of the remote set must be the one flushed here. The
+	 * firmware's remote fences do not need S-mode interrupts. */
+	irq_push();
+	self = hart_self();
 
 	if (len / PAGE_SIZE > TLB_FULL_FLUSH_PAGES) {
 		va = 0;
@@ -44,6 +51,7 @@ void tlb_shootdown(struct as *as, vaddr_t va, size_t len)
 		arch_tlb_flush_remote(as, others, va, len);
 		__atomic_fetch_add(&tlb_stats.shootdowns, 1, __ATOMIC_RELAXED);
 	}
+	irq_pop();
 }
 
 static void sync_fn(void *arg)
@@ -59,5 +67,7 @@ void tlb_sync_all(void)
 
 void tlb_flush_local_page(struct as *as, vaddr_t va)
 {
+	irq_push();
 	arch_tlb_flush_local(as, va, PAGE_SIZE);
+	irq_pop();
 }

@@ -213,10 +213,14 @@ static int load_segment(struct as *as, const uint8_t *file,
 static void user_start(void *arg)
 {
 	struct proc *p = arg;
-	struct thread *t = thread_current();
-	struct trap_frame *tf = (struct trap_frame *)(t->kstack.hi -
-						      sizeof(*tf));
-	uint64_t entry = (uint64_t)t->user_entry;
+	struct trap_frame *tf;
+	struct thread *t;
+	uint64_t entry;
+
+	arch_irq_disable();	/* until sret: the frame is being built */
+	t = thread_current();
+	tf = (struct trap_frame *)(t->kstack.hi - sizeof(*tf));
+	entry = (uint64_t)t->user_entry;
 
 	memset(tf, 0, sizeof(*tf));
 	tf->sepc = entry;
@@ -227,7 +231,6 @@ static void user_start(void *arg)
 	tf->sstatus = (csr_read(CSR_SSTATUS) & ~(SSTATUS_SPP | SSTATUS_SUM |
 						 SSTATUS_SIE)) | SSTATUS_SPIE;
 	(void)p;
-	arch_irq_disable();
 	arch_user_enter(tf);
 }
 
@@ -352,22 +355,35 @@ out_free:
 	return err;
 }
 
+/* A slot claimed by a thread creation still in flight. */
+#define SLOT_CLAIMED	((struct thread *)1)
+
 int proc_wait(struct proc *p)
 {
 	int status;
 
 	thread_join(p->main);
-	/* The main thread has ended the process: the others leave at
-	 * their next return to user mode. */
+	/* The main thread has ended the process: the others leave at their
+	 * next return to user mode; joiners give up their claims then. */
 	for (int i = 0; i < PROC_MAX_THREADS; i++) {
-		struct thread *t;
+		for (;;) {
+			struct thread *t;
+			bool busy;
 
-		spin_lock(&p->lock);
-		t = p->threads[i];
-		p->threads[i] = NULL;
-		spin_unlock(&p->lock);
-		if (t && t != p->main)	/* main: a creation in flight */
-			thread_join(t);
+			spin_lock(&p->lock);
+			t = p->threads[i];
+			busy = t == SLOT_CLAIMED || p->joining[i];
+			if (!busy)
+				p->threads[i] = NULL;
+			spin_unlock(&p->lock);
+			if (busy) {
+				thread_sleep_ns(1000000);
+				continue;
+			}
+			if (t)
+				thread_join(t);
+			break;
+		}
 	}
 	status = p->exit_status;
 	as_destroy(p->as);
@@ -417,14 +433,14 @@ static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
 	    (tf->a3 & 15) || hart < -1 || hart >= (long)nr_harts)
 		return -E_INVAL;
 	spin_lock(&p->lock);
-	for (int i = 0; i < PROC_MAX_THREADS && slot < 0; i++)
+	for (int i = 0; i < PROC_MAX_THREADS && slot < 0 && !p->exiting; i++)
 		if (!p->threads[i])
 			slot = i;
-	if (slot >= 0)	/* claimed until filled or given back below */
-		p->threads[slot] = p->main;
+	if (slot >= 0)	/* claimed: proc_wait waits for the outcome */
+		p->threads[slot] = SLOT_CLAIMED;
 	spin_unlock(&p->lock);
 	if (slot < 0)
-		return -E_AGAIN;
+		return -E_AGAIN;	/* 64 threads, or exiting */
 	t = thread_create_user(p->name, user_start, p, p->as, p, tf->a0,
 			       tf->a3, tf->a1, tf->a2, (int)hart);
 	spin_lock(&p->lock);
@@ -433,22 +449,52 @@ static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
 	return t ? (long)t->tid : -E_NOMEM;
 }
 
+/*
+ * Join a sibling thread. The slot stays in the table while we wait (so a
+ * teardown still finds the thread); joining[] marks it ours. If the process
+ * starts exiting meanwhile, give up: we leave on the way back to user mode
+ * and proc_wait reaps the thread.
+ */
 static long thread_join_syscall(struct proc *p, unsigned long tid)
 {
-	struct thread *t = NULL;
+	struct thread *t = NULL, *self = thread_current();
+	int slot = -1;
+	long ret;
 
 	spin_lock(&p->lock);
-	for (int i = 0; i < PROC_MAX_THREADS && !t; i++) {
-		if (p->threads[i] && p->threads[i] != p->main &&
-		    p->threads[i]->tid == tid) {
-			t = p->threads[i];
-			p->threads[i] = NULL;	/* this joiner owns it now */
+	for (int i = 0; i < PROC_MAX_THREADS && slot < 0; i++) {
+		struct thread *c = p->threads[i];
+
+		if (c && c != SLOT_CLAIMED && c->tid == tid) {
+			slot = i;
+			t = c;
 		}
 	}
+	if (slot >= 0 && (t == self || p->joining[slot]))
+		slot = -2;	/* itself, or someone joins it already */
+	else if (slot >= 0)
+		p->joining[slot] = true;
 	spin_unlock(&p->lock);
-	if (!t)
+	if (slot == -1)
 		return -E_NOENT;
-	return thread_join(t);
+	if (slot == -2)
+		return -E_BUSY;
+	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD ||
+	       __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE)) {
+			spin_lock(&p->lock);
+			p->joining[slot] = false;
+			spin_unlock(&p->lock);
+			return -E_AGAIN;
+		}
+		thread_sleep_ns(1000000);
+	}
+	spin_lock(&p->lock);
+	p->threads[slot] = NULL;
+	p->joining[slot] = false;
+	spin_unlock(&p->lock);
+	ret = thread_join(t);	/* dead already: frees it */
+	return ret;
 }
 
 static void stats_syscall(struct rivet_stats *st)

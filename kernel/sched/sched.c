@@ -22,6 +22,7 @@
 #include <kern/spinlock.h>
 #include <kern/string.h>
 #include <mm/as.h>
+#include <arch/trap.h>
 #include <mm/frame.h>
 
 /*
@@ -298,6 +299,10 @@ struct thread *thread_create_user(const char *name, void (*fn)(void *),
 	t->user_sp = sp;
 	t->user_a0 = a0;
 	t->user_a1 = a1;
+	/* The user entry frame sits at the top of the stack: run below it
+	 * from the start, so an interrupt before user mode cannot clobber
+	 * it. */
+	t->ctx.sp = t->kstack.hi - USER_FRAME_SIZE;
 	t->fn = fn;
 	t->arg = arg;
 	t->as = as;

@@ -1,9 +1,12 @@
 /*
  * xcall.c - run a function on other harts and wait (cross-hart call)
  *
- * Lock-free, because it runs in IPI handlers (which take no locks) and is
- * what a TLB shootdown will wait on while the caller holds page-table
- * locks. Each hart owns one request record for its outgoing call; a matrix
+ * Lock-free, because it runs in IPI handlers (which take no locks). Callers
+ * hold no spinlock a target may spin on (tlb_sync_all and kstack_free are
+ * called with none held). A waiting hart serves calls aimed at it with
+ * interrupts off; that counts as passing a quiescent point for
+ * tlb_sync_all only because no lockless page-table walk ever makes a
+ * cross-hart call. Each hart owns one request record for its outgoing call; a matrix
  * of slots[target][sender] carries pointers to requests. The sender
  * publishes its request in each target's slot with a release store, then
  * sends IPI_CALL; the target takes the pointer with an acquire exchange,

@@ -296,8 +296,11 @@ void arch_tlb_flush_remote(struct as *as, const uint64_t *mask, vaddr_t va,
 			   size_t len)
 {
 	/* Waiting for other harts with a lock held is what STYLE.md 3
-	 * forbids; count it so tests can insist it never happens. */
-	if (this_hart()->irq_depth || !arch_irqs_enabled())
+	 * forbids; count it so tests can insist it never happens. (With
+	 * interrupts merely off it is fine: the firmware's remote fence does
+	 * not need the targets' S-mode interrupts, and tlb_shootdown keeps
+	 * them off so that it cannot migrate.) */
+	if (this_hart()->nheld)
 		stat_inc(&host_mm_stats.remote_irqoff);
 	for (unsigned int i = 0; i < nr_harts; i++)
 		if (mask[i / 64] & (1ULL << (i % 64)))

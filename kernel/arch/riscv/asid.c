@@ -41,7 +41,8 @@ static unsigned int asid_bits;		/* immutable after asid_finalize */
 static uint64_t asid_nr;		/* usable ASIDs: 1 << asid_bits */
 
 /* asid_lock protects asid_map, asid_next and reserved_asid, and orders
- * generation changes. Rank 40 (docs/locking.md). */
+ * generation changes. Rank 75 (docs/locking.md): taken by the scheduler
+ * with a run-queue lock held. */
 static struct spinlock asid_lock = SPINLOCK_INIT(LOCK_CLASS_ASID);
 static uint64_t asid_generation = 1UL << ASID_GEN_SHIFT; /* atomic reads */
 static uint64_t asid_map[ASID_MAX / 64];

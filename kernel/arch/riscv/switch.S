@@ -2,6 +2,7 @@
  * switch.S - kernel context switch
  */
 #include <arch/context.h>
+#include <arch/csr.h>
 
 	.section .text
 	.balign	4
@@ -21,6 +22,13 @@ arch_switch:
 	sd	s9, CTX_S0 + 72(a0)
 	sd	s10, CTX_S0 + 80(a0)
 	sd	s11, CTX_S0 + 88(a0)
+	csrr	t0, CSR_SSTATUS
+	sd	t0, CTX_SSTATUS(a0)
+	ld	t0, CTX_SSTATUS(a1)
+	li	t1, SSTATUS_SUM
+	and	t0, t0, t1
+	csrc	CSR_SSTATUS, t1
+	csrs	CSR_SSTATUS, t0
 	ld	ra, CTX_RA(a1)
 	ld	sp, CTX_SP(a1)
 	ld	s0, CTX_S0 + 0(a1)

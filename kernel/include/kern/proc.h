@@ -10,7 +10,7 @@
  *   main                 immutable after proc_spawn.
  *   exit_status          written once by the exiting thread before it is
  *                        DEAD; read after thread_join.
- *   map_next, threads[], exiting   lock.
+ *   map_next, threads[], joining[], exiting   lock.
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
@@ -31,6 +31,7 @@ struct proc {
 	struct spinlock lock;	/* rank 60 (misc) */
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
+	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
 	int parent;		/* pid of the spawner, 0 for init */
 };
 

@@ -80,7 +80,7 @@ void host_hart_poll(void);
 struct host_mm_stats {
 	uint64_t xcalls;		/* xcall_mask calls */
 	uint64_t xcall_irqoff;		/* ... made with interrupts off */
-	uint64_t remote_irqoff;		/* remote flushes asked with irqs off */
+	uint64_t remote_irqoff;		/* remote flushes asked with a lock held */
 	uint64_t ipis;			/* signals sent */
 	uint64_t served_signal;		/* calls run from the signal handler */
 	uint64_t deferred_signal;	/* signals that found interrupts off */

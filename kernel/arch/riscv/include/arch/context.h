@@ -3,17 +3,20 @@
  * context.h - what a kernel context switch saves: the callee-saved
  * registers, the stack pointer and the return address (RISC-V psABI: s0-s11
  * are callee-saved). Caller-saved registers are already on the stack of
- * whoever called arch_switch.
+ * whoever called arch_switch. sstatus.SUM is per thread too: a thread
+ * preempted inside copy_from_user keeps it, and nobody else gets it.
  */
 #define CTX_RA	0
 #define CTX_SP	8
 #define CTX_S0	16
-#define CTX_SIZE	112
+#define CTX_SSTATUS	112	/* only its SUM bit is kept */
+#define CTX_SIZE	120
 
 #ifndef __ASSEMBLER__
 struct arch_context {
 	unsigned long ra, sp;
 	unsigned long s[12];
+	unsigned long sstatus;	/* SUM: a copy_*_user preempted midway */
 };
 
 /* Save the current context in @from and resume @to (switch.S). */

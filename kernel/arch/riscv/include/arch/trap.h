@@ -13,6 +13,7 @@
 #define TF_SCAUSE	264
 #define TF_STVAL	272
 #define TF_SIZE		288	/* 16-byte aligned */
+#define USER_FRAME_SIZE	TF_SIZE	/* user threads' frame atop the kstack */
 
 #ifndef __ASSEMBLER__
 #include <kern/types.h>
