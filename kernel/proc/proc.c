@@ -585,14 +585,17 @@ void syscall_dispatch(struct trap_frame *tf)
 		}
 		bool pick = !addr;
 
-		if (pick)
+		if (pick) {	/* reserve the range, a guard page after it */
+			spin_lock(&p->lock);
 			addr = p->map_next;
-		ret = as_region_add(p->as, addr, len, prot | AS_PROT_USER);
-		if (!ret) {
-			if (pick)	/* a guard page between mappings */
-				p->map_next += len + PAGE_SIZE;
-			ret = (long)addr;
+			if (len < AS_USER_TOP)
+				p->map_next += ALIGN_UP(len, PAGE_SIZE) +
+					       PAGE_SIZE;
+			spin_unlock(&p->lock);
 		}
+		ret = as_region_add(p->as, addr, len, prot | AS_PROT_USER);
+		if (!ret)
+			ret = (long)addr;
 		break;
 	}
 	case SYS_THREAD_CREATE:

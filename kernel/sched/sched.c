@@ -184,13 +184,11 @@ static void schedule_locked(void)
 	rq->last = prev;
 	rq->stats.switches++;
 	prev->irq_was_on = h->irq_was_on;
-	/* Address spaces follow threads; kernel threads run on whatever
-	 * kernel-half mapping is loaded (every root shares it), except
-	 * after a user thread, whose address space may go away. */
+	/* Address spaces follow threads. Kernel threads run on whatever
+	 * root is loaded (every root shares the kernel half); a hart left on
+	 * a dying address space is moved off by as_destroy (arch_as_fini). */
 	if (next->as && next->as != prev->as)
 		as_activate(next->as);
-	else if (!next->as && prev->as)
-		as_deactivate();
 	set_stack_bounds(next);
 	arch_switch(&prev->ctx, &next->ctx);
 	finish_switch();

@@ -169,10 +169,17 @@ void arch_as_init(struct as *as)
 /* cur_as[h]: the address space hart h runs on; owner hart only. */
 static struct as *cur_as[CONFIG_MAX_HARTS];
 
+/* Cross-hart call: takes no lock (STYLE.md 3). The hart's ASID stays
+ * reserved until its next switch or a roll-over; harmless. */
 static void leave_as(void *arg)
 {
-	if (cur_as[hart_self()] == arg)
-		arch_as_deactivate();
+	unsigned int self = hart_self();
+
+	if (cur_as[self] == arg) {
+		cur_as[self] = NULL;
+		csr_write(CSR_SATP, boot_satp);
+		__asm__ __volatile__("sfence.vma" ::: "memory");
+	}
 }
 
 void arch_as_fini(struct as *as)
