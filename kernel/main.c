@@ -272,11 +272,15 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 
 		printk("ktest: %s\n", failed ? "FAILED" : "all passed");
 	}
+	if (!opt_init[0] && !opt_ktest &&
+	    archive_manifest_first(opt_init, sizeof(opt_init)) == 0)
+		printk("init: '%s' from the boot manifest (etc/manifest)\n",
+		       opt_init);
 	if (opt_init[0])
 		run_init(opt_init);
 	else if (!opt_ktest)
-		printk("rivet: boot complete; nothing to run (init=NAME runs "
-		       "a program of the boot archive)\n");
+		printk("rivet: boot complete; nothing to run (no init=NAME, "
+		       "no boot manifest)\n");
 	as_print_lockstat();
 	machine_poweroff(false);
 }

@@ -166,6 +166,30 @@ void archive_init(const void *initrd, size_t size)
 	       "instead of the built-in archive\n", (unsigned long)size);
 }
 
+int archive_manifest_first(char *name, size_t size)
+{
+	const void *data;
+	const char *m;
+	size_t len, n = 0;
+
+	if (!archive_size)
+		archive_size = (size_t)(initrd_end - initrd_start);
+	if (cpio_find(archive, archive_size, "etc/manifest", &data, &len))
+		return -E_NOENT;
+	m = data;
+	while (len && (*m == ' ' || *m == '\n' || *m == '\t')) {
+		m++;
+		len--;
+	}
+	while (n < len && m[n] != '\n' && m[n] != ' ' && m[n] != '\t')
+		n++;
+	if (!n || n >= size)
+		return -E_BADFMT;
+	memcpy(name, m, n);
+	name[n] = '\0';
+	return 0;
+}
+
 int archive_find(const char *name, const void **data, size_t *len)
 {
 	char path[48];
@@ -635,6 +659,10 @@ void syscall_dispatch(struct trap_frame *tf)
 	}
 	case SYS_KILL:
 		ret = proc_kill((int)tf->a0);
+		break;
+	case SYS_SLEEP:
+		thread_sleep_ns(tf->a0);
+		ret = 0;
 		break;
 	case SYS_UNMAP:
 		/* Regions first: no fault can fill the range again. */

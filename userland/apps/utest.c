@@ -616,6 +616,15 @@ static void security_basics(void)
 			   PROT_READ | PROT_WRITE | PROT_EXEC), -E_INVAL);
 }
 
+static void sleep_sleeps(void)
+{
+	long t0 = sys_clock(), t1;
+
+	EXPECT_RET(sys_sleep(20 * 1000 * 1000), 0);
+	t1 = sys_clock();
+	EXPECT(t1 - t0 >= 20 * 1000 * 1000, "slept %ld ns of 20 ms", t1 - t0);
+}
+
 static void spawn_bad_arguments(void)
 {
 	EXPECT_RET(sys_spawn("nosuch", 0), -E_NOENT);
@@ -663,6 +672,7 @@ static const struct utest_case cases[] = {
 	{"kill_spinning_child", kill_spinning_child},
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
+	{"sleep_sleeps", sleep_sleeps},
 	{"spawn_bad_arguments", spawn_bad_arguments},
 };
 

@@ -97,3 +97,8 @@ long sys_kill(long pid)
 {
 	return syscall1(SYS_KILL, pid);
 }
+
+long sys_sleep(unsigned long ns)
+{
+	return syscall1(SYS_SLEEP, (long)ns);
+}

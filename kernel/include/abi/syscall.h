@@ -26,7 +26,8 @@
 #define SYS_SPAWN	11
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
 #define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
-#define SYS_NR		14
+#define SYS_SLEEP	14	/* (nanoseconds): 0, after at least that long */
+#define SYS_NR		15
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1

@@ -70,5 +70,7 @@ extern const char initrd_start[], initrd_end[];
 /* Use @initrd (from /chosen) as the boot archive if it is one; NULL: the
  * archive built into the image. */
 void archive_init(const void *initrd, size_t size);
+/* The first program named in the archive's etc/manifest. */
+int archive_manifest_first(char *name, size_t size);
 /* Find bin/NAME in the boot archive. Return: 0 or -E_NOENT. */
 int archive_find(const char *name, const void **data, size_t *len);
