@@ -50,6 +50,7 @@ class Boot:
         self.signalstatus = None
         self.timed_out = False
         self.killed_after_panic = False
+        self.ended_by_line = False  # the harness ended QEMU (end_re)
         self.seconds = 0.0
 
     @property
@@ -87,8 +88,12 @@ def dump_dtb(path, harts, mem, machine="virt", timeout=30):
                    stdin=subprocess.DEVNULL, timeout=timeout)
 
 
-def boot(kernel, harts, mem, append=None, timeout=60, **kw):
-    """Run QEMU until it exits, it panics, or @timeout seconds pass."""
+def boot(kernel, harts, mem, append=None, timeout=60, end_re=None, **kw):
+    """Run QEMU until it exits, it panics, or @timeout seconds pass.
+
+    @end_re: a final line after which the harness ends QEMU itself, for
+    machines without a shutdown device (sifive_u); b.ended_by_line is set
+    then."""
     cmd = command(kernel, harts, mem, append, **kw)
     b = Boot(cmd, timeout)
     sink = io.StringIO()
@@ -98,8 +103,12 @@ def boot(kernel, harts, mem, append=None, timeout=60, **kw):
                           dimensions=(50, 200), searchwindowsize=4096)
     child.logfile_read = sink
     try:
-        i = child.expect([pexpect.EOF, PANIC_RE], timeout=timeout)
-        if i == 1:
+        pats = [pexpect.EOF, PANIC_RE] + ([end_re] if end_re else [])
+        i = child.expect(pats, timeout=timeout)
+        if i == 2:
+            b.ended_by_line = True
+            child.expect([pexpect.TIMEOUT], timeout=0.5)  # the tail
+        elif i == 1:
             left = max(1.0, min(PANIC_GRACE, timeout - (time.monotonic() - t0)))
             try:
                 child.expect(pexpect.EOF, timeout=left)
