@@ -538,6 +538,74 @@ static void thread_bad_arguments(void)
 	EXPECT_RET(sys_thread_join(123456), -E_NOENT);
 }
 
+/* A thread maps and unmaps a region while another has the kernel write
+ * into it (SYS_STATS through copy_to_user, which faults pages in): every
+ * call succeeds or fails with -E_FAULT, nothing crashes, nothing leaks. */
+#define RACE_ADDR	0x22000000UL
+#define RACE_LEN	(16 * PAGE_SIZE)
+
+static volatile int race_stop;
+static long race_ok, race_fault, race_other;
+
+static void race_writer(void *arg)
+{
+	static struct rivet_stats *const targets[] = {
+		(struct rivet_stats *)RACE_ADDR,
+		(struct rivet_stats *)(RACE_ADDR + 5 * PAGE_SIZE),
+		(struct rivet_stats *)(RACE_ADDR + 11 * PAGE_SIZE),
+	};
+
+	for (unsigned long i = 0; !race_stop; i++) {
+		long r = sys_stats(targets[i % 3]);
+
+		if (r == 0)
+			race_ok++;
+		else if (r == -E_FAULT)
+			race_fault++;
+		else
+			race_other++;
+	}
+}
+
+static void fault_racing_unmap(void)
+{
+	long tid, before, after;
+
+	EXPECT_RET(sys_stats(&st0), 0);
+	race_stop = 0;
+	race_ok = race_fault = race_other = 0;
+	tid = thread_spawn(race_writer, 0, -1);
+	EXPECT(tid > 0, "thread_spawn: %ld", tid);
+	if (tid <= 0)
+		return;
+	for (int round = 0; round < 300; round++) {
+		EXPECT_RET(sys_map((void *)RACE_ADDR, RACE_LEN,
+				   PROT_READ | PROT_WRITE), (long)RACE_ADDR);
+		if (round % 3 == 0) {
+			sys_yield();
+		} else {	/* leave it mapped a while */
+			long t0 = sys_clock();
+
+			while (sys_clock() - t0 < 200 * 1000)
+				;
+		}
+		EXPECT_RET(sys_unmap((void *)RACE_ADDR, RACE_LEN), 0);
+	}
+	race_stop = 1;
+	EXPECT_RET(sys_thread_join(tid), 0);
+	EXPECT(race_other == 0, "%ld calls returned neither 0 nor -E_FAULT",
+	       race_other);
+	printf("        # %ld writes landed, %ld found the region gone\n",
+	       race_ok, race_fault);
+	/* Everything the writes faulted in went back with the unmaps (the
+	 * thread's stack stays mapped until the process ends). */
+	EXPECT_RET(sys_stats(&st1), 0);
+	before = (long)st0.free_frames;
+	after = (long)st1.free_frames;
+	EXPECT(before - after < 40, "%ld frames fewer after the race",
+	       before - after);
+}
+
 /* -------------------------------------------------------- processes -- */
 
 static void spawn_and_wait(void)
@@ -666,6 +734,7 @@ static const struct utest_case cases[] = {
 	{"threads_fault_disjoint", threads_fault_disjoint},
 	{"threads_fault_same_pages", threads_fault_same_pages},
 	{"thread_bad_arguments", thread_bad_arguments},
+	{"fault_racing_unmap", fault_racing_unmap},
 	{"spawn_and_wait", spawn_and_wait},
 	{"spawn_with_arguments", spawn_with_arguments},
 	{"faulting_child_killed_alone", faulting_child_killed_alone},
