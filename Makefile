@@ -41,7 +41,7 @@ CONFIG_H	:= $(O)/include/generated/config.h
 export KCONFIG_CONFIG
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-host test-system bench debug gdb image check deps \
+.PHONY: all run test test-host test-system bench debug gdb image sdcard check deps \
 	menuconfig defconfig savedefconfig clean distclean help FORCE
 
 # ---------------------------------------------------------------- config --
@@ -165,6 +165,20 @@ QEMU_ARGS = -machine $(QEMU_MACHINE) -smp $(HARTS) -m $(MEM) -nographic \
 deps:
 	$(Q)scripts/deps.sh
 
+# U-Boot images: a FIT image for bootm, and an SD-card image whose
+# extlinux.conf U-Boot's standard boot finds (APPEND= sets its command line).
+image: $(O)/rivet.itb $(O)/sdcard.img
+
+$(O)/rivet.itb: $(O)/rivet.bin scripts/rivet.its
+	@echo "  MKIMAGE $@"
+	$(Q)sed 's|RIVET_BIN|$(abspath $(O)/rivet.bin)|' scripts/rivet.its > $(O)/rivet.its
+	$(Q)mkimage -q -E -B 0x1000 -f $(O)/rivet.its $@
+
+sdcard: $(O)/sdcard.img
+
+$(O)/sdcard.img: $(O)/rivet.bin $(O)/rivet.itb scripts/mksdcard.sh FORCE
+	$(Q)scripts/mksdcard.sh $(O)/rivet.bin $@ "$(APPEND)"
+
 run: deps all
 	$(QEMU) $(QEMU_ARGS)
 
@@ -178,7 +192,7 @@ gdb: all
 
 # The README's test command. Host tests and QEMU boots are collected by
 # pytest (tests/), which ends with its own summary line.
-test: deps all host-tests
+test: deps all host-tests $(O)/rivet.itb
 	$(PY) -m pytest -p no:cacheprovider tests/ $(PYTEST_ARGS)
 
 test-system: deps all
@@ -202,6 +216,7 @@ help:
 	@echo "  debug / gdb      QEMU waiting for gdb / gdb-multiarch attached to it"
 	@echo "  deps             check and install the Debian packages needed"
 	@echo "  check            format, header self-containment, -Werror build"
+	@echo "  image / sdcard   FIT image (bootm) and SD-card image (U-Boot extlinux)"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"

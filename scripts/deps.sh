@@ -31,6 +31,9 @@ python3-kconfiglib
 python3-pytest
 python3-pexpect
 gdb-multiarch
+dosfstools
+mtools
+fdisk
 "
 
 # missing - print the packages of $PACKAGES that are not installed, one a
