@@ -3,8 +3,9 @@
 #
 #   $(O)/userland/libuser.a   crt0.o is linked separately; the rest:
 #                             userland/lib/*.c, plus kernel/lib/printf.c
-#                             (vsnprintf/snprintf) and kernel/lib/errno.c
-#                             (errno_name) compiled with the user flags
+#                             (vsnprintf/snprintf), kernel/lib/string.c
+#                             (memcpy, strlen, ...) and kernel/lib/errno.c
+#                             (errno_name), compiled with the user flags
 #   $(O)/userland/<app>.elf   one per userland/apps/<app>.c, linked with
 #                             userland/user.ld at USER_BASE; full debug info
 #   $(O)/userland/root/       the staged tree: bin/<app> (the ELFs without
@@ -26,7 +27,8 @@ USER_AR := $(CROSS_COMPILE)ar
 
 # The kernel's code model and ISA minus the privileged extensions, soft
 # float (lp64: no FPU state to save), no PIC, no libc. Loops are not turned
-# into memset/memcpy calls: string.c implements those with such loops.
+# into memset/memcpy calls: kernel/lib/string.c implements those with such
+# loops.
 USER_CFLAGS := -march=rv64imac -mabi=lp64 -mcmodel=medany -std=gnu11 -O2 -g \
 	-ffreestanding -fno-common -fno-pie -fno-pic -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-strict-aliasing \
@@ -41,7 +43,7 @@ USER_LDFLAGS := -march=rv64imac -mabi=lp64 -nostdlib -static -no-pie \
 	-Wl,-z,common-page-size=4096 -Wl,--build-id=none \
 	-Wl,-T,userland/user.ld
 
-USER_LIB_SRCS := userland/lib/syscall.c userland/lib/string.c \
+USER_LIB_SRCS := userland/lib/syscall.c kernel/lib/string.c \
 	userland/lib/stdio.c kernel/lib/printf.c kernel/lib/errno.c
 USER_LIB_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_LIB_SRCS))
 USER_CRT0 := $(USER_OBJDIR)/userland/lib/crt0.o
