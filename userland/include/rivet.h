@@ -51,7 +51,7 @@ long sys_sleep(unsigned long ns);			/* 0 */
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);
 
-/* String and memory functions (userland/lib/string.c). */
+/* String and memory functions (kernel/lib/string.c, shared). */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
