@@ -155,7 +155,7 @@ static uint64_t *kva_of(struct as *as, vaddr_t va)
 
 static uint64_t as_nr_user(struct as *as)
 {
-	return __atomic_load_n(&as->nr_user, __ATOMIC_RELAXED);
+	return as_count_user(as);
 }
 
 /*

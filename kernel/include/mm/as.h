@@ -18,8 +18,10 @@
  *              flush on that hart (never, for now).
  *   regions, nregions  lock for writers; readers use region_seq.
  *   region_seq sequence count: odd while a writer changes regions.
- *   nr_pt      atomic: page-table pages of this address space.
- *   nr_user    atomic: user frames mapped (leaf entries).
+ *   nr_pt      atomic: page-table pages of this address space (changes
+ *              only with as->lock held, so the fault path's fast case
+ *              never writes it; there is no per-address-space count of
+ *              mapped pages for the same reason: as_count_user walks).
  */
 #include <kern/types.h>
 #include <kern/smp.h>
@@ -67,7 +69,6 @@ struct as {
 	int nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	uint64_t nr_pt;
-	uint64_t nr_user;
 };
 
 /* Mode for new address spaces: Kconfig's choice, or ptlock= at boot. */
@@ -133,6 +134,9 @@ void as_print_lockstat(void);
  * equals its valid entries, mapped user frames have mapcount >= 1, the
  * counters add up. Return: 0 or the number of violations (printed). */
 int as_check(struct as *as);
+
+/* Mapped user pages (sums every leaf table's count; quiet @as only). */
+uint64_t as_count_user(struct as *as);
 
 /* Make @as the address space of this hart (arch: satp, ASID). */
 void as_activate(struct as *as);

@@ -75,7 +75,7 @@ static void map_lookup_protect_unmap(struct ktest_ctx *kt,
 	KT_EXPECT_EQ(frame_free_count(), start - 2);
 
 	KT_EXPECT_EQ(as_map_anon(as, va, 16 * P, RW), 0);
-	KT_EXPECT_EQ(as->nr_user, 16);
+	KT_EXPECT_EQ(as_count_user(as), 16);
 	KT_EXPECT_EQ(as->nr_pt, 5);
 	KT_EXPECT_EQ(as_check(as), 0);
 	expect_mapped(kt, as, va, 16, RW);
@@ -101,7 +101,7 @@ static void map_lookup_protect_unmap(struct ktest_ctx *kt,
 	expect_unmapped(kt, as, va - 4 * P, 4);
 	expect_mapped(kt, as, va, 16, RW);
 	KT_EXPECT_EQ(frame_free_count(), before);
-	KT_EXPECT_EQ(as->nr_user, 16);
+	KT_EXPECT_EQ(as_count_user(as), 16);
 	KT_EXPECT_EQ(as_check(as), 0);
 
 	/* Protections: reduce, widen, and a range that is all holes. */
@@ -124,11 +124,11 @@ static void map_lookup_protect_unmap(struct ktest_ctx *kt,
 	expect_unmapped(kt, as, va + 2 * P, 4);
 	expect_mapped(kt, as, va, 2, RO);
 	expect_mapped(kt, as, va + 6 * P, 10, RO);
-	KT_EXPECT_EQ(as->nr_user, 12);
+	KT_EXPECT_EQ(as_count_user(as), 12);
 	KT_EXPECT_EQ(as_unmap(as, va, 4 * P), 0);	/* half holes */
 	KT_EXPECT_EQ(as_check(as), 0);
 	KT_EXPECT_EQ(as_unmap(as, va - 64 * P, 128 * P), 0);
-	KT_EXPECT_EQ(as->nr_user, 0);
+	KT_EXPECT_EQ(as_count_user(as), 0);
 	/* Empty leaves went back; level-1 tables stay with the space. */
 	KT_EXPECT_EQ(as->nr_pt, 3);
 	KT_EXPECT_EQ(as_check(as), 0);
@@ -183,7 +183,7 @@ struct snap {
 static void take(struct as *as, vaddr_t probe, struct snap *s)
 {
 	s->free = frame_free_count();
-	s->nr_user = as->nr_user;
+	s->nr_user = as_count_user(as);
 	s->nr_pt = as->nr_pt;
 	s->nregions = as->nregions;
 	s->log0 = host_tlb_log_count(0);
@@ -362,7 +362,7 @@ static void region_faults(struct ktest_ctx *kt, enum ptlock_mode mode)
 	expect_unmapped(kt, as, ro + P, 1);
 	KT_EXPECT_EQ(as_fault(as, r + 8 * P, AS_ACCESS_READ), -E_FAULT);
 	KT_EXPECT_EQ(as_fault(as, 0, AS_ACCESS_READ), -E_FAULT);
-	KT_EXPECT_EQ(as->nr_user, 3);
+	KT_EXPECT_EQ(as_count_user(as), 3);
 	KT_EXPECT_EQ(as_check(as), 0);
 
 	/* A present page that already allows the access is spurious, and
@@ -485,7 +485,7 @@ static void nomem(struct ktest_ctx *kt, enum ptlock_mode mode)
 	base = frame_free_count();
 	/* More pages than there are frames: all or nothing. */
 	KT_EXPECT_EQ(as_map_anon(as, 0x100000, 600 * P, RW), -E_NOMEM);
-	KT_EXPECT_EQ(as->nr_user, 0);
+	KT_EXPECT_EQ(as_count_user(as), 0);
 	KT_EXPECT_EQ(as_check(as), 0);
 	/* Back but the level-1 table, which lives as long as the space. */
 	KT_EXPECT_EQ(as->nr_pt, 2);
@@ -555,7 +555,7 @@ KTEST(pt_shared_frame_unmap)
 	/* One call unmaps both mappings: every frame comes back. */
 	KT_EXPECT_EQ(as_unmap(as, va, 5 * P), 0);
 	KT_EXPECT(f->flags & FRAME_F_FREE);
-	KT_EXPECT_EQ(as->nr_user, 1);
+	KT_EXPECT_EQ(as_count_user(as), 1);
 	KT_EXPECT_EQ(as_check(as), 0);
 	lost = before - mm_free_frames();
 	KT_EXPECT_EQ(lost, 0);

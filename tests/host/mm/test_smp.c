@@ -12,7 +12,7 @@
  *   regions   hart 0 adds regions while the others fault in them (the
  *             lockless region lookup against its writer).
  *
- * After each run: as_check() clean, nr_user and nr_pt exact, every frame
+ * After each run: as_check() clean, mapped pages and nr_pt exact, every frame
  * back after as_destroy(), no shootdown or cross-hart call made with
  * interrupts off, and the lock statistics show which lock carried the
  * load (printed as KTAP diagnostics).
@@ -275,7 +275,7 @@ static void disjoint(struct ktest_ctx *kt, enum ptlock_mode mode)
 		leaves += a.leaves[i];
 	}
 	KT_EXPECT_EQ(as_check(a.as), 0);
-	KT_EXPECT_EQ(a.as->nr_user, pages);
+	KT_EXPECT_EQ(as_count_user(a.as), pages);
 	/* root + one level-1 table + exactly the leaves still in use */
 	KT_EXPECT_EQ(a.as->nr_pt, 2 + leaves);
 	KT_EXPECT(tlb_stats.shootdowns > 0);
@@ -393,7 +393,7 @@ static void overlap(struct ktest_ctx *kt, enum ptlock_mode mode)
 			}
 		leaves += any;
 	}
-	KT_EXPECT_EQ(a.as->nr_user, pages);
+	KT_EXPECT_EQ(as_count_user(a.as), pages);
 	KT_EXPECT_EQ(a.as->nr_pt, 2 + leaves);
 	KT_EXPECT(tlb_stats.syncs > 0);	/* leaf tables were freed */
 	lock_report(kt, mode, ns);
@@ -504,7 +504,7 @@ static void fault_race(struct ktest_ctx *kt, enum ptlock_mode mode)
 			distinct &= pas[i] != pas[i - 1];
 		KT_EXPECT(distinct);
 		KT_EXPECT_EQ(as_check(a.as), 0);
-		KT_EXPECT_EQ(a.as->nr_user, RACE_PAGES);
+		KT_EXPECT_EQ(as_count_user(a.as), RACE_PAGES);
 		KT_EXPECT_EQ(a.as->nr_pt, 4);	/* root, level 1, 2 leaves */
 		/* One frame per page and the tables: the losers' frames
 		 * went back (to their harts' caches, which count). */
