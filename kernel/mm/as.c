@@ -360,6 +360,42 @@ int as_region_remove(struct as *as, vaddr_t start, size_t len)
 	return err;
 }
 
+int as_region_protect(struct as *as, vaddr_t start, size_t len,
+		      unsigned int prot)
+{
+	vaddr_t end = start + len;
+	int err = 0, hit = 0;
+
+	if (!range_ok(start, len) || !prot_ok(prot))
+		return -E_INVAL;
+	spin_lock(&as->lock);
+	for (int i = 0; i < as->nregions; i++) {
+		struct as_region *r = &as->regions[i];
+
+		if (end <= r->start || start >= r->end)
+			continue;
+		if (r->start < start || r->end > end)
+			err = -E_INVAL;	/* would cut a region */
+		hit++;
+	}
+	if (!err && !hit)
+		err = -E_NOENT;
+	if (!err) {
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (int i = 0; i < as->nregions; i++) {
+			struct as_region *r = &as->regions[i];
+
+			if (r->start >= start && r->end <= end)
+				__atomic_store_n(&r->prot, prot,
+						 __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&as->lock);
+	return err;
+}
+
 /* Lockless region lookup: reads only, so faults on many harts share the
  * region list's cache lines without writing them. */
 static bool region_find(struct as *as, vaddr_t va, unsigned int *prot,

@@ -660,6 +660,22 @@ void syscall_dispatch(struct trap_frame *tf)
 	case SYS_KILL:
 		ret = proc_kill((int)tf->a0);
 		break;
+	case SYS_PROTECT: {
+		unsigned int prot = (unsigned int)tf->a2;
+
+		if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) {
+			ret = -E_INVAL;
+			break;
+		}
+		/* Regions first (later faults), then the pages (with a
+		 * shootdown when a right goes). */
+		ret = as_region_protect(p->as, tf->a0, tf->a1,
+					prot | AS_PROT_USER);
+		if (!ret)
+			ret = as_protect(p->as, tf->a0, tf->a1,
+					 prot | AS_PROT_USER);
+		break;
+	}
 	case SYS_SLEEP:
 		thread_sleep_ns(tf->a0);
 		ret = 0;

@@ -606,6 +606,67 @@ static void fault_racing_unmap(void)
 	       before - after);
 }
 
+/* One thread flips a region between read-write and read-only while
+ * another has the kernel write into it: each write lands or fails with
+ * -E_FAULT; afterwards the page reads back what was last written. */
+static volatile int prot_stop;
+static long prot_ok, prot_fault, prot_other;
+
+static void prot_writer(void *arg)
+{
+	while (!prot_stop) {
+		long r = sys_stats((struct rivet_stats *)RACE_ADDR);
+
+		if (r == 0)
+			prot_ok++;
+		else if (r == -E_FAULT)
+			prot_fault++;
+		else
+			prot_other++;
+	}
+}
+
+static void fault_racing_protect(void)
+{
+	volatile unsigned char *p = (volatile unsigned char *)RACE_ADDR;
+	long tid;
+
+	EXPECT_RET(sys_map((void *)RACE_ADDR, RACE_LEN,
+			   PROT_READ | PROT_WRITE), (long)RACE_ADDR);
+	*(volatile unsigned int *)p = 0;	/* present, nharts 0 */
+	prot_stop = 0;
+	prot_ok = prot_fault = prot_other = 0;
+	tid = thread_spawn(prot_writer, 0, -1);
+	EXPECT(tid > 0, "thread_spawn: %ld", tid);
+	for (int round = 0; round < 300 && tid > 0; round++) {
+		long t0 = sys_clock();
+
+		EXPECT_RET(sys_protect((void *)RACE_ADDR, RACE_LEN, PROT_READ),
+			   0);
+		while (sys_clock() - t0 < 100 * 1000)
+			;
+		EXPECT_RET(sys_protect((void *)RACE_ADDR, RACE_LEN,
+				       PROT_READ | PROT_WRITE), 0);
+	}
+	prot_stop = 1;
+	if (tid > 0)
+		EXPECT_RET(sys_thread_join(tid), 0);
+	EXPECT(prot_other == 0, "%ld calls returned neither 0 nor -E_FAULT",
+	       prot_other);
+	printf("        # %ld writes landed, %ld found the page read-only\n",
+	       prot_ok, prot_fault);
+	if (prot_ok)	/* a landed write left the hart count there */
+		EXPECT(((struct rivet_stats *)RACE_ADDR)->nharts > 0,
+		       "no landed write is visible");
+	EXPECT_RET(sys_protect((void *)RACE_ADDR, PAGE_SIZE, PROT_READ),
+		   -E_INVAL);	/* would cut the region */
+	EXPECT_RET(sys_protect((void *)0x7000000, PAGE_SIZE, PROT_READ),
+		   -E_NOENT);
+	EXPECT_RET(sys_protect((void *)RACE_ADDR, RACE_LEN,
+			       PROT_READ | PROT_WRITE | PROT_EXEC), -E_INVAL);
+	EXPECT_RET(sys_unmap((void *)RACE_ADDR, RACE_LEN), 0);
+}
+
 /* -------------------------------------------------------- processes -- */
 
 static void spawn_and_wait(void)
@@ -735,6 +796,7 @@ static const struct utest_case cases[] = {
 	{"threads_fault_same_pages", threads_fault_same_pages},
 	{"thread_bad_arguments", thread_bad_arguments},
 	{"fault_racing_unmap", fault_racing_unmap},
+	{"fault_racing_protect", fault_racing_protect},
 	{"spawn_and_wait", spawn_and_wait},
 	{"spawn_with_arguments", spawn_with_arguments},
 	{"faulting_child_killed_alone", faulting_child_killed_alone},

@@ -47,6 +47,7 @@ long sys_spawn(const char *name, const char *args);	/* pid or -E_* */
 long sys_wait(long pid);				/* its status */
 long sys_kill(long pid);
 long sys_sleep(unsigned long ns);			/* 0 */
+long sys_protect(void *addr, size_t len, int prot);	/* 0 */
 /* Run fn(arg) in a new thread with a 64 KiB stack, pinned to @hart (or
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);

@@ -102,3 +102,8 @@ long sys_sleep(unsigned long ns)
 {
 	return syscall1(SYS_SLEEP, (long)ns);
 }
+
+long sys_protect(void *addr, size_t len, int prot)
+{
+	return syscall3(SYS_PROTECT, (long)addr, (long)len, prot);
+}

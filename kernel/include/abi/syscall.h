@@ -27,7 +27,10 @@
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
 #define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
 #define SYS_SLEEP	14	/* (nanoseconds): 0, after at least that long */
-#define SYS_NR		15
+/* (void *addr, size_t len, int prot): 0; the range must cover whole
+ * regions (from SYS_MAP); their pages and later faults get @prot. */
+#define SYS_PROTECT	15
+#define SYS_NR		16
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1

@@ -109,6 +109,10 @@ int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);
 /* Forget the regions in [start, start+len) (cutting those that overlap);
  * the pages stay mapped until as_unmap. -E_NOMEM if a cut needs a slot. */
 int as_region_remove(struct as *as, vaddr_t start, size_t len);
+/* Give the regions inside [start, start+len) the rights @prot (whole
+ * regions only: -E_INVAL if one would be cut, -E_NOENT if none). */
+int as_region_protect(struct as *as, vaddr_t start, size_t len,
+		      unsigned int prot);
 /* Declare [start, end) as anonymous memory faults may fill. */
 int as_region_add(struct as *as, vaddr_t start, size_t len,
 		  unsigned int prot);
