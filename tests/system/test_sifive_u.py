@@ -36,3 +36,33 @@ def test_sifive_u_ktest(kernel, log_path, notes):
     problems += kp
     verdict(b, problems, log_path, "sifive_u, 5 harts (%s)" % res.summary())
     notes("sifive_u: %s in %.1f s" % (res.summary(), b.seconds))
+
+
+def test_visionfive2_build_on_sifive_u(tmp_path, log_path, notes):
+    """The VisionFive 2 configuration, built as a board owner would, runs
+    its tests on the closest emulated relative with the board's no-ASID
+    setting (the U74 has no ASID bits)."""
+    import subprocess
+    out = tmp_path / "vf2"
+    for target in (["visionfive2_defconfig"], []):
+        r = subprocess.run(["make", "-s", "O=%s" % out] + target,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    b = qemu.boot(str(out / "rivet.bin"), 5, "512M", append="ktest noasid",
+                  timeout=120, end_re=END_RE, machine="sifive_u")
+    problems = []
+    lines = [l.strip() for l in b.lines]
+    if not b.ended_by_line:
+        problems.append("no final %r line: %s" % (END_RE, b.describe()))
+    for want in ("rivet 0.1 (visionfive2)", "smp: 4 harts online",
+                 "mm: satp.ASID has"):
+        if not any(want in l for l in lines):
+            problems.append("no line with %r" % want)
+    if not any("not used (noasid)" in l for l in lines):
+        problems.append("noasid not in force")
+    if any("panic:" in l for l in lines):
+        problems.append("panic on the console")
+    kp, res = check_ktap(b, notes)
+    problems += kp
+    verdict(b, problems, log_path, "visionfive2 build on sifive_u (%s)"
+            % res.summary())
