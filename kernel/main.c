@@ -297,7 +297,7 @@ static void run_init(const char *name)
 		printk("init: no program '%s' in the boot archive\n", name);
 		return;
 	}
-	err = proc_spawn(name, elf, len, init_args, &p);
+	err = proc_spawn(name, elf, len, init_args, NULL, &p);
 	if (err) {
 		printk("init: cannot start '%s': %s\n", name, errno_name(err));
 		return;

@@ -442,6 +442,170 @@ static bool access_allowed(pte_t e, enum as_access access)
 	return false;
 }
 
+/*
+ * cow_break - a write to a copy-on-write page of @as at @va
+ *
+ * If the region does not allow writing, the fault stands. If this mapping
+ * holds the frame's only reference, the page simply becomes writable.
+ * Otherwise the contents are copied to a new frame (outside any lock; the
+ * old frame cannot go while our mapping holds a reference), which replaces
+ * the old one if the entry did not change meanwhile; the old translation
+ * is shot down before our reference to the old frame is dropped.
+ * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
+ */
+static int cow_break(struct as *as, vaddr_t va)
+{
+	unsigned int prot, seq;
+	struct frame *old, *copy = NULL;
+	struct pt_leaf pl;
+	pte_t *p, e;
+	int err;
+
+	if (!region_find(as, va, &prot, &seq) || !(prot & AS_PROT_W))
+		return -E_FAULT;
+	err = pt_leaf_lock(as, va, false, &pl);
+	if (err)
+		return err == -E_NOENT ? -E_AGAIN : err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	e = *p;
+	if (!pte_is_valid(e) || !(e & PTE_COW)) {
+		pt_leaf_unlock(as, &pl);
+		return -E_AGAIN;
+	}
+	old = pa_to_frame(pte_pa(e));
+	/* Under our leaf lock nobody can add a reference to @old (sharing
+	 * takes this same lock), so a count of one stays one. */
+	if (__atomic_load_n(&old->refcount, __ATOMIC_ACQUIRE) == 1) {
+		__atomic_store_n(p, (e & ~PTE_COW) | PTE_W | PTE_D | PTE_A,
+				 __ATOMIC_RELEASE);
+		pt_leaf_unlock(as, &pl);
+		tlb_flush_local_page(as, va);
+		return 0;
+	}
+	pt_leaf_unlock(as, &pl);
+
+	copy = frame_alloc(0, FRAME_F_USER);
+	if (!copy)
+		return -E_NOMEM;
+	memcpy(frame_to_kva(copy), frame_to_kva(old), PAGE_SIZE);
+	err = pt_leaf_lock(as, va, false, &pl);
+	if (err) {
+		frame_free(copy);
+		return err == -E_NOENT ? -E_AGAIN : err;
+	}
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	if (*p != e) {			/* changed meanwhile: start over */
+		pt_leaf_unlock(as, &pl);
+		frame_free(copy);
+		return -E_AGAIN;
+	}
+	__atomic_fetch_add(&copy->user.mapcount, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(p, pte_make(frame_to_pa(copy),
+				     pt_prot_bits(pt_pte_prot(e) | AS_PROT_W)),
+			 __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&old->user.mapcount, 1, __ATOMIC_RELEASE);
+	pt_leaf_unlock(as, &pl);
+	/* Other harts may still read through the old translation. */
+	tlb_shootdown(as, va, PAGE_SIZE);
+	if (__atomic_sub_fetch(&old->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		frame_free(old);
+	return 0;
+}
+
+int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
+{
+	struct {
+		vaddr_t va;
+		struct frame *f;
+		pte_t bits;
+	} got[32];
+	unsigned int prot = 0;
+	bool found = false, reduced = false;
+	vaddr_t v = va, end = va + len;
+	int err = 0;
+
+	if (!range_ok(va, len) || src == dst)
+		return -E_INVAL;
+	spin_lock(&src->lock);
+	for (int i = 0; i < src->nregions; i++)
+		if (src->regions[i].start == va && src->regions[i].end == end) {
+			prot = src->regions[i].prot;
+			found = true;
+		}
+	spin_unlock(&src->lock);
+	if (!found)
+		return -E_NOENT;	/* must be exactly one region */
+	err = as_region_add(dst, va, len, prot);
+	if (err)
+		return err;
+	while (v < end && !err) {
+		vaddr_t next = MIN(leaf_base(v) + SV39_MEGA, end);
+		unsigned int n = 0;
+		struct pt_leaf pl;
+
+		if (pt_leaf_lock(src, v, false, &pl) == 0) {
+			for (; v < next && n < ARRAY_SIZE(got); v += PAGE_SIZE) {
+				pte_t *p = &pl.ptes[SV39_INDEX(v, 0)];
+				pte_t e = *p;
+				struct frame *f;
+
+				if (!pte_is_valid(e))
+					continue;
+				f = pa_to_frame(pte_pa(e));
+				if (e & PTE_W) {
+					e = (e & ~(PTE_W | PTE_D)) | PTE_COW;
+					__atomic_store_n(p, e, __ATOMIC_RELEASE);
+					reduced = true;
+				}
+				/* The reference for the new mapping. */
+				__atomic_fetch_add(&f->refcount, 1,
+						   __ATOMIC_ACQ_REL);
+				got[n].va = v;
+				got[n].f = f;
+				got[n].bits = e & (PTE_R | PTE_X | PTE_U |
+						   PTE_COW);
+				n++;
+			}
+			pt_leaf_unlock(src, &pl);
+		} else {
+			v = next;
+		}
+		/* Install in @dst without holding @src's lock (two page-table
+		 * locks are never nested). */
+		for (unsigned int i = 0; i < n; i++) {
+			struct pt_leaf dl;
+			pte_t *p;
+			bool used = false;
+
+			if (!err)
+				err = pt_leaf_lock(dst, got[i].va, true, &dl);
+			if (!err) {
+				p = &dl.ptes[SV39_INDEX(got[i].va, 0)];
+				if (!pte_is_valid(*p)) {
+					__atomic_fetch_add(
+						&got[i].f->user.mapcount, 1,
+						__ATOMIC_RELAXED);
+					__atomic_store_n(p,
+						pte_make(frame_to_pa(got[i].f),
+							 got[i].bits | PTE_V |
+								 PTE_A),
+						__ATOMIC_RELEASE);
+					dl.table->pt.nr_valid++;
+					used = true;
+				}
+				pt_leaf_unlock(dst, &dl);
+			}
+			if (!used && __atomic_sub_fetch(&got[i].f->refcount, 1,
+							__ATOMIC_ACQ_REL) == 0)
+				frame_free(got[i].f);
+		}
+	}
+	/* Writers of @src must fault from now on. */
+	if (reduced)
+		tlb_shootdown(src, va, len);
+	return err;
+}
+
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
 	struct frame *f = NULL;
@@ -463,6 +627,13 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 		p = &pl.ptes[SV39_INDEX(va, 0)];
 		e = *p;
 		if (pte_is_valid(e)) {
+			if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
+				pt_leaf_unlock(as, &pl);
+				err = cow_break(as, va);
+				if (err == -E_AGAIN)
+					continue;
+				goto out;
+			}
 			if (!access_allowed(e, access)) {
 				err = -E_FAULT;
 			} else if (!(e & PTE_A) ||

@@ -104,8 +104,10 @@ static int copy_string(char *buf, size_t size, const char *ustr)
 }
 
 static long spawn_syscall(struct proc *parent, const char *uname,
-			  const char *uargs)
+			  const char *uargs, vaddr_t share_va,
+			  size_t share_len)
 {
+	struct proc_share share = { parent->as, share_va, share_len };
 	char name[32], args[256];
 	const void *elf;
 	struct proc *p;
@@ -119,7 +121,8 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 		return err;
 	if (archive_find(name, &elf, &len))
 		return -E_NOENT;
-	err = proc_spawn(name, elf, len, uargs ? args : NULL, &p);
+	err = proc_spawn(name, elf, len, uargs ? args : NULL,
+			 share_len ? &share : NULL, &p);
 	if (err)
 		return err;
 	err = proc_register(p, parent->pid);
@@ -316,7 +319,8 @@ static vaddr_t setup_args(struct as *as, const char *name, const char *args,
 }
 
 int proc_spawn(const char *name, const void *elf, size_t size,
-	       const char *args, struct proc **out)
+	       const char *args, const struct proc_share *share,
+	       struct proc **out)
 {
 	unsigned long argc = 0;
 	vaddr_t sp;
@@ -355,6 +359,15 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	strlcpy(p->name, name, sizeof(p->name));
 	p->map_next = MAP_BASE;
+	if (share) {
+		err = as_cow_share(share->from, p->as, share->va, share->len);
+		if (err) {
+			printk("proc: %s: cannot share %#lx+%#lx: %s\n", name,
+			       (unsigned long)share->va,
+			       (unsigned long)share->len, errno_name(err));
+			goto out_as;
+		}
+	}
 	sp = setup_args(p->as, name, args, &argc);
 	if (!sp) {
 		printk("proc: %s: arguments do not fit on the first stack "
@@ -649,7 +662,7 @@ void syscall_dispatch(struct trap_frame *tf)
 	}
 	case SYS_SPAWN:
 		ret = spawn_syscall(p, (const char *)tf->a0,
-				    (const char *)tf->a1);
+				    (const char *)tf->a1, tf->a2, tf->a3);
 		break;
 	case SYS_WAIT: {
 		struct proc *c = proc_claim_child((int)tf->a0, p->pid);

@@ -754,6 +754,48 @@ static void sleep_sleeps(void)
 	EXPECT(t1 - t0 >= 20 * 1000 * 1000, "slept %ld ns of 20 ms", t1 - t0);
 }
 
+/* Copy-on-write between two processes: a child spawned with a view of our
+ * region sees our bytes as of the spawn; neither sees the other's writes
+ * afterwards; every frame comes back. */
+#define COW_ADDR	0x23000000UL
+#define COW_PAGES	8
+
+static void cow_isolation(void)
+{
+	volatile unsigned char *p = (volatile unsigned char *)COW_ADDR;
+	char args[64];
+	long pid, before, after;
+
+	sys_wait(sys_spawn("exit42", 0));	/* warm kernel tables up */
+	EXPECT_RET(sys_stats(&st0), 0);
+	before = (long)st0.free_frames;
+	EXPECT_RET(sys_map((void *)COW_ADDR, COW_PAGES * PAGE_SIZE,
+			   PROT_READ | PROT_WRITE), (long)COW_ADDR);
+	for (unsigned long i = 0; i < COW_PAGES * PAGE_SIZE; i++)
+		p[i] = 'P';
+	snprintf(args, sizeof(args), "%#lx %x", COW_ADDR, COW_PAGES);
+	pid = sys_spawn_share("cowchild", args, (void *)COW_ADDR,
+			      COW_PAGES * PAGE_SIZE);
+	EXPECT(pid > 1, "spawn cowchild: %ld", pid);
+	/* Write our own copy while the child reads its view. */
+	for (unsigned long i = 0; i < COW_PAGES * PAGE_SIZE; i += 512)
+		p[i] = 'Q';
+	if (pid > 1)
+		EXPECT_RET(sys_wait(pid), 0);	/* it saw 'P', then its 'C' */
+	for (unsigned long i = 0; i < COW_PAGES * PAGE_SIZE; i += 512)
+		EXPECT(p[i] == 'Q', "byte %lu reads %c after the child wrote",
+		       i, p[i]);
+	EXPECT(p[1] == 'P', "an unwritten byte reads %c", p[1]);
+	EXPECT_RET(sys_unmap((void *)COW_ADDR, COW_PAGES * PAGE_SIZE), 0);
+	EXPECT_RET(sys_stats(&st1), 0);
+	after = (long)st1.free_frames;
+	EXPECT(after == before, "free frames %ld before, %ld after", before,
+	       after);
+	/* Bad shares: not a whole region, or nothing there. */
+	EXPECT_RET(sys_spawn_share("exit42", 0, (void *)0x7000000, PAGE_SIZE),
+		   -E_NOENT);
+}
+
 static void spawn_bad_arguments(void)
 {
 	EXPECT_RET(sys_spawn("nosuch", 0), -E_NOENT);
@@ -804,6 +846,7 @@ static const struct utest_case cases[] = {
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
 	{"sleep_sleeps", sleep_sleeps},
+	{"cow_isolation", cow_isolation},
 	{"spawn_bad_arguments", spawn_bad_arguments},
 };
 

@@ -44,6 +44,9 @@ __attribute__((noreturn)) void sys_thread_exit(int status);
 long sys_thread_join(long tid);
 long sys_stats(struct rivet_stats *st);
 long sys_spawn(const char *name, const char *args);	/* pid or -E_* */
+/* The same, the child starting with a copy-on-write view of a region. */
+long sys_spawn_share(const char *name, const char *args, void *share,
+		     size_t len);
 long sys_wait(long pid);				/* its status */
 long sys_kill(long pid);
 long sys_sleep(unsigned long ns);			/* 0 */

@@ -85,7 +85,14 @@ long thread_spawn(void (*fn)(void *), void *arg, int hart)
 
 long sys_spawn(const char *name, const char *args)
 {
-	return syscall2(SYS_SPAWN, (long)name, (long)args);
+	return syscall5(SYS_SPAWN, (long)name, (long)args, 0, 0, 0);
+}
+
+long sys_spawn_share(const char *name, const char *args, void *share,
+		     size_t len)
+{
+	return syscall5(SYS_SPAWN, (long)name, (long)args, (long)share,
+			(long)len, 0);
 }
 
 long sys_wait(long pid)

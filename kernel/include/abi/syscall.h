@@ -21,8 +21,10 @@
 #define SYS_THREAD_EXIT	8	/* (int status): no return */
 #define SYS_THREAD_JOIN	9	/* (tid): its status, once it has ended */
 #define SYS_STATS	10	/* (struct rivet_stats *): 0 */
-/* (const char *name, const char *args or 0): pid of a new process running
- * bin/NAME of the boot archive, a child of the caller. */
+/* (const char *name, const char *args or 0, void *share, size_t len): pid
+ * of a new process running bin/NAME of the boot archive, a child of the
+ * caller. With len != 0 the child starts with a copy-on-write view of the
+ * caller's region [share, share+len) (exactly one SYS_MAP region). */
 #define SYS_SPAWN	11
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
 #define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */

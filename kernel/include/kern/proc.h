@@ -41,12 +41,20 @@ struct proc {
  * proc_spawn - load the ELF image @elf as a new process and start it
  * @args: words for argv[1..] (space-separated), or NULL
  *
- * main() gets argc and argv (argv[0] = @name) in a0 and a1.
+ * main() gets argc and argv (argv[0] = @name) in a0 and a1. With @share,
+ * the new process starts with a copy-on-write view of that region.
  * Return: 0 and *out, or -E_BADFMT (the loader printed why), -E_NOMEM,
  * -E_INVAL (arguments too long).
  */
+struct proc_share {
+	struct as *from;	/* give the new process a copy-on-write view */
+	vaddr_t va;		/* of this region of @from */
+	size_t len;
+};
+
 int proc_spawn(const char *name, const void *elf, size_t size,
-	       const char *args, struct proc **out);
+	       const char *args, const struct proc_share *share,
+	       struct proc **out);
 /* Enter @p in the process table (pids for wait and kill). */
 int proc_register(struct proc *p, int parent);
 /* Wait for @p to end, free everything it held, return its status. */

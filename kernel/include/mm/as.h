@@ -139,6 +139,15 @@ void as_print_lockstat(void);
  * counters add up. Return: 0 or the number of violations (printed). */
 int as_check(struct as *as);
 
+/*
+ * as_cow_share - map the pages of @src's region [va, va+len) into @dst
+ * copy-on-write: both see the same frames until one writes, then the
+ * writer gets its own copy (as_fault). @dst gets the same region.
+ * Return: 0, -E_INVAL, -E_NOENT (no such region in @src), -E_EXIST (the
+ * range is taken in @dst), -E_NOMEM.
+ */
+int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len);
+
 /* Mapped user pages (sums every leaf table's count; quiet @as only). */
 uint64_t as_count_user(struct as *as);
 

@@ -14,6 +14,7 @@
 #define PTE_G		BIT(5)	/* global: in every address space */
 #define PTE_A		BIT(6)	/* accessed */
 #define PTE_D		BIT(7)	/* dirty */
+#define PTE_COW		BIT(8)	/* RSW: copy-on-write (software only) */
 #define PTE_PPN_SHIFT	10
 #define PTE_PPN		GENMASK(53, 10)
 
