@@ -117,7 +117,7 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	for (;;) {
 		struct frame *table = as->root_frame;
 		pte_t *ptes = as->root, *slot = NULL, e = 0;
-		bool need = false;
+		bool need = false, retry = false;
 
 		upper_enter(as);
 		for (int level = 2; level > 0; level--) {
@@ -134,6 +134,12 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 				}
 				populate(as, slot, table, level, &spare);
 				e = pte_load(slot);
+				if (!pte_is_valid(e)) {
+					/* An unmap freed the new (empty)
+					 * table at once: walk again. */
+					retry = true;
+					break;
+				}
 			}
 			if (pte_is_leaf(e))
 				panic("pt: huge leaf at level %d in a user "
@@ -145,6 +151,10 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 		if (err) {
 			upper_exit(as);
 			break;
+		}
+		if (retry) {
+			upper_exit(as);
+			continue;
 		}
 		if (need) {
 			/* Allocate outside every lock, then walk again. */

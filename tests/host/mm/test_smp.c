@@ -629,8 +629,75 @@ KTEST(smp_region_add_vs_faults)
 	KT_EXPECT_EQ(mm_free_frames(), start);
 }
 
+/*
+ * Faults populating a fresh 2 MiB span while another hart unmaps that span
+ * over and over (which frees its empty leaf table at once): the walker
+ * must notice that the table it just installed is gone and walk again.
+ * (Found by the userland race test: a NULL table in pt_leaf_lock.)
+ */
+#define PF_VA	0x20000000UL
+
+static void populate_worker(unsigned int id, void *p)
+{
+	struct smp_arg *a = p;
+	uint64_t rng = a->seed ^ ((id + 7) * 0x9e3779b97f4a7c15ULL);
+
+	as_activate(a->as);
+	start_line(a);
+	if (id == 0) {
+		for (int i = 0; i < 3000; i++) {
+			int err = as_unmap(a->as, PF_VA, SV39_MEGA);
+
+			if (err)
+				fail(a, id, "unmap: %d", err);
+			host_hart_poll();
+		}
+		__atomic_store_n(&a->ops, 1, __ATOMIC_RELEASE);
+	} else {
+		while (!__atomic_load_n(&a->ops, __ATOMIC_ACQUIRE)) {
+			unsigned int pg = host_rand(&rng) % 8;
+			int err = as_fault(a->as, PF_VA + pg * P,
+					   AS_ACCESS_WRITE);
+
+			if (err)
+				fail(a, id, "fault: %d", err);
+			host_hart_poll();
+		}
+	}
+	as_deactivate();
+}
+
+static void run_populate(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	struct smp_arg a = { .seed = host_seed() };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	start = frame_free_count();
+	a.as = as_create(mode);
+	KT_ASSERT(a.as);
+	KT_ASSERT_EQ(as_region_add(a.as, PF_VA, SV39_MEGA, RW), 0);
+	mm_smp_run(MM_HARTS, populate_worker, &a);
+	report_failures(kt, &a);
+	KT_EXPECT_EQ(as_check(a.as), 0);
+	as_destroy(a.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+KTEST(smp_populate_vs_unmap_split)
+{
+	run_populate(kt, PTLOCK_SPLIT);
+}
+
+KTEST(smp_populate_vs_unmap_single)
+{
+	run_populate(kt, PTLOCK_SINGLE);
+}
+
 KTEST_SUITE(smp_suite, "mm_smp", KTEST_CASE(smp_disjoint_split),
 	    KTEST_CASE(smp_disjoint_single), KTEST_CASE(smp_overlap_split),
 	    KTEST_CASE(smp_overlap_single), KTEST_CASE(smp_fault_race_split),
 	    KTEST_CASE(smp_fault_race_single),
-	    KTEST_CASE(smp_region_add_vs_faults));
+	    KTEST_CASE(smp_region_add_vs_faults),
+	    KTEST_CASE(smp_populate_vs_unmap_split),
+	    KTEST_CASE(smp_populate_vs_unmap_single));
