@@ -198,6 +198,10 @@ test: deps all host-tests $(O)/rivet.itb
 test-system: deps all
 	$(PY) -m pytest -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
+# Benchmarks (scripts/bench): QUICK=1 for a few minutes' run.
+bench: deps all
+	$(Q)O=$(O) $(PY) scripts/bench $(if $(QUICK),--quick)
+
 check: all host-tests
 	$(Q)scripts/check.sh
 
@@ -217,6 +221,7 @@ help:
 	@echo "  deps             check and install the Debian packages needed"
 	@echo "  check            format, header self-containment, -Werror build"
 	@echo "  image / sdcard   FIT image (bootm) and SD-card image (U-Boot extlinux)"
+	@echo "  bench            split vs single page-table locking (QUICK=1: short)"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"
