@@ -43,7 +43,8 @@ USER_LDFLAGS := -march=rv64imac -mabi=lp64 -nostdlib -static -no-pie \
 	-Wl,-z,common-page-size=4096 -Wl,--build-id=none \
 	-Wl,-T,userland/user.ld
 
-USER_LIB_SRCS := userland/lib/syscall.c kernel/lib/string.c \
+USER_LIB_SRCS := userland/lib/syscall.c userland/lib/bench.c \
+	kernel/lib/string.c \
 	userland/lib/stdio.c kernel/lib/printf.c kernel/lib/errno.c
 USER_LIB_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_LIB_SRCS))
 USER_CRT0 := $(USER_OBJDIR)/userland/lib/crt0.o

@@ -79,5 +79,17 @@ int vprintf(const char *fmt, va_list ap);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int puts(const char *s);
 
+/* Stress programs (userland/lib/bench.c): threads=, seconds=, mib=. */
+struct bench_args {
+	unsigned long threads, seconds, mib;	/* 0: not given */
+};
+/* Parse argv; threads defaults to @nharts. -1 after a usage message. */
+int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
+		struct bench_args *a);
+/* The `bench NAME ...` line and the two lock lines, from two SYS_STATS. */
+void bench_report(const char *name, const struct bench_args *a,
+		  const struct rivet_stats *s0, const struct rivet_stats *s1,
+		  unsigned long faults, unsigned long elapsed_ns);
+
 /* The program: crt0.S calls main(argc, argv) and exits with its result. */
 int main(int argc, char **argv);
