@@ -17,21 +17,12 @@
 #define MAX_THREADS	STATS_MAX_HARTS
 #define REGION_BASE	0x100000000UL	/* thread t works at BASE + t * 1 GiB */
 
-struct worker {
-	unsigned int id;
-	unsigned long mib;
-	long deadline;
-	unsigned long faults;	/* pages touched, one fault each */
-	unsigned long rounds;
-	long err;
-} __attribute__((aligned(64)));
-
-static struct worker workers[MAX_THREADS];
-static struct rivet_stats s0, s1;
+static struct bench_worker workers[MAX_THREADS];
+static struct rivet_stats s0;
 
 static void work(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	unsigned long len = w->mib << 20;
 	void *base = (void *)(REGION_BASE + ((unsigned long)w->id << 30));
 
@@ -55,8 +46,6 @@ static void work(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args args;
-	unsigned long faults = 0;
-	long tids[MAX_THREADS], t0;
 
 	if (sys_stats(&s0))
 		return 3;
@@ -69,29 +58,5 @@ int main(int argc, char **argv)
 		printf("pf-anon: mib=%lu per thread (free RAM %lu MiB)\n",
 		       args.mib, s0.free_frames / 256);
 	}
-	t0 = sys_clock();
-	for (unsigned long t = 0; t < args.threads; t++) {
-		workers[t] = (struct worker){ .id = (unsigned int)t,
-					      .mib = args.mib,
-					      .deadline = t0 +
-							  (long)args.seconds *
-								  1000000000L };
-		tids[t] = thread_spawn(work, &workers[t],
-				       (int)(t % s0.nharts));
-		if (tids[t] < 0) {
-			printf("pf-anon: thread %lu: %ld\n", t, tids[t]);
-			return 3;
-		}
-	}
-	for (unsigned long t = 0; t < args.threads; t++) {
-		sys_thread_join(tids[t]);
-		faults += workers[t].faults;
-		if (workers[t].err)
-			printf("pf-anon: thread %lu stopped: map gave %ld\n",
-			       t, workers[t].err);
-	}
-	sys_stats(&s1);
-	bench_report("pf-anon", &args, &s0, &s1, faults,
-		     (unsigned long)(sys_clock() - t0));
-	return 0;
+	return bench_run("pf-anon", &args, work, workers, &s0);
 }

@@ -15,17 +15,8 @@
 
 #define MAX_THREADS	STATS_MAX_HARTS
 
-struct worker {
-	unsigned int id;
-	unsigned long mib;
-	long deadline;
-	unsigned long faults;	/* pages touched, one fault each */
-	unsigned long rounds;
-	long err;
-} __attribute__((aligned(64)));
-
-static struct worker workers[MAX_THREADS];
-static struct rivet_stats s0, s1;
+static struct bench_worker workers[MAX_THREADS];
+static struct rivet_stats s0;
 
 #define SHARED_BASE	0x100000000UL
 
@@ -34,7 +25,7 @@ static volatile unsigned long round_go, round_done;	/* atomics */
 
 static void work(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	unsigned long len = w->mib << 20, pages = len / PAGE_SIZE;
 	volatile char *p = (volatile char *)SHARED_BASE;
 
@@ -79,8 +70,6 @@ static void work(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args args;
-	unsigned long faults = 0;
-	long tids[MAX_THREADS], t0;
 
 	if (sys_stats(&s0))
 		return 3;
@@ -94,29 +83,5 @@ int main(int argc, char **argv)
 		       args.mib, s0.free_frames / 256);
 	}
 	nthreads = args.threads;
-	t0 = sys_clock();
-	for (unsigned long t = 0; t < args.threads; t++) {
-		workers[t] = (struct worker){ .id = (unsigned int)t,
-					      .mib = args.mib,
-					      .deadline = t0 +
-							  (long)args.seconds *
-								  1000000000L };
-		tids[t] = thread_spawn(work, &workers[t],
-				       (int)(t % s0.nharts));
-		if (tids[t] < 0) {
-			printf("pf-samept: thread %lu: %ld\n", t, tids[t]);
-			return 3;
-		}
-	}
-	for (unsigned long t = 0; t < args.threads; t++) {
-		sys_thread_join(tids[t]);
-		faults += workers[t].faults;
-		if (workers[t].err)
-			printf("pf-samept: thread %lu stopped: map gave %ld\n",
-			       t, workers[t].err);
-	}
-	sys_stats(&s1);
-	bench_report("pf-samept", &args, &s0, &s1, faults,
-		     (unsigned long)(sys_clock() - t0));
-	return 0;
+	return bench_run("pf-samept", &args, work, workers, &s0);
 }

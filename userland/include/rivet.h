@@ -23,10 +23,11 @@
  */
 #include <kern/errno.h>
 
-#define PAGE_SIZE  4096UL
-#define PRINTF_MAX 512
+/* PAGE_SIZE, ARRAY_SIZE, BIT... and the string functions: the kernel's
+ * own (kern/types.h, kernel/lib/string.c). */
+#include <kern/string.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF_MAX 512
 
 /*
  * System calls (userland/lib/syscall.c). Each returns what the kernel put
@@ -55,16 +56,6 @@ long sys_protect(void *addr, size_t len, int prot);	/* 0 */
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);
 
-/* String and memory functions (kernel/lib/string.c, shared). */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
 
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the
@@ -86,10 +77,24 @@ struct bench_args {
 /* Parse argv; threads defaults to @nharts. -1 after a usage message. */
 int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
 		struct bench_args *a);
-/* The `bench NAME ...` line and the two lock lines, from two SYS_STATS. */
-void bench_report(const char *name, const struct bench_args *a,
-		  const struct rivet_stats *s0, const struct rivet_stats *s1,
-		  unsigned long faults, unsigned long elapsed_ns);
+/* One thread of a stress program (bench_run). */
+struct bench_worker {
+	unsigned int id;
+	unsigned long mib;
+	long deadline;		/* sys_clock() value to stop at */
+	unsigned long faults;	/* pages touched, one fault each */
+	unsigned long rounds;
+	long err;		/* a failed call's result, or 0 */
+} __attribute__((aligned(64)));
+/*
+ * Start args->threads threads running @fn(&workers[t]), thread t pinned to
+ * hart t % harts, until args->seconds from now; join them and print the
+ * report. @s0: SYS_STATS taken before. Return: 0, or 3 if a thread could
+ * not be started.
+ */
+int bench_run(const char *name, const struct bench_args *args,
+	      void (*fn)(void *), struct bench_worker *workers,
+	      const struct rivet_stats *s0);
 
 /* The program: crt0.S calls main(argc, argv) and exits with its result. */
 int main(int argc, char **argv);

@@ -64,7 +64,7 @@ static unsigned long pct100(unsigned long part, unsigned long whole)
 	return whole ? part * 10000 / whole : 0;	/* hundredths of % */
 }
 
-void bench_report(const char *name, const struct bench_args *a,
+static void bench_report(const char *name, const struct bench_args *a,
 		  const struct rivet_stats *s0, const struct rivet_stats *s1,
 		  unsigned long faults, unsigned long elapsed_ns)
 {
@@ -89,4 +89,35 @@ void bench_report(const char *name, const struct bench_args *a,
 	       "wait_ns=%lu\n", name, s1->as.acquired - s0->as.acquired,
 	       s1->as.contended - s0->as.contended,
 	       s1->as.wait_ns - s0->as.wait_ns);
+}
+
+int bench_run(const char *name, const struct bench_args *args,
+	      void (*fn)(void *), struct bench_worker *workers,
+	      const struct rivet_stats *s0)
+{
+	static struct rivet_stats s1;	/* too big for the stack */
+	long tids[STATS_MAX_HARTS], t0 = sys_clock();
+	unsigned long faults = 0;
+
+	for (unsigned long t = 0; t < args->threads; t++) {
+		workers[t] = (struct bench_worker){
+			.id = (unsigned int)t, .mib = args->mib,
+			.deadline = t0 + (long)args->seconds * 1000000000L };
+		tids[t] = thread_spawn(fn, &workers[t], (int)(t % s0->nharts));
+		if (tids[t] < 0) {
+			printf("%s: thread %lu: %ld\n", name, t, tids[t]);
+			return 3;
+		}
+	}
+	for (unsigned long t = 0; t < args->threads; t++) {
+		sys_thread_join(tids[t]);
+		faults += workers[t].faults;
+		if (workers[t].err)
+			printf("%s: thread %lu stopped: map gave %ld\n", name,
+			       t, workers[t].err);
+	}
+	sys_stats(&s1);
+	bench_report(name, args, s0, &s1, faults,
+		     (unsigned long)(sys_clock() - t0));
+	return 0;
 }
