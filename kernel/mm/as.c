@@ -64,6 +64,8 @@ struct as *as_create(enum ptlock_mode mode)
 		return NULL;
 	}
 	spin_init(&as->lock, LOCK_CLASS_AS);
+	for (int i = 0; i < AS_MAX_REGIONS; i++)
+		spin_init(&as->regions[i].lock, LOCK_CLASS_REGION);
 	as->mode = mode;
 	as->root = frame_to_kva(as->root_frame);
 	as->nr_pt = 1;
@@ -210,13 +212,16 @@ int as_map_anon(struct as *as, vaddr_t va, size_t len, unsigned int prot)
 	return err;
 }
 
-int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
+/* Give the mapped pages of [va, va+len) the rights @prot, one leaf table
+ * at a time. A copy-on-write page stays read-only (its writer must still
+ * fault and copy): it takes the new rights but W, and keeps its COW mark.
+ * Return: true if a right was taken away (the caller shoots down). */
+static bool protect_pages(struct as *as, vaddr_t va, size_t len,
+			  unsigned int prot)
 {
-	vaddr_t end = va + len, start = va;
+	vaddr_t end = va + len;
 	bool reduced = false;
 
-	if (!range_ok(va, len) || !prot_ok(prot))
-		return -E_INVAL;
 	while (va < end) {
 		vaddr_t next = MIN(leaf_base(va) + SV39_MEGA, end);
 		struct pt_leaf pl;
@@ -224,23 +229,36 @@ int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
 		if (pt_leaf_lock(as, va, false, &pl) == 0) {
 			for (vaddr_t v = va; v < next; v += PAGE_SIZE) {
 				pte_t *p = &pl.ptes[SV39_INDEX(v, 0)];
-				pte_t e = *p;
+				pte_t e = *p, n;
 
 				if (!pte_is_valid(e))
 					continue;
-				if (pt_pte_prot(e) & ~prot)
+				if (e & PTE_COW)
+					n = pte_make(pte_pa(e),
+						     pt_prot_bits(prot &
+								  ~AS_PROT_W)) |
+					    PTE_COW;
+				else
+					n = pte_make(pte_pa(e),
+						     pt_prot_bits(prot));
+				if (pt_pte_prot(e) & ~pt_pte_prot(n))
 					reduced = true;
-				__atomic_store_n(p,
-					pte_make(pte_pa(e), pt_prot_bits(prot)),
-					__ATOMIC_RELEASE);
+				__atomic_store_n(p, n, __ATOMIC_RELEASE);
 			}
 			pt_leaf_unlock(as, &pl);
 		}
 		va = next;
 	}
+	return reduced;
+}
+
+int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
+{
+	if (!range_ok(va, len) || !prot_ok(prot))
+		return -E_INVAL;
 	/* Taking a permission away needs every hart to forget it. */
-	if (reduced)
-		tlb_shootdown(as, start, len);
+	if (protect_pages(as, va, len, prot))
+		tlb_shootdown(as, va, len);
 	return 0;
 }
 
@@ -266,170 +284,291 @@ int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot)
 	return 0;
 }
 
+/* ---- regions --------------------------------------------------------------
+ *
+ * The region table is a fixed array of slots (struct as_region in as.h).
+ * Writers hold as->lock and bracket every change of a slot with two bumps
+ * of that slot's own sequence count; faults read slots without a lock and
+ * without writing anything, so faults in disjoint regions share no written
+ * word, and a change to one region makes only the faults in that region
+ * look again.
+ *
+ * A lockless pass can miss a region that a writer is moving to another
+ * slot (cutting a hole fills the tail's new slot, then shrinks the old
+ * one; a reader that saw the new slot before and the old one after misses
+ * the tail). So a miss is confirmed under as->lock before it is believed:
+ * only accesses outside every region, which kill their process, pay that.
+ */
+
+struct region_ref {
+	struct as_region *r;
+	unsigned int seq;
+	unsigned int prot;
+};
+
+static bool slot_free(const struct as_region *r)
+{
+	return r->start == r->end;
+}
+
+static void slot_write_begin(struct as_region *r)
+{
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
+	/* The odd count before any of the new values. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void slot_write_end(struct as_region *r)
+{
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Fill slot @r (as->lock held); start == end frees it. */
+static void slot_set(struct as_region *r, vaddr_t start, vaddr_t end,
+		     unsigned int prot)
+{
+	slot_write_begin(r);
+	__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->end, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
+	slot_write_end(r);
+}
+
+static struct as_region *slot_get_free(struct as *as)
+{
+	for (int i = 0; i < AS_MAX_REGIONS; i++)
+		if (slot_free(&as->regions[i]))
+			return &as->regions[i];
+	return NULL;
+}
+
+/* Does [start, end) overlap a live or dying region? (as->lock held) */
+static bool range_taken(struct as *as, vaddr_t start, vaddr_t end)
+{
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+
+		if (!slot_free(r) && start < r->end && end > r->start)
+			return true;
+	}
+	return false;
+}
+
 int as_region_add(struct as *as, vaddr_t start, size_t len,
 		  unsigned int prot)
 {
+	struct as_region *r;
 	int err = 0;
 
 	if (!range_ok(start, len) || !prot_ok(prot))
 		return -E_INVAL;
 	spin_lock(&as->lock);
-	for (int i = 0; i < as->nregions; i++)
-		if (start < as->regions[i].end &&
-		    start + len > as->regions[i].start)
-			err = -E_EXIST;
-	if (!err && as->nregions == AS_MAX_REGIONS)
+	if (range_taken(as, start, start + len))
+		err = -E_EXIST;
+	else if (!(r = slot_get_free(as)))
 		err = -E_NOMEM;
 	if (!err) {
-		/* Odd sequence while writing: readers retry. */
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		struct as_region *r = &as->regions[as->nregions];
-
-		__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->end, start + len, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
-		__atomic_store_n(&as->nregions, as->nregions + 1,
-				 __ATOMIC_RELAXED);
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+		slot_set(r, start, start + len, prot);
+		as->nregions++;
 	}
 	spin_unlock(&as->lock);
 	return err;
 }
 
-static void region_set(struct as_region *r, vaddr_t start, vaddr_t end,
-		       unsigned int prot)
-{
-	__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->end, end, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
-}
-
-int as_region_remove(struct as *as, vaddr_t start, size_t len)
+int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 {
 	vaddr_t end = start + len;
-	int err = 0;
+	struct as_region *hold = NULL;
+	int nfree = 0, need = 1, err;
 
 	if (!range_ok(start, len))
 		return -E_INVAL;
 	spin_lock(&as->lock);
-	/* A region cut in two needs a free slot: check before changing. */
-	for (int i = 0; i < as->nregions; i++) {
+	/* Check before changing anything: a slot to reserve the range (a
+	 * free one, or the slot of a region the range covers whole), and a
+	 * free one more if the range cuts a region in two. */
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
 		struct as_region *r = &as->regions[i];
 
-		if (start > r->start && end < r->end &&
-		    as->nregions == AS_MAX_REGIONS)
-			err = -E_NOMEM;
+		if (slot_free(r))
+			nfree++;
+		else if (r->prot && start <= r->start && end >= r->end &&
+			 !hold)
+			hold = r;
+		else if (r->prot && start > r->start && end < r->end)
+			need = 2;
 	}
-	if (!err) {
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		for (int i = 0; i < as->nregions; i++) {
-			struct as_region *r = &as->regions[i];
-			vaddr_t rs = r->start, re = r->end;
-			unsigned int prot = r->prot;
+	if (nfree + (hold != NULL) < need) {
+		spin_unlock(&as->lock);
+		return -E_NOMEM;
+	}
+	/* The reservation first: from here on no new region can be added
+	 * in the range, and no fault finds one there. */
+	if (hold) {
+		slot_set(hold, start, end, 0);	/* its region ends here */
+	} else {
+		hold = slot_get_free(as);
+		slot_set(hold, start, end, 0);
+		as->nregions++;
+	}
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+		vaddr_t rs = r->start, re = r->end;
+		unsigned int prot = r->prot;
 
-			if (end <= rs || start >= re)
-				continue;
-			if (start <= rs && end >= re) {	/* all of it */
-				struct as_region *last =
-					&as->regions[as->nregions - 1];
-
-				region_set(r, last->start, last->end,
-					   last->prot);
-				__atomic_store_n(&as->nregions,
-						 as->nregions - 1,
-						 __ATOMIC_RELAXED);
-				i--;
-			} else if (start <= rs) {
-				region_set(r, end, re, prot);
-			} else if (end >= re) {
-				region_set(r, rs, start, prot);
-			} else {			/* a hole inside */
-				region_set(r, rs, start, prot);
-				region_set(&as->regions[as->nregions], end, re,
-					   prot);
-				__atomic_store_n(&as->nregions,
-						 as->nregions + 1,
-						 __ATOMIC_RELAXED);
-			}
+		if (!prot || end <= rs || start >= re)
+			continue;		/* free, dying, or outside */
+		if (start <= rs && end >= re) {		/* all of it */
+			slot_set(r, 0, 0, 0);
+			as->nregions--;
+		} else if (start <= rs) {
+			slot_set(r, end, re, prot);
+		} else if (end >= re) {
+			slot_set(r, rs, start, prot);
+		} else {				/* a hole inside */
+			/* The tail's new slot before the old one shrinks: a
+			 * reader sees the tail in at least one of them (or
+			 * confirms its miss under as->lock). */
+			slot_set(slot_get_free(as), end, re, prot);
+			as->nregions++;
+			slot_set(r, rs, start, prot);
 		}
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&as->lock);
+
+	err = as_unmap(as, start, len);
+
+	spin_lock(&as->lock);
+	slot_set(hold, 0, 0, 0);
+	as->nregions--;
+	spin_unlock(&as->lock);
 	return err;
+}
+
+/* Read slot @r consistently. Return: false if it is being written. */
+static bool slot_read(struct as_region *r, vaddr_t *start, vaddr_t *end,
+		      unsigned int *prot, unsigned int *seq)
+{
+	unsigned int s = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+
+	if (s & 1)
+		return false;
+	*start = __atomic_load_n(&r->start, __ATOMIC_RELAXED);
+	*end = __atomic_load_n(&r->end, __ATOMIC_RELAXED);
+	*prot = __atomic_load_n(&r->prot, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	*seq = s;
+	return __atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s;
+}
+
+static bool region_scan(struct as *as, vaddr_t va, struct region_ref *ref)
+{
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+		vaddr_t s, e;
+		unsigned int prot, seq;
+
+		while (!slot_read(r, &s, &e, &prot, &seq))
+			arch_cpu_relax();
+		arch_race_window(MM_RACE_REGION_SCAN);
+		if (prot && va >= s && va < e) {
+			ref->r = r;
+			ref->seq = seq;
+			ref->prot = prot;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * region_find - the live region holding @va, with its rights and the
+ * slot's sequence count as read (for region_changed).
+ */
+static bool region_find(struct as *as, vaddr_t va, struct region_ref *ref)
+{
+	bool found;
+
+	if (region_scan(as, va, ref))
+		return true;
+	spin_lock(&as->lock);		/* no writer now: a miss is a miss */
+	found = region_scan(as, va, ref);
+	spin_unlock(&as->lock);
+	return found;
+}
+
+/* Has the region found by region_find changed since? Called with the
+ * leaf lock of the faulting address held: every region writer bumps the
+ * count under as->lock before it touches a page-table entry of the
+ * region, and a leaf table that did not exist then is created under
+ * as->lock, so an unchanged count means the region still holds. */
+static bool region_changed(const struct region_ref *ref)
+{
+	if (__atomic_load_n(&ref->r->seq, __ATOMIC_ACQUIRE) == ref->seq)
+		return false;
+	this_hart()->mm_region_retries++;
+	return true;
+}
+
+unsigned long as_region_version(struct as *as)
+{
+	unsigned long v = 0;
+
+	for (int i = 0; i < AS_MAX_REGIONS; i++)
+		v += __atomic_load_n(&as->regions[i].seq, __ATOMIC_RELAXED);
+	return v;
 }
 
 int as_region_protect(struct as *as, vaddr_t start, size_t len,
 		      unsigned int prot)
 {
 	vaddr_t end = start + len;
-	int err = 0, hit = 0;
+	uint64_t hit = 0;
+	int err = 0;
 
+	_Static_assert(AS_MAX_REGIONS <= 64, "a bit per slot");
 	if (!range_ok(start, len) || !prot_ok(prot))
 		return -E_INVAL;
 	spin_lock(&as->lock);
-	for (int i = 0; i < as->nregions; i++) {
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
 		struct as_region *r = &as->regions[i];
 
-		if (end <= r->start || start >= r->end)
+		if (slot_free(r) || end <= r->start || start >= r->end)
 			continue;
-		if (r->start < start || r->end > end)
-			err = -E_INVAL;	/* would cut a region */
-		hit++;
-	}
-	if (!err && !hit)
-		err = -E_NOENT;
-	if (!err) {
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		for (int i = 0; i < as->nregions; i++) {
-			struct as_region *r = &as->regions[i];
-
-			if (r->start >= start && r->end <= end)
-				__atomic_store_n(&r->prot, prot,
-						 __ATOMIC_RELAXED);
-		}
-		__atomic_fetch_add(&as->region_seq, 1, __ATOMIC_RELEASE);
+		if (!r->prot || r->start < start || r->end > end)
+			err = -E_INVAL;	/* would cut a region, or dying */
+		hit |= BIT(i);
 	}
 	spin_unlock(&as->lock);
-	return err;
-}
+	if (!err && !hit)
+		err = -E_NOENT;
+	if (err)
+		return err;
+	/* One region at a time, under its own lock: its rights, then its
+	 * pages (with a shootdown when a right goes). */
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+		vaddr_t rs, re;
+		bool mine, reduced;
 
-/* Lockless region lookup: reads only, so faults on many harts share the
- * region list's cache lines without writing them. */
-static bool region_find(struct as *as, vaddr_t va, unsigned int *prot,
-			unsigned int *seq_out)
-{
-	for (;;) {
-		unsigned int seq = __atomic_load_n(&as->region_seq,
-						   __ATOMIC_ACQUIRE);
-		int n = __atomic_load_n(&as->nregions, __ATOMIC_RELAXED);
-		bool found = false;
-
-		if (seq & 1) {
-			arch_cpu_relax();
+		if (!(hit & BIT(i)))
 			continue;
-		}
-		for (int i = 0; i < n && i < AS_MAX_REGIONS; i++) {
-			vaddr_t s = __atomic_load_n(&as->regions[i].start,
-						    __ATOMIC_RELAXED);
-			vaddr_t e = __atomic_load_n(&as->regions[i].end,
-						    __ATOMIC_RELAXED);
-
-			if (va >= s && va < e) {
-				*prot = __atomic_load_n(&as->regions[i].prot,
-							__ATOMIC_RELAXED);
-				found = true;
-				break;
-			}
-		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&as->region_seq, __ATOMIC_RELAXED) == seq) {
-			*seq_out = seq;
-			return found;
-		}
+		/* Look again under the locks: it may have changed. */
+		spin_lock(&r->lock);
+		spin_lock(&as->lock);
+		rs = r->start;
+		re = r->end;
+		mine = r->prot && rs >= start && re <= end && rs < re;
+		if (mine)
+			slot_set(r, rs, re, prot);
+		spin_unlock(&as->lock);
+		reduced = mine && protect_pages(as, rs, re - rs, prot);
+		spin_unlock(&r->lock);
+		/* No lock held: the shootdown waits for other harts. */
+		if (reduced)
+			tlb_shootdown(as, rs, re - rs);
 	}
+	return 0;
 }
 
 static bool access_allowed(pte_t e, enum as_access access)
@@ -455,20 +594,21 @@ static bool access_allowed(pte_t e, enum as_access access)
  */
 static int cow_break(struct as *as, vaddr_t va)
 {
-	unsigned int prot, seq;
+	struct region_ref ref;
 	struct frame *old, *copy = NULL;
 	struct pt_leaf pl;
 	pte_t *p, e;
 	int err;
 
-	if (!region_find(as, va, &prot, &seq) || !(prot & AS_PROT_W))
+	if (!region_find(as, va, &ref) || !(ref.prot & AS_PROT_W))
 		return -E_FAULT;
 	err = pt_leaf_lock(as, va, false, &pl);
 	if (err)
 		return err == -E_NOENT ? -E_AGAIN : err;
 	p = &pl.ptes[SV39_INDEX(va, 0)];
 	e = *p;
-	if (!pte_is_valid(e) || !(e & PTE_COW)) {
+	/* The rights we read must still hold (a protect may be taking W). */
+	if (!pte_is_valid(e) || !(e & PTE_COW) || region_changed(&ref)) {
 		pt_leaf_unlock(as, &pl);
 		return -E_AGAIN;
 	}
@@ -494,7 +634,7 @@ static int cow_break(struct as *as, vaddr_t va)
 		return err == -E_NOENT ? -E_AGAIN : err;
 	}
 	p = &pl.ptes[SV39_INDEX(va, 0)];
-	if (*p != e) {			/* changed meanwhile: start over */
+	if (*p != e || region_changed(&ref)) {	/* changed: start over */
 		pt_leaf_unlock(as, &pl);
 		frame_free(copy);
 		return -E_AGAIN;
@@ -519,25 +659,34 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		struct frame *f;
 		pte_t bits;
 	} got[32];
+	struct as_region *r = NULL;
 	unsigned int prot = 0;
-	bool found = false, reduced = false;
+	bool reduced = false;
 	vaddr_t v = va, end = va + len;
 	int err = 0;
 
 	if (!range_ok(va, len) || src == dst)
 		return -E_INVAL;
 	spin_lock(&src->lock);
-	for (int i = 0; i < src->nregions; i++)
-		if (src->regions[i].start == va && src->regions[i].end == end) {
-			prot = src->regions[i].prot;
-			found = true;
-		}
+	for (int i = 0; i < AS_MAX_REGIONS; i++)
+		if (src->regions[i].prot && src->regions[i].start == va &&
+		    src->regions[i].end == end)
+			r = &src->regions[i];
 	spin_unlock(&src->lock);
-	if (!found)
+	if (!r)
 		return -E_NOENT;	/* must be exactly one region */
-	err = as_region_add(dst, va, len, prot);
-	if (err)
+	/* The region's lock keeps its rights still while its pages become
+	 * copy-on-write; then make sure it is still the region we found. */
+	spin_lock(&r->lock);
+	spin_lock(&src->lock);
+	if (r->prot && r->start == va && r->end == end)
+		prot = r->prot;
+	spin_unlock(&src->lock);
+	err = prot ? as_region_add(dst, va, len, prot) : -E_NOENT;
+	if (err) {
+		spin_unlock(&r->lock);
 		return err;
+	}
 	while (v < end && !err) {
 		vaddr_t next = MIN(leaf_base(v) + SV39_MEGA, end);
 		unsigned int n = 0;
@@ -600,6 +749,7 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 				frame_free(got[i].f);
 		}
 	}
+	spin_unlock(&r->lock);
 	/* Writers of @src must fault from now on. */
 	if (reduced)
 		tlb_shootdown(src, va, len);
@@ -609,7 +759,7 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
 	struct frame *f = NULL;
-	unsigned int prot, seq = 0;
+	struct region_ref ref;
 	struct pt_leaf pl;
 	pte_t *p, e;
 	int err;
@@ -652,10 +802,11 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 			tlb_flush_local_page(as, va);
 			goto out;
 		}
-		if (f && __atomic_load_n(&as->region_seq, __ATOMIC_ACQUIRE) !=
-			     seq) {
-			/* The regions changed since we looked (an unmap may
-			 * have removed this one): look again. */
+		if (f && region_changed(&ref)) {
+			/* Our region changed since we looked (an unmap may
+			 * have removed it, a protect changed its rights):
+			 * look again. Changes to other regions do not
+			 * matter. */
 			pt_leaf_unlock(as, &pl);
 			frame_free(f);
 			f = NULL;
@@ -665,7 +816,7 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
 			__atomic_store_n(p, pte_make(frame_to_pa(f),
-						     pt_prot_bits(prot)),
+						     pt_prot_bits(ref.prot)),
 					 __ATOMIC_RELEASE);
 			pl.table->pt.nr_valid++;
 			f = NULL;	/* the mapping owns the reference */
@@ -674,8 +825,8 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 		}
 		pt_leaf_unlock(as, &pl);
 absent:
-		if (!region_find(as, va, &prot, &seq) ||
-		    !access_allowed(pt_prot_bits(prot), access)) {
+		if (!region_find(as, va, &ref) ||
+		    !access_allowed(pt_prot_bits(ref.prot), access)) {
 			err = -E_FAULT;
 			goto out;
 		}

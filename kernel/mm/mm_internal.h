@@ -70,3 +70,6 @@ static inline vaddr_t leaf_base(vaddr_t va)
 {
 	return ALIGN_DOWN(va, SV39_MEGA);
 }
+
+/* Windows for arch_race_window() (host tests stretch them). */
+#define MM_RACE_REGION_SCAN	1	/* a fault read one region slot */

@@ -680,13 +680,8 @@ void syscall_dispatch(struct trap_frame *tf)
 			ret = -E_INVAL;
 			break;
 		}
-		/* Regions first (later faults), then the pages (with a
-		 * shootdown when a right goes). */
 		ret = as_region_protect(p->as, tf->a0, tf->a1,
 					prot | AS_PROT_USER);
-		if (!ret)
-			ret = as_protect(p->as, tf->a0, tf->a1,
-					 prot | AS_PROT_USER);
 		break;
 	}
 	case SYS_SLEEP:
@@ -694,10 +689,7 @@ void syscall_dispatch(struct trap_frame *tf)
 		ret = 0;
 		break;
 	case SYS_UNMAP:
-		/* Regions first: no fault can fill the range again. */
-		ret = as_region_remove(p->as, tf->a0, tf->a1);
-		if (!ret)
-			ret = as_unmap(p->as, tf->a0, tf->a1);
+		ret = as_region_unmap(p->as, tf->a0, tf->a1);
 		break;
 	default:
 		ret = -E_NOSYS;

@@ -30,6 +30,7 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_KMAP] = "kmap",
 	[LOCK_CLASS_UART] = "uart_rx",
 	[LOCK_CLASS_SCHED] = "runqueue",
+	[LOCK_CLASS_REGION] = "region",
 };
 
 /*
@@ -38,6 +39,7 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
  * (page-table locks: "never two siblings"), except the test class.
  */
 static const uint8_t lock_class_rank[LOCK_CLASS_MAX] = {
+	[LOCK_CLASS_REGION] = 5,
 	[LOCK_CLASS_AS] = 10,
 	[LOCK_CLASS_PT] = 20,
 	[LOCK_CLASS_FRAME] = 30,

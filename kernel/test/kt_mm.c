@@ -975,7 +975,7 @@ KTEST(bad_arguments)
 	nr_pt = as->nr_pt;
 	nr_user = as_nr_user(as);
 	nregions = as->nregions;
-	seq = as->region_seq;
+	seq = as_region_version(as);
 	KT_EXPECT_EQ(mine->refcount, 2);
 	KT_EXPECT_EQ(mine->user.mapcount, 1);
 
@@ -1049,7 +1049,7 @@ KTEST(bad_arguments)
 	KT_EXPECT_EQ(as->nr_pt, nr_pt);
 	KT_EXPECT_EQ(as_nr_user(as), nr_user);
 	KT_EXPECT_EQ(as->nregions, nregions);
-	KT_EXPECT_EQ(as->region_seq, seq);
+	KT_EXPECT_EQ(as_region_version(as), seq);
 	KT_EXPECT_EQ(mine->refcount, 2);
 	KT_EXPECT_EQ(mine->user.mapcount, 1);
 	KT_EXPECT_EQ(as_lookup(as, BAD_VA + PAGE_SIZE, NULL, NULL), -E_NOENT);

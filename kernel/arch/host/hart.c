@@ -14,6 +14,7 @@ struct hart harts[CONFIG_MAX_HARTS];
 unsigned int nr_harts = 1;
 _Thread_local struct hart *host_this_hart = &harts[0];
 _Thread_local unsigned long host_irq_on = 1;
+void (*host_race_hook)(int where);
 
 void host_hart_enter(unsigned int id);
 

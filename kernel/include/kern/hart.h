@@ -55,6 +55,8 @@ struct hart {
 	uint64_t mm_faults;		/* as_fault calls */
 	uint64_t mm_ad_fixups;		/* of which A/D bit fix-ups */
 	uint64_t mm_spurious;		/* of which already resolved */
+	uint64_t mm_region_retries;	/* faults that looked again because
+					 * their region changed meanwhile */
 	struct lockstat lockstat[LOCK_CLASS_MAX];
 	uint8_t held[LOCK_HELD_MAX];	/* classes held, in order taken */
 	uint8_t nheld;

@@ -20,6 +20,7 @@ enum lock_class {
 	LOCK_CLASS_KMAP,	/* kernel mappings (ioremap) */
 	LOCK_CLASS_UART,	/* console receive ring */
 	LOCK_CLASS_SCHED,	/* per-hart run queues */
+	LOCK_CLASS_REGION,	/* address-space regions (struct as_region) */
 	LOCK_CLASS_MAX = 12,
 };
 

@@ -8,16 +8,18 @@
  * Locking:
  *   lock       rank 10. In split mode: population of upper-level entries
  *              (root and level-1 tables), unlinking of empty leaf tables,
- *              and the region list. In single mode additionally every entry
- *              of every table of this address space, and nr_valid of each.
+ *              and the region table's writers. In single mode
+ *              additionally every entry of every table of this address
+ *              space, and nr_valid of each.
  *   mode       immutable after as_create.
  *   root, root_frame   immutable after as_create.
  *   asid       the ASID allocator's lock (arch/riscv/asid.c).
  *   harts      atomic OR / test: harts that may hold its translations.
  *              Bits are set by as_activate and cleared only by a full
  *              flush on that hart (never, for now).
- *   regions, nregions  lock for writers; readers use region_seq.
- *   region_seq sequence count: odd while a writer changes regions.
+ *   regions[]  the slots' bounds and rights are written under lock (see
+ *              struct as_region); faults read them without any lock or
+ *              shared write. nregions (occupied slots) under lock.
  *   nr_pt      atomic: page-table pages of this address space (changes
  *              only with as->lock held, so the fault path's fast case
  *              never writes it; there is no per-address-space count of
@@ -51,11 +53,36 @@ enum as_access {
 
 /* User half of Sv39: [0, AS_USER_TOP). */
 #define AS_USER_TOP	(1UL << (SV39_VA_BITS - 1))
-#define AS_MAX_REGIONS	32
+#define AS_MAX_REGIONS	48
 
+/*
+ * struct as_region - one slot of an address space's region table
+ *
+ * A slot is free (start == end), live (prot != 0: faults may fill it), or
+ * dying (prot == 0: an unmap is emptying its range, which stays reserved
+ * against new regions until the pages are gone). Regions never move
+ * between slots while live, so a fault can keep a pointer to its slot.
+ *
+ * Locking:
+ *   lock        rank 5 (region). Held across one change of the rights of
+ *               the region in this slot together with its pages
+ *               (as_region_protect) and across copy-on-write sharing from
+ *               it, so that such changes apply in one order to both the
+ *               region and its page-table entries. Changes to other
+ *               regions, and faults, never wait for it.
+ *   seq         per-slot sequence count, written under as->lock: odd
+ *               while start/end/prot change, and different after every
+ *               change. A fault reads the slot between two even, equal
+ *               reads of seq, and before installing a page checks, under
+ *               the leaf table's lock, that seq has not moved.
+ *   start, end, prot  written under as->lock between the two seq bumps;
+ *               read locklessly under seq.
+ */
 struct as_region {
+	struct spinlock lock;
+	unsigned int seq;
+	unsigned int prot;	/* AS_PROT_*, 0 while dying */
 	vaddr_t start, end;	/* [start, end), page aligned */
-	unsigned int prot;	/* AS_PROT_* */
 };
 
 struct as {
@@ -65,7 +92,6 @@ struct as {
 	struct frame *root_frame;
 	uint64_t asid;
 	hartmask_t harts;
-	unsigned int region_seq;
 	int nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	uint64_t nr_pt;
@@ -106,16 +132,31 @@ int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot);
 /* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped. */
 int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);
 
-/* Forget the regions in [start, start+len) (cutting those that overlap);
- * the pages stay mapped until as_unmap. -E_NOMEM if a cut needs a slot. */
-int as_region_remove(struct as *as, vaddr_t start, size_t len);
-/* Give the regions inside [start, start+len) the rights @prot (whole
- * regions only: -E_INVAL if one would be cut, -E_NOENT if none). */
-int as_region_protect(struct as *as, vaddr_t start, size_t len,
-		      unsigned int prot);
-/* Declare [start, end) as anonymous memory faults may fill. */
+/*
+ * Regions: the ranges faults may fill, each with its rights.
+ *
+ * as_region_add - declare [start, start+len) anonymous memory. -E_EXIST
+ *   if it overlaps a region (or a range still being unmapped), -E_NOMEM
+ *   if every slot is taken.
+ * as_region_unmap - end the regions in [start, start+len) (cutting those
+ *   that overlap its edges) and unmap their pages; holes are fine. The
+ *   range is reserved until its pages are gone, in a free slot or in the
+ *   slot of a region it ends whole. -E_NOMEM (nothing changed) if it
+ *   needs a free slot and every slot is taken: to reserve a range that
+ *   ends no region whole, or for the tail of a region it cuts in two.
+ * as_region_protect - give the regions inside [start, start+len), and
+ *   their mapped pages, the rights @prot. Whole regions only: -E_INVAL if
+ *   one would be cut, -E_NOENT if the range holds none. A fault racing it
+ *   sees the old rights or the new ones, and the pages end with the new.
+ */
 int as_region_add(struct as *as, vaddr_t start, size_t len,
 		  unsigned int prot);
+int as_region_unmap(struct as *as, vaddr_t start, size_t len);
+int as_region_protect(struct as *as, vaddr_t start, size_t len,
+		      unsigned int prot);
+/* Sum of the slots' sequence counts: changes whenever a region does
+ * (tests use it to check that a refused call changed nothing). */
+unsigned long as_region_version(struct as *as);
 
 /*
  * as_fault - resolve a page fault at @va in @as

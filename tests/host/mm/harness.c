@@ -236,5 +236,6 @@ pte_t *mm_pte(struct as *as, vaddr_t va)
 }
 
 const struct ktest_suite *const host_suites[] = { &frame_suite, &pt_suite,
-						  &tlb_suite, &smp_suite };
+						  &tlb_suite, &smp_suite,
+						  &region_suite };
 const size_t host_nsuites = ARRAY_SIZE(host_suites);

@@ -80,4 +80,5 @@ bool mm_skip_known_bugs(void);
 /* Monotonic nanoseconds. */
 uint64_t mm_now(void);
 
-extern const struct ktest_suite frame_suite, pt_suite, smp_suite, tlb_suite;
+extern const struct ktest_suite frame_suite, pt_suite, smp_suite, tlb_suite,
+	region_suite;

@@ -56,4 +56,17 @@ static inline void arch_wait_for_irq(void)
 	sched_yield();
 }
 
+/* Race windows: a test may set host_race_hook to stretch the windows the
+ * kernel marks with arch_race_window() (a delay there makes a rare
+ * interleaving common, so a test can show the code survives it). */
+extern void (*host_race_hook)(int where);
+
+static inline void arch_race_window(int where)
+{
+	void (*hook)(int) = __atomic_load_n(&host_race_hook, __ATOMIC_RELAXED);
+
+	if (hook)
+		hook(where);
+}
+
 __attribute__((noreturn)) void arch_halt(void);
