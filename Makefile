@@ -198,9 +198,12 @@ test: deps all host-tests $(O)/rivet.itb
 test-system: deps all
 	$(PY) -m pytest -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
-# Benchmarks (scripts/bench): QUICK=1 for a few minutes' run.
+# Benchmarks (scripts/bench, results in $(O)/bench/): QUICK=1 for a few
+# minutes' sweep, ICOUNT=1 for instruction counts (-icount shift=0, one
+# hart); BENCH_ARGS passes more options (scripts/bench --help).
 bench: deps all
-	$(Q)O=$(O) $(PY) scripts/bench $(if $(QUICK),--quick)
+	$(Q)O=$(O) QEMU=$(QEMU) $(PY) scripts/bench $(if $(filter-out 0,$(QUICK)),--quick) \
+		$(if $(filter-out 0,$(ICOUNT)),--icount) $(BENCH_ARGS)
 
 check: all host-tests
 	$(Q)scripts/check.sh
@@ -221,7 +224,8 @@ help:
 	@echo "  deps             check and install the Debian packages needed"
 	@echo "  check            format, header self-containment, -Werror build"
 	@echo "  image / sdcard   FIT image (bootm) and SD-card image (U-Boot extlinux)"
-	@echo "  bench            split vs single page-table locking (QUICK=1: short)"
+	@echo "  bench            split vs single page-table locking (QUICK=1: short,"
+	@echo "                   ICOUNT=1: instructions per fault); scripts/bench-plot"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"

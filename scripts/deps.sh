@@ -30,6 +30,7 @@ libfdt-dev
 python3-kconfiglib
 python3-pytest
 python3-pexpect
+python3-matplotlib
 gdb-multiarch
 dosfstools
 mtools

@@ -1,0 +1,219 @@
+"""Host-side tests of the benchmark scripts: scripts/bench_plot.py (as
+`bench_plot`), its command line scripts/bench-plot, and scripts/bench's
+option checking. A small hand-made results.csv stands in for a sweep, so
+no build or QEMU is needed. (tests/system/test_bench.py runs the driver
+for real.)"""
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+import bench_plot
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(ROOT, "scripts")
+PY = sys.executable
+
+
+def run_row(workload, harts, ptlock, repeat, per_s, contended, status="ok",
+            mib=8):
+    """One results.csv row; lock counts made up but consistent."""
+    row = dict.fromkeys(bench_plot.RUN_COLUMNS, "")
+    row.update(workload=workload, harts=harts, ptlock=ptlock, repeat=repeat,
+               seq=repeat, threads=harts, seconds=1, mib=mib,
+               host_cores=2, oversubscribed="yes" if harts > 2 else "no",
+               host_load="1.00", wall_s="1.5", status=status)
+    if status == "ok":
+        row.update(faults=per_s, per_s=per_s,
+                   ns_per_op=10 ** 9 * harts // per_s,
+                   contended_pct="%.2f" % contended,
+                   pt_acquired=2 * per_s if ptlock == "split" else 0,
+                   as_acquired=per_s if ptlock == "single" else 10)
+    return row
+
+
+# pf-anon on 1, 2 and 4 harts (4 over-subscribed on the 2 "host cores"),
+# three repeats; one single-mode run at 4 harts timed out. pf-samept only
+# at 1 hart, to check that cells are kept apart per workload.
+ROWS = (
+    [run_row("pf-anon", 1, m, r, v, 0.0)
+     for m, vals in (("split", (100, 120, 110)), ("single", (90, 95, 130)))
+     for r, v in enumerate(vals, 1)] +
+    [run_row("pf-anon", 2, m, r, v, c)
+     for m, vals in (("split", ((200, 0.0), (180, 0.01), (190, 0.02))),
+                     ("single", ((150, 5.0), (100, 8.5), (170, 2.25))))
+     for r, (v, c) in enumerate(vals, 1)] +
+    [run_row("pf-anon", 4, "split", r, v, 0.0)
+     for r, v in enumerate((300, 250, 400), 1)] +
+    [run_row("pf-anon", 4, "single", 1, 30, 20.0),
+     run_row("pf-anon", 4, "single", 2, 10, 40.0),
+     run_row("pf-anon", 4, "single", 3, 0, 0, status="timeout")] +
+    [run_row("pf-samept", 1, m, 1, 50, 0.0) for m in ("single", "split")]
+)
+
+
+@pytest.fixture
+def results_csv(tmp_path):
+    path = tmp_path / "results.csv"
+    bench_plot.write_runs(str(path), ROWS)
+    return path
+
+
+def cell(cells, workload, harts, ptlock):
+    found = [c for c in cells if (c.workload, c.harts, c.ptlock) ==
+             (workload, harts, ptlock)]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_summary_statistics(results_csv):
+    cells = bench_plot.summarise(bench_plot.read_runs(str(results_csv)))
+    assert [(c.workload, c.harts, c.ptlock) for c in cells] == [
+        ("pf-anon", 1, "split"), ("pf-anon", 1, "single"),
+        ("pf-anon", 2, "split"), ("pf-anon", 2, "single"),
+        ("pf-anon", 4, "split"), ("pf-anon", 4, "single"),
+        ("pf-samept", 1, "split"), ("pf-samept", 1, "single")]
+    c = cell(cells, "pf-anon", 1, "single")
+    assert c.per_s == (95, 90, 130) and c.runs == 3 and c.failed == 0
+    c = cell(cells, "pf-anon", 2, "single")
+    assert c.contended_pct == (5.0, 2.25, 8.5)
+    # The timed-out run counts as failed and stays out of the statistics.
+    c = cell(cells, "pf-anon", 4, "single")
+    assert (c.runs, c.failed) == (2, 1)
+    assert c.per_s == (20, 10, 30)
+
+
+def test_summary_files(results_csv, tmp_path):
+    cells = bench_plot.summarise(bench_plot.read_runs(str(results_csv)))
+    path = tmp_path / "summary.csv"
+    bench_plot.write_summary(cells, str(path))
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == bench_plot.SUMMARY_COLUMNS
+    assert len(rows) == 8
+    r = [r for r in rows if (r["workload"], r["harts"], r["ptlock"]) ==
+         ("pf-anon", "4", "single")][0]
+    assert (r["runs"], r["failed"], r["per_s_median"], r["per_s_min"],
+            r["per_s_max"], r["contended_pct_median"],
+            r["oversubscribed"]) == ("2", "1", "20", "10", "30", "30.00",
+                                     "yes")
+
+    md = bench_plot.summary_markdown(cells)
+    assert "pf-anon, mib=8" in md and "pf-samept, mib=8" in md
+    line = [x for x in md.splitlines() if x.startswith("| 4 ")][0]
+    assert "over-subscribed" in line
+    assert "| 300 (250–400) | 20 (10–30) | 15.00 |" in line
+
+
+def test_read_rejects_foreign_csv(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(bench_plot.CsvError, match="missing column"):
+        bench_plot.read_runs(str(path))
+
+
+def test_icount_identical():
+    a = dict(faults="10", per_s="300000", insns_per_fault="3000",
+             pt_acquired="20", pt_contended="0", as_acquired="2",
+             as_contended="0", status="ok", workload="pf-anon", mib="8",
+             ptlock="split")
+    assert bench_plot.icount_identical([a, dict(a)])
+    b = dict(a, insns_per_fault="3001")
+    assert not bench_plot.icount_identical([a, b])
+    md = bench_plot.icount_markdown([a, dict(a, insns_per_fault="3001")])
+    assert "| pf-anon | 8 | split | 10 | 3000, 3001 | 20 | NO |" in md
+
+
+def test_plots(results_csv, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "plots"
+    cells = bench_plot.summarise(bench_plot.read_runs(str(results_csv)))
+    paths = bench_plot.plot_sweep(cells, str(out))
+    names = sorted(os.path.basename(p) for p in paths)
+    assert names == sorted("%s-%s.%s" % (kind, wl, ext)
+                           for kind in ("throughput", "contended")
+                           for wl in ("pf-anon", "pf-samept")
+                           for ext in ("png", "svg"))
+    for p in paths:
+        assert os.path.getsize(p) > 1000, p
+    with open(out / "throughput-pf-anon.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (out / "contended-pf-anon.svg").read_text()
+
+
+def test_plots_without_matplotlib(results_csv, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    cells = bench_plot.summarise(bench_plot.read_runs(str(results_csv)))
+    with pytest.raises(ImportError):
+        bench_plot.plot_sweep(cells, "unused")
+
+
+def hide_matplotlib(tmp_path):
+    """An environment in which `import matplotlib` fails, as on a machine
+    without python3-matplotlib."""
+    d = tmp_path / "no-matplotlib" / "matplotlib"
+    d.mkdir(parents=True)
+    (d / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    return dict(os.environ, PYTHONPATH=str(d.parent))
+
+
+@pytest.mark.parametrize("matplotlib", ["present", "hidden"])
+def test_bench_plot_command(results_csv, tmp_path, matplotlib):
+    if matplotlib == "present":
+        pytest.importorskip("matplotlib")
+        env = None
+    else:
+        env = hide_matplotlib(tmp_path)
+    out = tmp_path / "out"
+    p = subprocess.run([PY, os.path.join(SCRIPTS, "bench-plot"), "-o",
+                        str(out), str(results_csv)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert (out / "summary.csv").stat().st_size > 0
+    assert (out / "summary.md").stat().st_size > 0
+    pngs = sorted(x.name for x in out.glob("*.png"))
+    if matplotlib == "present":
+        assert pngs == ["contended-pf-anon.png", "contended-pf-samept.png",
+                        "throughput-pf-anon.png", "throughput-pf-samept.png"]
+    else:
+        assert pngs == []
+        assert "plots skipped" in p.stdout
+
+
+def test_bench_plot_command_bad_csv(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("nothing,useful\n")
+    p = subprocess.run([PY, os.path.join(SCRIPTS, "bench-plot"), str(path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "missing column" in p.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["--harts", "3x"], ["--harts", "0,2"], ["--harts", ""],
+    ["--modes", "both"], ["--workloads", "pf-nope"], ["--repeats", "0"],
+    ["--seconds", "0"], ["--mib", "4096"], ["--icount", "--harts", "2"],
+    ["--icount", "--repeats", "1"], ["--mem", "lots"], ["--frobnicate"],
+])
+def test_bench_bad_options(args, tmp_path):
+    """Bad values get a usage message and status 2, before any QEMU run."""
+    p = subprocess.run([PY, os.path.join(SCRIPTS, "bench")] + args +
+                       ["--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.startswith("usage: bench")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bench_documents_its_columns():
+    """Every CSV column is explained in scripts/bench's header comment."""
+    with open(os.path.join(SCRIPTS, "bench")) as f:
+        text = f.read()
+    header = text.split('"""')[1]
+    for col in bench_plot.ICOUNT_COLUMNS + bench_plot.SUMMARY_COLUMNS:
+        if col.endswith(("_median", "_min", "_max")):
+            col = col.rsplit("_", 1)[0]
+        assert col in header, col
