@@ -14,6 +14,10 @@
 set -eu
 
 # Keep this list in step with README.md ("What you need").
+# linux-source-6.12 (about 150 MB; in Debian 12 it comes from the
+# bookworm-security suite, which a default install lists) carries the
+# VisionFive 2 device tree that the host test of the FDT code compiles
+# (tests/host/dt/test.mk).
 PACKAGES="
 make
 gcc
@@ -35,6 +39,7 @@ gdb-multiarch
 dosfstools
 mtools
 fdisk
+linux-source-6.12
 "
 
 # missing - print the packages of $PACKAGES that are not installed, one a

@@ -3,10 +3,11 @@
 #
 # The trees are made at test time under $(O)/host/dtb/: QEMU dumps its own
 # for virt (1, 4, 8 harts in two NUMA nodes, and 80 harts, more than
-# BI_MAX_HARTS) and sifive_u, and, when Debian's linux-source-6.12 is
-# installed, the VisionFive 2 tree is compiled from Linux's sources (the
-# sources stay in the tarball; only the .dtb is kept). Without it the
-# VisionFive 2 case reports a KTAP skip.
+# BI_MAX_HARTS) and sifive_u, and the VisionFive 2 tree is compiled from
+# Linux's sources in Debian's linux-source-6.12, which scripts/deps.sh
+# installs (the sources stay in the tarball; only the .dtb is kept).
+# Without the tarball the VisionFive 2 case reports a KTAP skip, which
+# tests/test_host.py counts as a failure (MUST_RUN).
 
 HOST_TESTS += dt
 
