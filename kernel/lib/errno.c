@@ -13,7 +13,9 @@ const char *errno_name(int err)
 		[E_RANGE] = "E_RANGE",	   [E_NOSYS] = "E_NOSYS",
 		[E_TIMEDOUT] = "E_TIMEDOUT", [E_AGAIN] = "E_AGAIN",
 		[E_NOTSUP] = "E_NOTSUP",   [E_BADFMT] = "E_BADFMT",
-		[E_IO] = "E_IO",
+		[E_IO] = "E_IO",	   [E_BADH] = "E_BADH",
+		[E_TYPE] = "E_TYPE",	   [E_PEER] = "E_PEER",
+		[E_INTR] = "E_INTR",	   [E_MSGSIZE] = "E_MSGSIZE",
 	};
 
 	if (err < 0)

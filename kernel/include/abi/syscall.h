@@ -32,7 +32,81 @@
 /* (void *addr, size_t len, int prot): 0; the range must cover whole
  * regions (from SYS_MAP); their pages and later faults get @prot. */
 #define SYS_PROTECT	15
-#define SYS_NR		16
+
+/*
+ * Handles and IPC (docs/abi.md, "Capabilities and IPC"). A handle is a
+ * positive int naming a kernel object in the caller's process, with
+ * rights (HANDLE_R_*). A value that was never given out, or was closed,
+ * is invalid: -E_BADH. An object of the wrong type: -E_TYPE. A right
+ * that is missing: -E_PERM.
+ */
+#define SYS_HANDLE_CLOSE  16	/* (h): 0 */
+/* (h, rights): a new handle to the same object with rights & the old
+ * ones (never more; needs HANDLE_R_DUP). */
+#define SYS_HANDLE_DUP	  17
+/* (h): the object's type (HANDLE_T_*) << 16 | the handle's rights. */
+#define SYS_HANDLE_INFO	  18
+#define SYS_ENDPOINT_CREATE 19	/* (): handle with every endpoint right */
+#define SYS_NOTIFY_CREATE 20	/* (): handle with every notification right */
+#define SYS_NOTIFY_SIGNAL 21	/* (h, bits): 0; ORs bits in, wakes a waiter */
+/* (h, timeout_ns): the bits that were set (now cleared), waiting for one
+ * while none is; -E_TIMEDOUT. Timeouts: 0 waits forever, IPC_POLL not at
+ * all. */
+#define SYS_NOTIFY_WAIT	  22
+/*
+ * Messages: info (IPC_INFO_*), four words w0..w3 in registers, and up to
+ * IPC_BUF_WORDS more words in the thread's IPC buffer (SYS_IPC_BUFFER).
+ *
+ * SYS_IPC_CALL (h, info, w0, w1, w2, w3, timeout_ns): send, then wait for
+ *   the reply. Returns 0 in a0 with the reply's info in a1 and words in
+ *   a2..a5 (and its payload in the buffer), or an error: -E_PEER (no
+ *   receiver will ever answer: every holder of the receive right is gone,
+ *   or the server ended before replying), -E_TIMEDOUT, -E_INTR (the
+ *   process is being killed), -E_MSGSIZE.
+ * SYS_IPC_RECV (h, timeout_ns): wait for a call. Returns 0, info in a1,
+ *   words in a2..a5, and the sender's identity (pid << 32 | thread id) in
+ *   a6. The thread now owes that caller a reply (one at a time: a receive
+ *   with a reply still owed ends the old call with -E_PEER).
+ * SYS_IPC_REPLY (info, w0, w1, w2, w3): answer the call this thread
+ *   received. 0, or -E_PEER (the caller is gone or gave up), -E_NOENT (no
+ *   call is owed).
+ * SYS_IPC_REPLY_RECV (h, info, w0, w1, w2, w3, timeout_ns): reply (if a
+ *   reply is owed; its failure is not reported), then receive on h.
+ * SYS_IPC_BUFFER (addr): make the page at addr (page aligned, writable,
+ *   in a region) this thread's IPC buffer; 0 to have none. 0.
+ */
+#define SYS_IPC_CALL	  23
+#define SYS_IPC_RECV	  24
+#define SYS_IPC_REPLY	  25
+#define SYS_IPC_REPLY_RECV 26
+#define SYS_IPC_BUFFER	  27
+#define SYS_NR		  28
+
+/* Handle rights. */
+#define HANDLE_R_SEND	0x01	/* endpoint: call */
+#define HANDLE_R_RECV	0x02	/* endpoint: receive and reply */
+#define HANDLE_R_GRANT	0x04	/* may be passed in a message */
+#define HANDLE_R_DUP	0x08	/* may be duplicated */
+#define HANDLE_R_SIGNAL	0x10	/* notification: signal */
+#define HANDLE_R_WAIT	0x20	/* notification: wait */
+#define HANDLE_R_ALL	0x3f
+
+/* Object types (SYS_HANDLE_INFO). */
+#define HANDLE_T_ENDPOINT	1
+#define HANDLE_T_NOTIFY		2
+
+/* Message info word: IPC_INFO(label, payload words, flags). */
+#define IPC_BUF_WORDS		 512	/* one 4 KiB page of 8-byte words */
+#define IPC_INFO_LEN(i)		 ((i) & 0x3ff)	/* payload words, 0..512 */
+#define IPC_INFO_HANDLE		 0x400	/* w3 carries a handle */
+#define IPC_INFO_HANDLE_DROPPED	 0x800	/* (received) no room for it */
+#define IPC_INFO_RIGHTS(i)	 (((i) >> 16) & 0xff) /* kept of the handle */
+#define IPC_INFO_LABEL(i)	 ((unsigned long)(i) >> 32)
+#define IPC_INFO(label, len, flags)                                          \
+	(((unsigned long)(label) << 32) | ((unsigned long)(len) & 0x3ff) |   \
+	 (flags))
+#define IPC_INFO_GRANT(rights)	 ((unsigned long)((rights) & 0xff) << 16)
+#define IPC_POLL		 (~0UL)	/* timeout: do not wait at all */
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1

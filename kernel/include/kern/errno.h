@@ -19,5 +19,10 @@
 #define E_NOTSUP	12	/* not supported */
 #define E_BADFMT	13	/* malformed input (FDT, ELF, command line) */
 #define E_IO		14	/* device error */
+#define E_BADH		15	/* not a handle of this process */
+#define E_TYPE		16	/* handle of the wrong object type */
+#define E_PEER		17	/* the other side of an IPC is gone */
+#define E_INTR		18	/* interrupted: the process is being killed */
+#define E_MSGSIZE	19	/* message too long, or no IPC buffer */
 
 const char *errno_name(int err);
