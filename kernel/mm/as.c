@@ -843,6 +843,43 @@ out:
 	return err;
 }
 
+struct frame *as_get_user_page(struct as *as, vaddr_t va, bool write)
+{
+	enum as_access access = write ? AS_ACCESS_WRITE : AS_ACCESS_READ;
+
+	if (!IS_ALIGNED(va, PAGE_SIZE) || va >= AS_USER_TOP)
+		return NULL;
+	for (int tries = 0; tries < 8; tries++) {
+		struct frame *f = NULL;
+		struct pt_leaf pl;
+		pte_t e;
+
+		if (as_fault(as, va, access))
+			return NULL;
+		if (pt_leaf_lock(as, va, false, &pl))
+			continue;	/* unmapped again meanwhile */
+		e = pl.ptes[SV39_INDEX(va, 0)];
+		if (pte_is_valid(e) && (e & PTE_U) && access_allowed(e, access)) {
+			f = pa_to_frame(pte_pa(e));
+			/* Under the leaf lock the mapping's own reference
+			 * keeps the frame: ours is safe to add. */
+			if (f)
+				__atomic_fetch_add(&f->refcount, 1,
+						   __ATOMIC_ACQ_REL);
+		}
+		pt_leaf_unlock(as, &pl);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+void as_put_user_page(struct frame *f)
+{
+	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		frame_free(f);
+}
+
 void as_destroy(struct as *as)
 {
 	struct frame_batch batch;

@@ -68,6 +68,25 @@ static struct proc *proc_claim_child(int pid, int parent)
 	return p;
 }
 
+/* SLOT_CLAIMED: a slot of threads[] held by a creation in flight. */
+#define SLOT_CLAIMED	((struct thread *)1)
+
+/* The process ends with @status (the first reason wins): every thread
+ * leaves at its next return to user mode, and those waiting in IPC are
+ * woken to do so (p->lock held: no thread slot is reaped meanwhile). */
+static void set_exiting_locked(struct proc *p, int status)
+{
+	if (p->exiting)
+		return;
+	p->exiting = true;
+	p->exit_status = status;
+	if (p->main)
+		ipc_interrupt(p->main);
+	for (int i = 0; i < PROC_MAX_THREADS; i++)
+		if (p->threads[i] && p->threads[i] != SLOT_CLAIMED)
+			ipc_interrupt(p->threads[i]);
+}
+
 static int proc_kill(int pid)
 {
 	int err = -E_NOENT;
@@ -78,10 +97,7 @@ static int proc_kill(int pid)
 
 		if (p && p->pid == pid) {
 			spin_lock(&p->lock);
-			if (!p->exiting) {
-				p->exiting = true;
-				p->exit_status = -1;
-			}
+			set_exiting_locked(p, -1);
 			spin_unlock(&p->lock);
 			err = 0;
 			break;
@@ -105,9 +121,9 @@ static int copy_string(char *buf, size_t size, const char *ustr)
 
 static long spawn_syscall(struct proc *parent, const char *uname,
 			  const char *uargs, vaddr_t share_va,
-			  size_t share_len)
+			  size_t share_len, long handle)
 {
-	struct proc_share share = { parent->as, share_va, share_len };
+	struct proc_share share = { parent->as, share_va, share_len, NULL, 0 };
 	char name[32], args[256];
 	const void *elf;
 	struct proc *p;
@@ -121,8 +137,22 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 		return err;
 	if (archive_find(name, &elf, &len))
 		return -E_NOENT;
+	if (handle) {
+		/* The child's first handle: this one, with its rights. */
+		err = handle_get(&parent->handles, handle, 0, &share.handle,
+				 &share.rights);
+		if (!err && !(share.rights & HANDLE_R_GRANT))
+			err = -E_PERM;
+		if (err) {
+			if (share.handle)
+				kobj_put(share.handle);
+			return err;
+		}
+	}
 	err = proc_spawn(name, elf, len, uargs ? args : NULL,
-			 share_len ? &share : NULL, &p);
+			 share_len || handle ? &share : NULL, &p);
+	if (share.handle)
+		kobj_put(share.handle);
 	if (err)
 		return err;
 	err = proc_register(p, parent->pid);
@@ -330,9 +360,12 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	struct proc *p;
 	int err;
 
+	_Static_assert(sizeof(struct proc) <= PAGE_SIZE, "proc in a frame");
 	if (!pf)
 		return -E_NOMEM;
 	p = frame_to_kva(pf);
+	spin_init(&p->lock, LOCK_CLASS_MISC);
+	handle_table_init(&p->handles);
 	err = elf_parse(elf, size, &img, err_msg, sizeof(err_msg));
 	if (err) {
 		printk("proc: %s: %s\n", name, err_msg);
@@ -359,7 +392,15 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	strlcpy(p->name, name, sizeof(p->name));
 	p->map_next = MAP_BASE;
-	if (share) {
+	if (share && share->handle) {
+		err = handle_install(&p->handles, share->handle,
+				     share->rights);
+		if (err != HANDLE_SPAWN) {
+			err = err < 0 ? err : -E_INVAL;
+			goto out_as;
+		}
+	}
+	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
 		if (err) {
 			printk("proc: %s: cannot share %#lx+%#lx: %s\n", name,
@@ -375,7 +416,6 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 		err = -E_INVAL;
 		goto out_as;
 	}
-	spin_init(&p->lock, LOCK_CLASS_MISC);
 	/* a0 = argc, a1 = argv (the pointer array sits at sp). */
 	p->main = thread_create_user(name, user_start, p, p->as, p,
 				     img.entry, sp, argc, sp, -1);
@@ -386,14 +426,13 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	*out = p;
 	return 0;
 out_as:
+	handle_table_close(&p->handles);
 	as_destroy(p->as);
 out_free:
 	frame_free(pf);
 	return err;
 }
 
-/* A slot claimed by a thread creation still in flight. */
-#define SLOT_CLAIMED	((struct thread *)1)
 
 int proc_wait(struct proc *p)
 {
@@ -428,27 +467,34 @@ int proc_wait(struct proc *p)
 	return status;
 }
 
+/* A user thread ends: the call it owes fails, its IPC buffer goes, and
+ * with the main thread the process's handles go (so a server's clients
+ * learn of its end at once, not when a parent waits for it). */
+static __noreturn void user_thread_exit(int code)
+{
+	struct thread *t = thread_current();
+
+	ipc_thread_exit(t);
+	if (t->proc && t == t->proc->main)
+		handle_table_close(&t->proc->handles);
+	thread_exit(code);
+}
+
 /* End the whole process with @status (SYS_EXIT, a kill). */
 static __noreturn void proc_exit(int status)
 {
 	struct proc *p = proc_current();
 
 	spin_lock(&p->lock);
-	if (!p->exiting) {
-		p->exiting = true;
-		p->exit_status = status;
-	}
+	set_exiting_locked(p, status);
 	spin_unlock(&p->lock);
-	thread_exit(status);
+	user_thread_exit(status);
 }
 
 void proc_kill_proc(struct proc *p)
 {
 	spin_lock(&p->lock);
-	if (!p->exiting) {
-		p->exiting = true;
-		p->exit_status = -1;
-	}
+	set_exiting_locked(p, -1);
 	spin_unlock(&p->lock);
 }
 
@@ -457,7 +503,7 @@ void proc_check_exit(void)
 	struct proc *p = proc_current();
 
 	if (p && __atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE))
-		thread_exit(p->exit_status);
+		user_thread_exit(p->exit_status);
 }
 
 static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
@@ -641,7 +687,7 @@ void syscall_dispatch(struct trap_frame *tf)
 	case SYS_THREAD_EXIT:
 		if (thread_current() == p->main)
 			proc_exit((int)tf->a0);
-		thread_exit((int)tf->a0);
+		user_thread_exit((int)tf->a0);
 	case SYS_THREAD_JOIN:
 		ret = thread_join_syscall(p, tf->a0);
 		break;
@@ -662,7 +708,8 @@ void syscall_dispatch(struct trap_frame *tf)
 	}
 	case SYS_SPAWN:
 		ret = spawn_syscall(p, (const char *)tf->a0,
-				    (const char *)tf->a1, tf->a2, tf->a3);
+				    (const char *)tf->a1, tf->a2, tf->a3,
+				    (long)tf->a4);
 		break;
 	case SYS_WAIT: {
 		struct proc *c = proc_claim_child((int)tf->a0, p->pid);
@@ -690,6 +737,9 @@ void syscall_dispatch(struct trap_frame *tf)
 		break;
 	case SYS_UNMAP:
 		ret = as_region_unmap(p->as, tf->a0, tf->a1);
+		break;
+	case SYS_HANDLE_CLOSE ... SYS_IPC_BUFFER:
+		ret = ipc_syscall(p, tf);
 		break;
 	default:
 		ret = -E_NOSYS;

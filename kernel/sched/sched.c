@@ -158,10 +158,10 @@ static void finish_switch(void)
  * belongs (back on the queue, on the sleep list, or dead). Returns, still
  * holding the run-queue lock of whatever hart the thread then runs on.
  */
-static void schedule_locked(void)
+static void schedule_to_locked(struct thread *next)
 {
 	struct runqueue *rq = this_rq();
-	struct thread *prev = rq->current, *next = NULL;
+	struct thread *prev = rq->current;
 	struct hart *h = this_hart();
 
 	for (int p = 0; p < SCHED_PRIOS && !next; p++)
@@ -192,6 +192,11 @@ static void schedule_locked(void)
 	set_stack_bounds(next);
 	arch_switch(&prev->ctx, &next->ctx);
 	finish_switch();
+}
+
+static void schedule_locked(void)
+{
+	schedule_to_locked(NULL);
 }
 
 /* First code of every new thread (from arch_thread_trampoline). */
@@ -369,6 +374,120 @@ void thread_sleep_ns(uint64_t ns)
 	spin_unlock(&this_rq()->lock);
 }
 
+/* Take @t off @rq's sleep list if it is there. */
+static void unsleep_locked(struct runqueue *rq, struct thread *t)
+{
+	for (struct thread **pp = &rq->sleepers; *pp; pp = &(*pp)->rq_next)
+		if (*pp == t) {
+			*pp = t->rq_next;
+			t->rq_next = NULL;
+			return;
+		}
+}
+
+/*
+ * Blocking. A waker sets the thread's wake token and, if the thread is
+ * BLOCKED, puts it back on its hart's queue. A blocker marks itself
+ * BLOCKED, then looks at the token (a full fence between, paired with the
+ * waker's: one of the two sees the other), and does not sleep if a wake
+ * came first. A BLOCKED thread is on no run queue, so it cannot move to
+ * another hart: a waker that finds it BLOCKED under the lock of t->hart
+ * has the right queue.
+ */
+static bool block_locked(struct runqueue *rq, struct thread *t,
+			 struct spinlock *lock, uint64_t deadline)
+{
+	t->state = THREAD_BLOCKED;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&t->wake_token, 0, __ATOMIC_SEQ_CST)) {
+		t->state = THREAD_RUNNING;
+		if (lock)
+			spin_unlock(lock);
+		return false;
+	}
+	if (deadline) {
+		t->wake_at = deadline;
+		t->rq_next = rq->sleepers;
+		rq->sleepers = t;
+	}
+	if (lock)
+		spin_unlock(lock);
+	return true;
+}
+
+void thread_block(struct spinlock *lock, uint64_t deadline)
+{
+	struct runqueue *rq = lock_this_rq();
+	struct thread *t = rq->current;
+
+	if (t->is_idle)
+		panic("sched: the idle thread may not block");
+	if (block_locked(rq, t, lock, deadline))
+		schedule_locked();
+	spin_unlock(&this_rq()->lock);
+	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+}
+
+void thread_block_to(struct spinlock *lock, uint64_t deadline,
+		     struct thread *next)
+{
+	struct runqueue *rq = lock_this_rq();
+	struct thread *t = rq->current;
+
+	if (t->is_idle)
+		panic("sched: the idle thread may not block");
+	/* @next must be a BLOCKED thread of this hart to be run directly:
+	 * the same-hart fast path of a call or a reply. */
+	if (next->hart != hart_self() || next->state != THREAD_BLOCKED ||
+	    (next->affinity >= 0 && next->affinity != (int)hart_self())) {
+		spin_unlock(&rq->lock);
+		thread_wake(next);
+		thread_block(lock, deadline);
+		return;
+	}
+	unsleep_locked(rq, next);
+	__atomic_store_n(&next->wake_token, 1, __ATOMIC_SEQ_CST);
+	if (block_locked(rq, t, lock, deadline)) {
+		rq->stats.handoffs++;
+		schedule_to_locked(next);
+	} else {
+		enqueue_locked(rq, next);	/* we stay: it waits its turn */
+		rq->need_resched = true;
+	}
+	spin_unlock(&this_rq()->lock);
+	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+}
+
+void thread_wake(struct thread *t)
+{
+	__atomic_store_n(&t->wake_token, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (;;) {
+		unsigned int h = __atomic_load_n(&t->hart, __ATOMIC_RELAXED);
+		struct runqueue *rq = &rqs[h];
+		bool woke = false;
+
+		spin_lock(&rq->lock);
+		if (__atomic_load_n(&t->hart, __ATOMIC_RELAXED) != h) {
+			spin_unlock(&rq->lock);	/* moved meanwhile */
+			continue;
+		}
+		if (t->state == THREAD_BLOCKED) {
+			unsleep_locked(rq, t);
+			enqueue_locked(rq, t);
+			woke = true;
+		}
+		spin_unlock(&rq->lock);
+		if (woke) {
+			if (h == hart_self())
+				rq->need_resched = true;
+			else
+				ipi_send(h, IPI_WAKE);
+		}
+		return;
+	}
+}
+
 /* Timer interrupt: wake sleepers, ask for a switch when the running
  * thread's time slice (one tick) is up and another thread waits. */
 void sched_tick(void)
@@ -537,5 +656,6 @@ void sched_stats_sum(struct sched_stats *out)
 		out->preemptions += rqs[i].stats.preemptions;
 		out->steals += rqs[i].stats.steals;
 		out->idle_wakes += rqs[i].stats.idle_wakes;
+		out->handoffs += rqs[i].stats.handoffs;
 	}
 }

@@ -31,6 +31,8 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_UART] = "uart_rx",
 	[LOCK_CLASS_SCHED] = "runqueue",
 	[LOCK_CLASS_REGION] = "region",
+	[LOCK_CLASS_IPC] = "ipc",
+	[LOCK_CLASS_HANDLE] = "handle",
 };
 
 /*
@@ -45,6 +47,8 @@ static const uint8_t lock_class_rank[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_FRAME] = 30,
 	[LOCK_CLASS_TEST] = 50,
 	[LOCK_CLASS_MISC] = 60,
+	[LOCK_CLASS_IPC] = 64,
+	[LOCK_CLASS_HANDLE] = 66,
 	[LOCK_CLASS_SCHED] = 70,
 	[LOCK_CLASS_ASID] = 75,
 	[LOCK_CLASS_KMAP] = 80,

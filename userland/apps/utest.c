@@ -13,7 +13,7 @@
  * Nothing here may kill the process: no access after SYS_UNMAP, no store
  * to read-only memory. The exit status is the number of failed cases.
  */
-#include <rivet.h>
+#include <uktap.h>
 
 /* Fixed addresses SYS_MAP is asked for: user space, far from the image
  * (0x10000...), the stack (below USER_STACK_TOP) and each other. */
@@ -24,56 +24,7 @@
 #define KERNEL_ADDR 0xffffffc000000000UL
 #define KIMAGE_ADDR 0xffffffff80000000UL
 #define STACK_BYTES (200 * 1024)
-#define DIAG	    "        # " /* a case's diagnostic, KTAP indent 8 */
-
-/* Failed expectations of the running case. */
-static int case_failures;
-
-static void fail_at(int line, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* One diagnostic line: where, which expectation, and the values seen. */
-static void fail_at(int line, const char *what, const char *fmt, ...)
-{
-	char msg[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	printf(DIAG "utest.c:%d: expected %s: %s\n", line, what, msg);
-	case_failures++;
-}
-
-#define EXPECT(cond, ...)                                                      \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			fail_at(__LINE__, #cond, __VA_ARGS__);                 \
-	} while (0)
-
-/* A system call's result: the value, or its error's name. */
-static const char *ret_name(long r)
-{
-	return r < 0 ? errno_name((int)r) : "not an error";
-}
-
-#define EXPECT_RET(expr, want)                                                 \
-	do {                                                                   \
-		long r_ = (long)(expr);                                        \
-		long w_ = (long)(want);                                        \
-		if (r_ != w_)                                                  \
-			fail_at(__LINE__, #expr " == " #want,                  \
-				"got %ld (%#lx, %s)", r_, (unsigned long)r_,   \
-				ret_name(r_));                                 \
-	} while (0)
-
-#define EXPECT_ERR(expr)                                                       \
-	do {                                                                   \
-		long r_ = (long)(expr);                                        \
-		if (r_ >= 0)                                                   \
-			fail_at(__LINE__, #expr " < 0", "got %ld (%#lx)", r_,  \
-				(unsigned long)r_);                            \
-	} while (0)
+#define DIAG	    UKTAP_DIAG
 
 /* Index of the first byte of @p[0..len) that is not @c, or len. */
 static size_t first_not(const volatile unsigned char *p, size_t len,
@@ -293,7 +244,7 @@ static void debug_write_crossing_top(void)
 	} else {
 		printf(DIAG "the last user page is not mappable (%ld, %s); "
 			    "the range starts unmapped\n",
-		       r, ret_name(r));
+		       r, uktap_ret_name(r));
 	}
 	EXPECT_RET(sys_debug_write(tail, 2 * sizeof(line)), -E_FAULT);
 	EXPECT_RET(sys_debug_write(tail, PAGE_SIZE), -E_FAULT);
@@ -809,12 +760,7 @@ static void spawn_bad_arguments(void)
 
 /* ------------------------------------------------------------ runner -- */
 
-struct utest_case {
-	const char *name;
-	void (*fn)(void);
-};
-
-static const struct utest_case cases[] = {
+static const struct uktap_case cases[] = {
 	{"map_demand_zero", map_demand_zero},
 	{"map_again_is_zero", map_again_is_zero},
 	{"map_read_only_zero", map_read_only_zero},
@@ -852,26 +798,5 @@ static const struct utest_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	int pass = 0, fail = 0;
-	size_t n = ARRAY_SIZE(cases);
-
-	printf("KTAP version 1\n");
-	printf("1..1\n");
-	printf("    KTAP version 1\n");
-	printf("    # Subtest: utest\n");
-	printf("    1..%zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		case_failures = 0;
-		cases[i].fn();
-		if (case_failures) {
-			fail++;
-			printf("    not ok %zu %s\n", i + 1, cases[i].name);
-		} else {
-			pass++;
-			printf("    ok %zu %s\n", i + 1, cases[i].name);
-		}
-	}
-	printf("# utest: pass:%d fail:%d skip:0 total:%zu\n", pass, fail, n);
-	printf("%s 1 utest\n", fail ? "not ok" : "ok");
-	return fail;
+	return uktap_run("utest", cases, ARRAY_SIZE(cases));
 }

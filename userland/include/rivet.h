@@ -48,6 +48,8 @@ long sys_spawn(const char *name, const char *args);	/* pid or -E_* */
 /* The same, the child starting with a copy-on-write view of a region. */
 long sys_spawn_share(const char *name, const char *args, void *share,
 		     size_t len);
+/* Spawn with @handle (needs HANDLE_R_GRANT) as the child's HANDLE_SPAWN. */
+long sys_spawn_handle(const char *name, const char *args, long handle);
 long sys_wait(long pid);				/* its status */
 long sys_kill(long pid);
 long sys_sleep(unsigned long ns);			/* 0 */
@@ -56,6 +58,36 @@ long sys_protect(void *addr, size_t len, int prot);	/* 0 */
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);
 
+
+/*
+ * Handles and IPC (abi/syscall.h, docs/abi.md). A message: info (built
+ * with IPC_INFO(label, payload words, flags)) and four words; the payload
+ * lives in the thread's IPC buffer page (ipc_buffer_new()). Timeouts in ns: 0
+ * waits forever, IPC_POLL not at all.
+ */
+struct ipc_msg {
+	unsigned long info;
+	unsigned long w[4];
+	unsigned long sender;		/* received: pid << 32 | thread id */
+};
+long sys_handle_close(long h);
+long sys_handle_dup(long h, unsigned int rights);
+long sys_handle_info(long h);		/* type << 16 | rights */
+long sys_endpoint_create(void);
+long sys_notify_create(void);
+long sys_notify_signal(long h, unsigned long bits);
+long sys_notify_wait(long h, unsigned long *bits, unsigned long timeout);
+/* Send m, wait for the reply (into m). 0 or -E_*. */
+long ipc_call(long ep, struct ipc_msg *m, unsigned long timeout);
+/* Wait for a call on ep (into m, with m->sender). 0 or -E_*. */
+long ipc_recv(long ep, struct ipc_msg *m, unsigned long timeout);
+long ipc_reply(const struct ipc_msg *m);
+/* Reply with m (if a reply is owed), then receive into m. */
+long ipc_reply_recv(long ep, struct ipc_msg *m, unsigned long timeout);
+long sys_ipc_buffer(void *page);
+/* Map a page and make it the calling thread's IPC buffer (IPC_BUF_WORDS
+ * words). Return: it, or NULL. */
+unsigned long *ipc_buffer_new(void);
 
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the

@@ -114,3 +114,8 @@ long sys_protect(void *addr, size_t len, int prot)
 {
 	return syscall3(SYS_PROTECT, (long)addr, (long)len, prot);
 }
+
+long sys_spawn_handle(const char *name, const char *args, long handle)
+{
+	return syscall5(SYS_SPAWN, (long)name, (long)args, 0, 0, handle);
+}

@@ -21,11 +21,15 @@
 #define SYS_THREAD_EXIT	8	/* (int status): no return */
 #define SYS_THREAD_JOIN	9	/* (tid): its status, once it has ended */
 #define SYS_STATS	10	/* (struct rivet_stats *): 0 */
-/* (const char *name, const char *args or 0, void *share, size_t len): pid
- * of a new process running bin/NAME of the boot archive, a child of the
- * caller. With len != 0 the child starts with a copy-on-write view of the
- * caller's region [share, share+len) (exactly one SYS_MAP region). */
+/* (const char *name, const char *args or 0, void *share, size_t len,
+ * handle or 0): pid of a new process running bin/NAME of the boot
+ * archive, a child of the caller. With len != 0 the child starts with a
+ * copy-on-write view of the caller's region [share, share+len) (exactly
+ * one SYS_MAP region); with a handle (which needs HANDLE_R_GRANT) the
+ * child starts holding the same object with the same rights, as its
+ * handle HANDLE_SPAWN. */
 #define SYS_SPAWN	11
+#define HANDLE_SPAWN	0x101	/* a child's first handle (slot 0, gen 1) */
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
 #define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
 #define SYS_SLEEP	14	/* (nanoseconds): 0, after at least that long */
@@ -49,9 +53,9 @@
 #define SYS_ENDPOINT_CREATE 19	/* (): handle with every endpoint right */
 #define SYS_NOTIFY_CREATE 20	/* (): handle with every notification right */
 #define SYS_NOTIFY_SIGNAL 21	/* (h, bits): 0; ORs bits in, wakes a waiter */
-/* (h, timeout_ns): the bits that were set (now cleared), waiting for one
- * while none is; -E_TIMEDOUT. Timeouts: 0 waits forever, IPC_POLL not at
- * all. */
+/* (h, timeout_ns): 0 and in a1 the bits that were set (now cleared),
+ * waiting while none is; -E_TIMEDOUT. Timeouts: 0 waits forever, IPC_POLL
+ * not at all. */
 #define SYS_NOTIFY_WAIT	  22
 /*
  * Messages: info (IPC_INFO_*), four words w0..w3 in registers, and up to

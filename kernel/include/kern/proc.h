@@ -11,9 +11,12 @@
  *   exit_status          written once by the exiting thread before it is
  *                        DEAD; read after thread_join.
  *   map_next, threads[], joining[], exiting   lock.
+ *   handles              its own lock (kern/ipc.h); closed when the main
+ *                        thread ends.
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
+#include <kern/ipc.h>
 
 #define PROC_MAX_THREADS	64
 
@@ -33,6 +36,7 @@ struct proc {
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
 	int parent;		/* pid of the spawner, 0 for init */
+	struct handle_table handles;
 };
 
 #define PROC_MAX	64	/* processes alive at once */
@@ -48,8 +52,10 @@ struct proc {
  */
 struct proc_share {
 	struct as *from;	/* give the new process a copy-on-write view */
-	vaddr_t va;		/* of this region of @from */
+	vaddr_t va;		/* of this region of @from (len 0: none) */
 	size_t len;
+	struct kobj *handle;	/* and this object as its first handle */
+	unsigned int rights;	/* (HANDLE_SPAWN), or NULL */
 };
 
 int proc_spawn(const char *name, const void *elf, size_t size,

@@ -21,7 +21,9 @@ enum lock_class {
 	LOCK_CLASS_UART,	/* console receive ring */
 	LOCK_CLASS_SCHED,	/* per-hart run queues */
 	LOCK_CLASS_REGION,	/* address-space regions (struct as_region) */
-	LOCK_CLASS_MAX = 12,
+	LOCK_CLASS_IPC,		/* endpoints and notifications */
+	LOCK_CLASS_HANDLE,	/* per-process handle tables */
+	LOCK_CLASS_MAX = 16,
 };
 
 /* Locks a hart can hold at once, for the lock-order checker. */

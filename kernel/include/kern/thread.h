@@ -20,12 +20,15 @@
  *               thread_create (affinity: thread_set_affinity, own hart).
  *   wake_at     owner; read by its hart's tick under the run-queue lock.
  *   exit_code   written once before state becomes THREAD_DEAD.
+ *   wake_token  atomic; set by thread_wake, consumed by thread_block.
+ *   ipc         see kern/ipc.h.
  *   on_cpu      atomic: 1 from switch-in until the switch-out finished.
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
 #include <arch/context.h>
 #include <arch/kstack.h>
+#include <kern/ipc.h>
 
 struct as;
 struct proc;
@@ -59,10 +62,13 @@ struct thread {
 	bool is_idle, is_boot;
 	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
 	struct thread *joiner;	/* blocked in thread_join on us */
+	unsigned int wake_token;	/* atomic: thread_wake came (see
+					 * thread_block) */
 	struct as *as;		/* user address space, NULL: kernel only */
 	struct proc *proc;	/* owning process, NULL for kernel threads */
 	vaddr_t user_entry;	/* where its user mode starts */
 	unsigned long user_sp, user_a0, user_a1;	/* its first registers */
+	struct thread_ipc ipc;
 	char name[16];
 };
 
@@ -93,6 +99,23 @@ __noreturn void thread_exit(int code);
 /* Wait for @t to end; free it; return its exit code. */
 int thread_join(struct thread *t);
 void thread_yield(void);
+/*
+ * thread_block - sleep until thread_wake() or until @deadline (arch_time
+ * units; 0: no deadline)
+ * @lock: a lock the caller holds (or NULL); released once the thread is
+ *        marked blocked, so a waker that takes @lock cannot be missed.
+ *
+ * Wake-ups may be spurious (a wake meant for an earlier wait, a deadline):
+ * callers re-check their condition, under @lock, in a loop.
+ */
+void thread_block(struct spinlock *lock, uint64_t deadline);
+/* As thread_block, but first wake @next, and if it is blocked on this hart
+ * switch straight to it (the IPC fast path) instead of queueing it. */
+void thread_block_to(struct spinlock *lock, uint64_t deadline,
+		     struct thread *next);
+/* Make @t runnable if it is blocked in thread_block (else the wake is
+ * remembered and its next thread_block returns at once). */
+void thread_wake(struct thread *t);
 /* Sleep at least @ns nanoseconds. */
 void thread_sleep_ns(uint64_t ns);
 struct thread *thread_current(void);
@@ -110,5 +133,6 @@ bool sched_has_work(void);
 
 struct sched_stats {
 	uint64_t switches, preemptions, steals, idle_wakes;
+	uint64_t handoffs;	/* direct switches from thread_block_to */
 };
 void sched_stats_sum(struct sched_stats *out);

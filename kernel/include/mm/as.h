@@ -189,6 +189,16 @@ int as_check(struct as *as);
  */
 int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len);
 
+/*
+ * as_get_user_page - the frame behind the user page @va (page aligned) of
+ * @as, faulted in first (for writing: made writable, copy-on-write broken),
+ * with a reference the caller owns: it stays valid after an unmap.
+ * Return: the frame, or NULL if the page cannot be had with that access.
+ */
+struct frame *as_get_user_page(struct as *as, vaddr_t va, bool write);
+/* Drop a reference from as_get_user_page. */
+void as_put_user_page(struct frame *f);
+
 /* Mapped user pages (sums every leaf table's count; quiet @as only). */
 uint64_t as_count_user(struct as *as);
 

@@ -1,0 +1,156 @@
+#pragma once
+/*
+ * ipc.h - kernel objects, handle tables, endpoints and notifications
+ *
+ * Objects (struct kobj) are reference counted: every handle holds one,
+ * every system call holds one from the handle lookup to its end, and a
+ * thread owing a reply holds one on the endpoint it received from. The
+ * last put frees the object.
+ *
+ * A process's handle table maps handle values to (object, rights). A
+ * handle value is (generation << 8) | (slot + 1): a closed slot's next
+ * handle has another generation, so a stale value stays invalid.
+ *
+ * struct handle_table
+ *
+ * Locking:
+ *   lock       rank 66 (handle): slots, gens, closed. Objects are put
+ *              only after it is dropped (freeing one takes lower locks).
+ *
+ * struct endpoint
+ *
+ * Locking:
+ *   lock       rank 64 (ipc): the queues, receivers, the ipc state of
+ *              every thread queued on it, and the reply pairing (a
+ *              caller's reply_from and the server's reply_to) of every
+ *              call received from it.
+ *   receivers  handles with HANDLE_R_RECV (under lock). At zero nobody
+ *              can ever receive again: queued and later calls fail with
+ *              -E_PEER.
+ *
+ * struct notification
+ *
+ * Locking: lock (rank 64, ipc): bits and the waiter queue.
+ *
+ * struct thread_ipc (in struct thread)
+ *
+ * Locking: the lock of the object the thread waits on (wait_obj) for
+ * wait, next, result, and the message fields while queued; reply_to,
+ * reply_ep, reply_from under the lock of the endpoint the call came
+ * through; buf, buf_kva the thread itself.
+ */
+#include <kern/types.h>
+#include <kern/spinlock_types.h>
+
+struct thread;
+struct proc;
+struct frame;
+
+enum kobj_type {
+	KOBJ_ENDPOINT = 1,	/* = HANDLE_T_ENDPOINT */
+	KOBJ_NOTIFY = 2,	/* = HANDLE_T_NOTIFY */
+};
+
+struct kobj {
+	unsigned int type;	/* enum kobj_type, immutable */
+	unsigned int refs;	/* atomic */
+};
+
+#define HANDLE_MAX	128	/* handles per process */
+
+struct handle_table {
+	struct spinlock lock;
+	bool closed;		/* the process ended: no lookups */
+	unsigned int count;	/* handles in use */
+	struct {
+		struct kobj *obj;	/* NULL: free */
+		unsigned int rights;
+		unsigned int gen;
+	} slot[HANDLE_MAX];
+};
+
+enum ipc_wait {
+	IPC_NONE = 0,
+	IPC_WAIT_SEND,		/* queued on an endpoint to be received */
+	IPC_WAIT_REPLY,		/* received, waiting for the reply */
+	IPC_WAIT_RECV,		/* queued on an endpoint as a receiver */
+	IPC_WAIT_NOTIFY,	/* queued on a notification */
+};
+
+struct ipc_msg {
+	unsigned long info;
+	unsigned long w[4];
+};
+
+struct thread_ipc {
+	enum ipc_wait wait;
+	struct kobj *wait_obj;
+	struct thread *next;		/* queue link */
+	int result;			/* of the wait, set by the waker */
+	struct ipc_msg msg;		/* to send, or as delivered */
+	unsigned long sender;		/* delivered: pid << 32 | tid */
+	struct kobj *xfer_obj;		/* handle in flight with msg */
+	unsigned int xfer_rights;
+	unsigned long bits;		/* delivered notification bits */
+	/* The call this thread owes a reply (server side). */
+	struct thread *reply_to;
+	struct endpoint *reply_ep;	/* holds a reference while set */
+	/* The server that owes this thread a reply (caller side). */
+	struct thread *reply_from;
+	struct frame *buf;		/* pinned IPC buffer, or NULL */
+	unsigned long *buf_kva;
+	bool interrupted;		/* atomic: its process is ending */
+};
+
+/* Handle tables. */
+void handle_table_init(struct handle_table *ht);
+/* Install @obj (taking a reference) with @rights. Return: handle or
+ * -E_NOMEM (table full), -E_INTR (process ended). */
+int handle_install(struct handle_table *ht, struct kobj *obj,
+		   unsigned int rights);
+/* Look @h up: the object with a new reference, and its rights.
+ * Return: 0, -E_BADH, -E_TYPE (@type given and different). */
+int handle_get(struct handle_table *ht, long h, unsigned int type,
+	       struct kobj **obj, unsigned int *rights);
+int handle_close(struct handle_table *ht, long h);
+/* Close every handle; later lookups fail. */
+void handle_table_close(struct handle_table *ht);
+
+void kobj_get(struct kobj *o);
+void kobj_put(struct kobj *o);
+
+/* Objects. */
+struct kobj *endpoint_create(void);
+struct kobj *notify_create(void);
+/* A handle with HANDLE_R_RECV to @ep came or went. */
+void endpoint_receiver(struct kobj *ep, int delta);
+
+/*
+ * IPC operations on behalf of the calling thread. @deadline in arch_time
+ * units, 0 for none, IPC_NO_WAIT to fail at once instead of waiting.
+ * A handle carried by a message arrives in the receiver's ipc.xfer_obj;
+ * the system-call layer installs it in the receiver's table.
+ */
+#define IPC_NO_WAIT	1
+int ipc_call(struct kobj *ep, struct ipc_msg *msg, struct kobj *xfer,
+	     unsigned int xfer_rights, uint64_t deadline);
+int ipc_recv(struct kobj *ep, struct ipc_msg *msg, unsigned long *sender,
+	     uint64_t deadline);
+int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
+	      unsigned int xfer_rights);
+int notify_signal(struct kobj *n, unsigned long bits);
+int notify_wait(struct kobj *n, unsigned long *bits, uint64_t deadline);
+
+/* Drop a handle's object taken for a message but not delivered. */
+void ipc_xfer_drop(struct kobj *obj, unsigned int rights);
+
+/* Make @va (page aligned, 0 for none) the calling thread's IPC buffer. */
+int ipc_set_buffer(struct thread *t, vaddr_t va);
+/* A user thread ends: fail the call it owes, drop its buffer. */
+void ipc_thread_exit(struct thread *t);
+/* Its process is ending: wake @t from any IPC wait with -E_INTR. */
+void ipc_interrupt(struct thread *t);
+
+/* The handle and IPC system calls (SYS_HANDLE_CLOSE .. SYS_IPC_BUFFER). */
+struct trap_frame;
+long ipc_syscall(struct proc *p, struct trap_frame *tf);

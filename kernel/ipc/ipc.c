@@ -1,0 +1,509 @@
+/*
+ * ipc.c - synchronous IPC on endpoints, and notifications
+ *
+ * A call meets a receiver on an endpoint: whichever comes first waits in
+ * the endpoint's queue, the second copies the message (registers into the
+ * other thread's ipc.msg, the payload from buffer page to buffer page
+ * through the direct map) and pairs the two: the caller now waits for the
+ * reply from that server thread. If the receiver waits on the caller's own
+ * hart, the caller switches straight to it (thread_block_to); otherwise
+ * the receiver's hart gets an IPI.
+ *
+ * Every wait is a loop under the object's lock: a thread returns when its
+ * wait state is IPC_NONE (a waker completed it and set the result), or
+ * cancels itself on a deadline or when its process is ending. A waker only
+ * touches a waiting thread under that lock, and a waiting thread leaves
+ * its wait only under it, so a thread is never woken after it is gone.
+ *
+ * Objects are freed only after every lock is dropped (freeing takes the
+ * frame lock, which ranks below these).
+ */
+#include <kern/ipc.h>
+#include <kern/arch.h>
+#include <kern/errno.h>
+#include <kern/hart.h>
+#include <kern/proc.h>
+#include <kern/spinlock.h>
+#include <kern/string.h>
+#include <kern/thread.h>
+#include <abi/syscall.h>
+#include <mm/as.h>
+#include <mm/frame.h>
+
+struct endpoint {
+	struct kobj obj;
+	struct spinlock lock;
+	struct thread *send_head, *send_tail;	/* callers not yet received */
+	struct thread *recv_head, *recv_tail;	/* idle receivers */
+	unsigned int receivers;
+};
+
+struct notification {
+	struct kobj obj;
+	struct spinlock lock;
+	unsigned long bits;
+	struct thread *head, *tail;		/* waiters */
+};
+
+#define to_ep(o)	container_of(o, struct endpoint, obj)
+#define to_notify(o)	container_of(o, struct notification, obj)
+
+/* ---- objects ------------------------------------------------------------ */
+
+void kobj_get(struct kobj *o)
+{
+	__atomic_fetch_add(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+void kobj_put(struct kobj *o)
+{
+	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		frame_free(kva_to_frame(o));
+}
+
+static void *kobj_alloc(unsigned int type)
+{
+	struct frame *f = frame_alloc(0, FRAME_F_KERNEL | FRAME_ZERO);
+	struct kobj *o;
+
+	if (!f)
+		return NULL;
+	o = frame_to_kva(f);
+	o->type = type;
+	o->refs = 1;		/* the creator's, given to its handle */
+	return o;
+}
+
+struct kobj *endpoint_create(void)
+{
+	struct endpoint *ep = kobj_alloc(KOBJ_ENDPOINT);
+
+	_Static_assert(sizeof(*ep) <= PAGE_SIZE, "endpoint in a frame");
+	if (!ep)
+		return NULL;
+	spin_init(&ep->lock, LOCK_CLASS_IPC);
+	return &ep->obj;
+}
+
+struct kobj *notify_create(void)
+{
+	struct notification *n = kobj_alloc(KOBJ_NOTIFY);
+
+	if (!n)
+		return NULL;
+	spin_init(&n->lock, LOCK_CLASS_IPC);
+	return &n->obj;
+}
+
+/* ---- queues ------------------------------------------------------------- */
+
+static void q_push(struct thread **head, struct thread **tail,
+		   struct thread *t)
+{
+	t->ipc.next = NULL;
+	if (*tail)
+		(*tail)->ipc.next = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
+static struct thread *q_pop(struct thread **head, struct thread **tail)
+{
+	struct thread *t = *head;
+
+	if (t) {
+		*head = t->ipc.next;
+		if (!*head)
+			*tail = NULL;
+		t->ipc.next = NULL;
+	}
+	return t;
+}
+
+static void q_remove(struct thread **head, struct thread **tail,
+		     struct thread *t)
+{
+	struct thread *prev = NULL;
+
+	for (struct thread *c = *head; c; prev = c, c = c->ipc.next) {
+		if (c != t)
+			continue;
+		if (prev)
+			prev->ipc.next = c->ipc.next;
+		else
+			*head = c->ipc.next;
+		if (*tail == c)
+			*tail = prev;
+		c->ipc.next = NULL;
+		return;
+	}
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+static unsigned long thread_id_of(struct thread *t)
+{
+	unsigned long pid = t->proc ? (unsigned long)t->proc->pid : 0;
+
+	return pid << 32 | t->tid;
+}
+
+/* Finish @t's wait with @result (lock of its wait object held). */
+static void complete(struct thread *t, int result)
+{
+	t->ipc.result = result;
+	t->ipc.wait = IPC_NONE;
+}
+
+/* Copy @from's outgoing message to @to (both locked out of running: the
+ * caller holds the lock @to waits under, and @from is the caller or is
+ * queued under the same lock). */
+static void deliver(struct thread *from, struct thread *to)
+{
+	unsigned long info = from->ipc.msg.info;
+	unsigned long len = IPC_INFO_LEN(info), copied = 0;
+
+	if (len && from->ipc.buf_kva && to->ipc.buf_kva) {
+		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
+		copied = len;
+	}
+	info &= ~(0x3ffUL | IPC_INFO_HANDLE | IPC_INFO_HANDLE_DROPPED |
+		  IPC_INFO_GRANT(0xff));
+	info |= copied;
+	to->ipc.xfer_obj = from->ipc.xfer_obj;
+	to->ipc.xfer_rights = from->ipc.xfer_rights;
+	from->ipc.xfer_obj = NULL;
+	if (to->ipc.xfer_obj)
+		info |= IPC_INFO_HANDLE | IPC_INFO_GRANT(to->ipc.xfer_rights);
+	to->ipc.msg.info = info;
+	memcpy(to->ipc.msg.w, from->ipc.msg.w, sizeof(to->ipc.msg.w));
+	to->ipc.sender = thread_id_of(from);
+}
+
+void ipc_xfer_drop(struct kobj *obj, unsigned int rights)
+{
+	if (!obj)
+		return;
+	if (obj->type == KOBJ_ENDPOINT && (rights & HANDLE_R_RECV))
+		endpoint_receiver(obj, -1);
+	kobj_put(obj);
+}
+
+static bool interrupted(struct thread *t)
+{
+	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_SEQ_CST);
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* Leave a wait that did not complete (lock of the wait object held). */
+static void cancel_locked(struct thread *t)
+{
+	switch (t->ipc.wait) {
+	case IPC_WAIT_SEND: {
+		struct endpoint *ep = to_ep(t->ipc.wait_obj);
+
+		q_remove(&ep->send_head, &ep->send_tail, t);
+		break;
+	}
+	case IPC_WAIT_RECV: {
+		struct endpoint *ep = to_ep(t->ipc.wait_obj);
+
+		q_remove(&ep->recv_head, &ep->recv_tail, t);
+		break;
+	}
+	case IPC_WAIT_REPLY:
+		/* The server finds its reply_to gone and gets -E_PEER. */
+		if (t->ipc.reply_from)
+			t->ipc.reply_from->ipc.reply_to = NULL;
+		t->ipc.reply_from = NULL;
+		break;
+	case IPC_WAIT_NOTIFY: {
+		struct notification *n = to_notify(t->ipc.wait_obj);
+
+		q_remove(&n->head, &n->tail, t);
+		break;
+	}
+	case IPC_NONE:
+		break;
+	}
+	t->ipc.wait = IPC_NONE;
+}
+
+/*
+ * Wait (with @lock held, the thread already queued or paired) until the
+ * wait completes, the deadline passes or the process ends. Returns with
+ * @lock held and the wait over. Return: the result.
+ */
+static int wait_locked(struct thread *self, struct spinlock *lock,
+		       uint64_t deadline, struct thread *handoff)
+{
+	for (;;) {
+		if (self->ipc.wait == IPC_NONE)
+			return self->ipc.result;
+		if (interrupted(self)) {
+			cancel_locked(self);
+			return -E_INTR;
+		}
+		if (deadline && arch_time() >= deadline) {
+			cancel_locked(self);
+			return -E_TIMEDOUT;
+		}
+		if (handoff) {
+			thread_block_to(lock, deadline, handoff);
+			handoff = NULL;
+		} else {
+			thread_block(lock, deadline);
+		}
+		spin_lock(lock);
+	}
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+void endpoint_receiver(struct kobj *o, int delta)
+{
+	struct endpoint *ep = to_ep(o);
+	struct thread *t;
+
+	spin_lock(&ep->lock);
+	ep->receivers += delta;
+	if (ep->receivers == 0) {
+		/* Nobody can ever receive these calls. */
+		while ((t = q_pop(&ep->send_head, &ep->send_tail))) {
+			complete(t, -E_PEER);
+			thread_wake(t);
+		}
+	}
+	spin_unlock(&ep->lock);
+}
+
+/* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked). */
+static void pair(struct endpoint *ep, struct thread *s, struct thread *c)
+{
+	kobj_get(&ep->obj);
+	s->ipc.reply_to = c;
+	s->ipc.reply_ep = ep;
+	c->ipc.reply_from = s;
+	c->ipc.wait = IPC_WAIT_REPLY;
+	c->ipc.wait_obj = &ep->obj;
+}
+
+int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
+	     unsigned int xfer_rights, uint64_t deadline)
+{
+	struct endpoint *ep = to_ep(o);
+	struct thread *self = thread_current(), *s;
+	unsigned long len = IPC_INFO_LEN(msg->info);
+	int res;
+
+	if (len > IPC_BUF_WORDS || (len && !self->ipc.buf_kva)) {
+		ipc_xfer_drop(xfer, xfer_rights);
+		return -E_MSGSIZE;
+	}
+	self->ipc.msg = *msg;
+	self->ipc.xfer_obj = xfer;
+	self->ipc.xfer_rights = xfer_rights;
+	spin_lock(&ep->lock);
+	if (!ep->receivers) {
+		res = -E_PEER;
+	} else if (interrupted(self)) {
+		res = -E_INTR;
+	} else if ((s = q_pop(&ep->recv_head, &ep->recv_tail))) {
+		/* A server waits: hand it the message and run it. */
+		deliver(self, s);
+		complete(s, 0);
+		pair(ep, s, self);
+		res = wait_locked(self, &ep->lock, deadline, s);
+	} else if (deadline == IPC_NO_WAIT) {
+		res = -E_TIMEDOUT;
+	} else {
+		self->ipc.wait = IPC_WAIT_SEND;
+		self->ipc.wait_obj = o;
+		q_push(&ep->send_head, &ep->send_tail, self);
+		res = wait_locked(self, &ep->lock, deadline, NULL);
+	}
+	if (!res)
+		*msg = self->ipc.msg;
+	xfer = self->ipc.xfer_obj;	/* ours if never delivered */
+	xfer_rights = self->ipc.xfer_rights;
+	if (res)
+		self->ipc.xfer_obj = NULL;
+	spin_unlock(&ep->lock);
+	if (res)
+		ipc_xfer_drop(xfer, xfer_rights);
+	return res;
+}
+
+/* Give up the call this thread owes a reply, failing its caller. */
+static void drop_reply(struct thread *self, int result)
+{
+	struct endpoint *ep = self->ipc.reply_ep;
+	struct thread *c;
+
+	if (!ep)
+		return;
+	spin_lock(&ep->lock);
+	c = self->ipc.reply_to;
+	if (c) {
+		c->ipc.reply_from = NULL;
+		complete(c, result);
+		thread_wake(c);
+	}
+	self->ipc.reply_to = NULL;
+	self->ipc.reply_ep = NULL;
+	spin_unlock(&ep->lock);
+	kobj_put(&ep->obj);
+}
+
+int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
+	     uint64_t deadline)
+{
+	struct endpoint *ep = to_ep(o);
+	struct thread *self = thread_current(), *c;
+	int res;
+
+	drop_reply(self, -E_PEER);	/* one owed reply at a time */
+	spin_lock(&ep->lock);
+	if (interrupted(self)) {
+		res = -E_INTR;
+	} else if ((c = q_pop(&ep->send_head, &ep->send_tail))) {
+		deliver(c, self);
+		pair(ep, self, c);	/* @c stays blocked, now on the reply */
+		res = 0;
+	} else if (deadline == IPC_NO_WAIT) {
+		res = -E_TIMEDOUT;
+	} else {
+		self->ipc.wait = IPC_WAIT_RECV;
+		self->ipc.wait_obj = o;
+		q_push(&ep->recv_head, &ep->recv_tail, self);
+		res = wait_locked(self, &ep->lock, deadline, NULL);
+	}
+	if (!res) {
+		*msg = self->ipc.msg;
+		*sender = self->ipc.sender;
+	}
+	spin_unlock(&ep->lock);
+	return res;
+}
+
+int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
+	      unsigned int xfer_rights)
+{
+	struct thread *self = thread_current(), *c;
+	struct endpoint *ep = self->ipc.reply_ep;
+	unsigned long len = IPC_INFO_LEN(msg->info);
+
+	if (!ep) {
+		ipc_xfer_drop(xfer, xfer_rights);
+		return -E_NOENT;
+	}
+	if (len > IPC_BUF_WORDS || (len && !self->ipc.buf_kva)) {
+		ipc_xfer_drop(xfer, xfer_rights);
+		return -E_MSGSIZE;	/* the call stays owed */
+	}
+	spin_lock(&ep->lock);
+	c = self->ipc.reply_to;
+	self->ipc.reply_to = NULL;
+	self->ipc.reply_ep = NULL;
+	if (c) {
+		self->ipc.msg = *msg;
+		self->ipc.xfer_obj = xfer;
+		self->ipc.xfer_rights = xfer_rights;
+		deliver(self, c);
+		c->ipc.reply_from = NULL;
+		complete(c, 0);
+		thread_wake(c);		/* under the lock: @c cannot be gone */
+		xfer = NULL;
+	}
+	spin_unlock(&ep->lock);
+	kobj_put(&ep->obj);
+	ipc_xfer_drop(xfer, xfer_rights);
+	return c ? 0 : -E_PEER;
+}
+
+/* ---- notifications ------------------------------------------------------ */
+
+int notify_signal(struct kobj *o, unsigned long bits)
+{
+	struct notification *n = to_notify(o);
+	struct thread *t;
+
+	spin_lock(&n->lock);
+	n->bits |= bits;
+	if (n->bits && (t = q_pop(&n->head, &n->tail))) {
+		t->ipc.bits = n->bits;
+		n->bits = 0;
+		complete(t, 0);
+		thread_wake(t);
+	}
+	spin_unlock(&n->lock);
+	return 0;
+}
+
+int notify_wait(struct kobj *o, unsigned long *bits, uint64_t deadline)
+{
+	struct notification *n = to_notify(o);
+	struct thread *self = thread_current();
+	int res;
+
+	spin_lock(&n->lock);
+	if (n->bits) {
+		*bits = n->bits;
+		n->bits = 0;
+		spin_unlock(&n->lock);
+		return 0;
+	}
+	if (interrupted(self)) {
+		res = -E_INTR;
+	} else if (deadline == IPC_NO_WAIT) {
+		res = -E_TIMEDOUT;
+	} else {
+		self->ipc.wait = IPC_WAIT_NOTIFY;
+		self->ipc.wait_obj = o;
+		q_push(&n->head, &n->tail, self);
+		res = wait_locked(self, &n->lock, deadline, NULL);
+	}
+	if (!res)
+		*bits = self->ipc.bits;
+	spin_unlock(&n->lock);
+	return res;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+int ipc_set_buffer(struct thread *t, vaddr_t va)
+{
+	struct frame *f = NULL, *old;
+
+	if (va) {
+		if (!IS_ALIGNED(va, PAGE_SIZE) || va >= AS_USER_TOP || !t->as)
+			return -E_INVAL;
+		f = as_get_user_page(t->as, va, true);
+		if (!f)
+			return -E_FAULT;
+	}
+	/* Only this thread reads its buffer fields: a sender copies into
+	 * them only while this thread is blocked. */
+	old = t->ipc.buf;
+	t->ipc.buf = f;
+	t->ipc.buf_kva = f ? frame_to_kva(f) : NULL;
+	if (old)
+		as_put_user_page(old);
+	return 0;
+}
+
+void ipc_thread_exit(struct thread *t)
+{
+	drop_reply(t, -E_PEER);
+	ipc_xfer_drop(t->ipc.xfer_obj, t->ipc.xfer_rights);
+	t->ipc.xfer_obj = NULL;
+	ipc_set_buffer(t, 0);
+}
+
+void ipc_interrupt(struct thread *t)
+{
+	__atomic_store_n(&t->ipc.interrupted, true, __ATOMIC_SEQ_CST);
+	thread_wake(t);
+}
