@@ -416,7 +416,7 @@ static void threads_fault_disjoint(void)
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		if (tids[i] > 0)
-			EXPECT_RET(sys_thread_join(tids[i]), 0);
+			EXPECT_RET(thread_join(tids[i]), 0);
 		EXPECT(args[i].bad == 0, "thread %u: %lu pages read back wrong",
 		       i, args[i].bad);
 	}
@@ -467,7 +467,7 @@ static void threads_fault_same_pages(void)
 	}
 	for (unsigned int i = 0; i < n; i++)
 		if (tids[i] > 0)
-			EXPECT_RET(sys_thread_join(tids[i]), 0);
+			EXPECT_RET(thread_join(tids[i]), 0);
 	for (unsigned long pg = 0; pg < SHARED_PAGES; pg++)
 		for (unsigned int i = 0; i < n; i++)
 			EXPECT(base[pg * PAGE_SIZE + i] == i + 1,
@@ -543,7 +543,7 @@ static void fault_racing_unmap(void)
 		EXPECT_RET(sys_unmap((void *)RACE_ADDR, RACE_LEN), 0);
 	}
 	race_stop = 1;
-	EXPECT_RET(sys_thread_join(tid), 0);
+	EXPECT_RET(thread_join(tid), 0);
 	EXPECT(race_other == 0, "%ld calls returned neither 0 nor -E_FAULT",
 	       race_other);
 	printf("        # %ld writes landed, %ld found the region gone\n",
@@ -601,7 +601,7 @@ static void fault_racing_protect(void)
 	}
 	prot_stop = 1;
 	if (tid > 0)
-		EXPECT_RET(sys_thread_join(tid), 0);
+		EXPECT_RET(thread_join(tid), 0);
 	EXPECT(prot_other == 0, "%ld calls returned neither 0 nor -E_FAULT",
 	       prot_other);
 	printf("        # %ld writes landed, %ld found the page read-only\n",

@@ -57,6 +57,9 @@ long sys_protect(void *addr, size_t len, int prot);	/* 0 */
 /* Run fn(arg) in a new thread with a 64 KiB stack, pinned to @hart (or
  * any hart: -1). Return: its thread id for sys_thread_join, or -E_*. */
 long thread_spawn(void (*fn)(void *), void *arg, int hart);
+/* Wait for a thread_spawn thread to end and unmap its stack. Return: its
+ * status, or -E_* (then the stack stays). */
+long thread_join(long tid);
 
 
 /*
@@ -88,6 +91,8 @@ long sys_ipc_buffer(void *page);
 /* Map a page and make it the calling thread's IPC buffer (IPC_BUF_WORDS
  * words). Return: it, or NULL. */
 unsigned long *ipc_buffer_new(void);
+/* Stop using it as the IPC buffer and unmap it. */
+void ipc_buffer_free(unsigned long *buf);
 
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the

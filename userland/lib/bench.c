@@ -110,7 +110,7 @@ int bench_run(const char *name, const struct bench_args *args,
 		}
 	}
 	for (unsigned long t = 0; t < args->threads; t++) {
-		sys_thread_join(tids[t]);
+		thread_join(tids[t]);
 		faults += workers[t].faults;
 		if (workers[t].err)
 			printf("%s: thread %lu stopped: map gave %ld\n", name,

@@ -150,3 +150,9 @@ unsigned long *ipc_buffer_new(void)
 	}
 	return (unsigned long *)va;
 }
+
+void ipc_buffer_free(unsigned long *buf)
+{
+	sys_ipc_buffer(0);
+	sys_unmap(buf, 4096);
+}

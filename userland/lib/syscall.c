@@ -73,14 +73,65 @@ extern char __thread_start[];
 
 #define THREAD_STACK (64 * 1024)
 
+/* Stacks of spawned threads, by thread id, for thread_join to unmap
+ * (each is a region, and an address space has a fixed number of those). */
+#define STACKS_MAX 64
+static struct {
+	long tid, stack;
+} stacks[STACKS_MAX];
+static int stacks_lock;
+
+static void stacks_acquire(void)
+{
+	while (__atomic_exchange_n(&stacks_lock, 1, __ATOMIC_ACQUIRE))
+		sys_yield();
+}
+
+static void stacks_release(void)
+{
+	__atomic_store_n(&stacks_lock, 0, __ATOMIC_RELEASE);
+}
+
 long thread_spawn(void (*fn)(void *), void *arg, int hart)
 {
-	long stack = sys_map(0, THREAD_STACK, PROT_READ | PROT_WRITE);
+	long stack = sys_map(0, THREAD_STACK, PROT_READ | PROT_WRITE), tid;
 
 	if (stack < 0)
 		return stack;
-	return sys_thread_create(__thread_start, (long)fn, (long)arg,
-				 (void *)(stack + THREAD_STACK), hart);
+	tid = sys_thread_create(__thread_start, (long)fn, (long)arg,
+				(void *)(stack + THREAD_STACK), hart);
+	if (tid < 0) {
+		sys_unmap((void *)stack, THREAD_STACK);
+		return tid;
+	}
+	stacks_acquire();
+	for (int i = 0; i < STACKS_MAX; i++)
+		if (!stacks[i].tid) {
+			stacks[i].tid = tid;
+			stacks[i].stack = stack;
+			break;
+		}
+	stacks_release();
+	return tid;
+}
+
+long thread_join(long tid)
+{
+	long status = sys_thread_join(tid), stack = 0;
+
+	if (status == -E_NOENT || status == -E_BUSY || status == -E_AGAIN)
+		return status;		/* not joined: the stack is in use */
+	stacks_acquire();
+	for (int i = 0; i < STACKS_MAX; i++)
+		if (stacks[i].tid == tid) {
+			stack = stacks[i].stack;
+			stacks[i].tid = 0;
+			break;
+		}
+	stacks_release();
+	if (stack)
+		sys_unmap((void *)stack, THREAD_STACK);
+	return status;
 }
 
 long sys_spawn(const char *name, const char *args)

@@ -53,7 +53,7 @@ enum as_access {
 
 /* User half of Sv39: [0, AS_USER_TOP). */
 #define AS_USER_TOP	(1UL << (SV39_VA_BITS - 1))
-#define AS_MAX_REGIONS	48
+#define AS_MAX_REGIONS	64
 
 /*
  * struct as_region - one slot of an address space's region table

@@ -1,0 +1,683 @@
+/*
+ * ipctest.c - user-space checks of handles, IPC and notifications, as one
+ * KTAP suite "ipctest" (uktap.h). Run on 1, 4 and 8 harts by
+ * tests/system/test_ipc.py.
+ *
+ * Cases: handle values and rights (forged, closed, wrong-type handles;
+ * rights only ever reduced), calls with no receiver, timeouts, ping-pong
+ * on one hart and across harts, many clients on every hart against one
+ * server, payloads through the IPC buffer (and oversized ones), handles
+ * carried by messages, servers and clients that die mid-call (threads and
+ * whole processes, with ipcpeer as the other process), notifications, and
+ * the frames every object gives back.
+ *
+ * The exit status is the number of failed cases.
+ */
+#include <uktap.h>
+
+#define MS		1000000UL
+#define HANDLE_TABLE_GUESS 256		/* more than a process may hold */
+#define STOP		0xdead		/* label: the server thread ends */
+#define EP_ALL		(HANDLE_R_SEND | HANDLE_R_RECV | HANDLE_R_GRANT | \
+			 HANDLE_R_DUP)
+#define NOTIFY_ALL	(HANDLE_R_SIGNAL | HANDLE_R_WAIT | HANDLE_R_GRANT | \
+			 HANDLE_R_DUP)
+
+static unsigned int nharts = 1;
+
+static unsigned long free_frames(void)
+{
+	static struct rivet_stats st;
+
+	return sys_stats(&st) ? 0 : st.free_frames;
+}
+
+/* ---- an echo server thread ----------------------------------------------
+ * Answers (w0 + 1, w1, w2, calls so far) until a call labelled STOP. With
+ * payload, it sums the words it got into w2 and sends back @reply_len
+ * words k * 3. */
+struct server {
+	long ep;
+	int hart;
+	bool payload;
+	unsigned long reply_len;
+	unsigned long calls;
+	long err;		/* last failed IPC, 0 */
+	long tid;
+};
+
+static void server_fn(void *arg)
+{
+	struct server *s = arg;
+	unsigned long *buf = s->payload ? ipc_buffer_new() : NULL;
+	struct ipc_msg m;
+	long r;
+
+	if (s->payload && !buf) {
+		s->err = -E_NOMEM;
+		sys_thread_exit(1);
+	}
+	r = ipc_recv(s->ep, &m, 0);
+	while (r == 0 && IPC_INFO_LABEL(m.info) != STOP) {
+		unsigned long sum = 0, len = IPC_INFO_LEN(m.info);
+
+		for (unsigned long k = 0; buf && k < len; k++)
+			sum += buf[k];
+		for (unsigned long k = 0; buf && k < s->reply_len; k++)
+			buf[k] = k * 3;
+		s->calls++;
+		m.w[0]++;
+		if (s->payload)
+			m.w[2] = sum;
+		m.w[3] = s->calls;
+		m.info = IPC_INFO(0, buf ? s->reply_len : 0, 0);
+		r = ipc_reply_recv(s->ep, &m, 0);
+	}
+	if (r)
+		s->err = r;
+	else
+		ipc_reply(&(struct ipc_msg){ 0 });
+	if (buf)
+		ipc_buffer_free(buf);
+	sys_thread_exit(0);
+}
+
+static bool server_start(struct server *s, long ep, int hart)
+{
+	s->ep = ep;
+	s->hart = hart;
+	s->tid = thread_spawn(server_fn, s, hart);
+	EXPECT(s->tid > 0, "server thread: %ld", s->tid);
+	return s->tid > 0;
+}
+
+static void server_stop(struct server *s)
+{
+	struct ipc_msg m = { .info = IPC_INFO(STOP, 0, 0), .w = { 0 } };
+
+	EXPECT_RET(ipc_call(s->ep, &m, 0), 0);
+	EXPECT_RET(thread_join(s->tid), 0);
+	EXPECT_RET(s->err, 0);
+}
+
+/* ---- handles ------------------------------------------------------------ */
+
+static void handle_basics(void)
+{
+	long ep = sys_endpoint_create(), d;
+
+	EXPECT(ep > 0, "endpoint_create: %ld", ep);
+	EXPECT_RET(sys_handle_info(ep), HANDLE_T_ENDPOINT << 16 | EP_ALL);
+	d = sys_handle_dup(ep, HANDLE_R_SEND);
+	EXPECT(d > 0 && d != ep, "dup: %ld", d);
+	EXPECT_RET(sys_handle_info(d), HANDLE_T_ENDPOINT << 16 | HANDLE_R_SEND);
+	EXPECT_RET(sys_handle_close(d), 0);
+	EXPECT_RET(sys_handle_close(d), -E_BADH);
+	EXPECT_RET(sys_handle_info(d), -E_BADH);
+	/* The slot comes back with another generation: the old value
+	 * stays dead. */
+	long d2 = sys_handle_dup(ep, HANDLE_R_SEND);
+
+	EXPECT(d2 > 0 && d2 != d, "dup again: %ld (closed one was %ld)", d2, d);
+	EXPECT_RET(sys_handle_info(d), -E_BADH);
+	EXPECT_RET(sys_handle_close(d2), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void forged_handles(void)
+{
+	long ep = sys_endpoint_create();
+	long bad[] = { 0, -1, 1, 0xff, 0x100, 0x7fffffff, 0x7fffffffffffffffL,
+		       (long)0x8000000000000000UL, ep + 1, ep + 0x100,
+		       ep ^ 0x100, ep + 0x1000000 };
+	struct ipc_msg m = { 0 };
+	unsigned long bits;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		long h = bad[i];
+
+		EXPECT_RET(ipc_call(h, &m, IPC_POLL), -E_BADH);
+		EXPECT_RET(ipc_recv(h, &m, IPC_POLL), -E_BADH);
+		EXPECT_RET(sys_handle_close(h), -E_BADH);
+		EXPECT_RET(sys_handle_dup(h, HANDLE_R_ALL), -E_BADH);
+		EXPECT_RET(sys_handle_info(h), -E_BADH);
+		EXPECT_RET(sys_notify_signal(h, 1), -E_BADH);
+		EXPECT_RET(sys_notify_wait(h, &bits, IPC_POLL), -E_BADH);
+	}
+	/* A forged handle in a message is refused before anything is sent. */
+	m.info = IPC_INFO(0, 0, IPC_INFO_HANDLE | IPC_INFO_GRANT(0xff));
+	m.w[3] = (unsigned long)(ep + 1);
+	EXPECT_RET(ipc_call(ep, &m, IPC_POLL), -E_BADH);
+	EXPECT_RET(sys_handle_info(ep), HANDLE_T_ENDPOINT << 16 | EP_ALL);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void wrong_type(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notify_create();
+	struct ipc_msg m = { 0 };
+	unsigned long bits;
+
+	EXPECT_RET(sys_handle_info(n), HANDLE_T_NOTIFY << 16 | NOTIFY_ALL);
+	EXPECT_RET(ipc_call(n, &m, IPC_POLL), -E_TYPE);
+	EXPECT_RET(ipc_recv(n, &m, IPC_POLL), -E_TYPE);
+	EXPECT_RET(sys_notify_signal(ep, 1), -E_TYPE);
+	EXPECT_RET(sys_notify_wait(ep, &bits, IPC_POLL), -E_TYPE);
+	EXPECT_RET(sys_handle_close(ep), 0);
+	EXPECT_RET(sys_handle_close(n), 0);
+}
+
+static void rights_reduced(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notify_create();
+	long s = sys_handle_dup(ep, HANDLE_R_SEND | HANDLE_R_DUP), s2, w;
+	struct ipc_msg m = { 0 };
+	unsigned long bits;
+
+	EXPECT_RET(ipc_recv(s, &m, IPC_POLL), -E_PERM);
+	/* Asking for more gives no more. */
+	s2 = sys_handle_dup(s, HANDLE_R_ALL);
+	EXPECT_RET(sys_handle_info(s2), HANDLE_T_ENDPOINT << 16 |
+					       HANDLE_R_SEND | HANDLE_R_DUP);
+	EXPECT_RET(sys_handle_close(s2), 0);
+	s2 = sys_handle_dup(s, HANDLE_R_SEND);
+	EXPECT_RET(sys_handle_dup(s2, HANDLE_R_SEND), -E_PERM);
+	/* No grant right: it cannot travel in a message. */
+	m.info = IPC_INFO(0, 0, IPC_INFO_HANDLE | IPC_INFO_GRANT(0xff));
+	m.w[3] = (unsigned long)s2;
+	EXPECT_RET(ipc_call(ep, &m, IPC_POLL), -E_PERM);
+	w = sys_handle_dup(n, HANDLE_R_WAIT);
+	EXPECT_RET(sys_notify_signal(w, 1), -E_PERM);
+	EXPECT_RET(sys_notify_wait(w, &bits, IPC_POLL), -E_TIMEDOUT);
+	EXPECT_RET(sys_handle_close(w), 0);
+	EXPECT_RET(sys_handle_close(s2), 0);
+	EXPECT_RET(sys_handle_close(s), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+	EXPECT_RET(sys_handle_close(n), 0);
+}
+
+/* ---- calls without a partner --------------------------------------------- */
+
+static void no_receiver_left(void)
+{
+	long ep = sys_endpoint_create();
+	long s = sys_handle_dup(ep, HANDLE_R_SEND);
+	struct ipc_msg m = { 0 };
+
+	EXPECT_RET(sys_handle_close(ep), 0);	/* the only receive right */
+	EXPECT_RET(ipc_call(s, &m, 0), -E_PEER);
+	EXPECT_RET(ipc_reply(&m), -E_NOENT);	/* nothing is owed */
+	EXPECT_RET(sys_handle_close(s), 0);
+}
+
+static void timeouts(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notify_create();
+	struct ipc_msg m = { 0 };
+	unsigned long bits;
+	long t0, dt;
+
+	EXPECT_RET(ipc_recv(ep, &m, IPC_POLL), -E_TIMEDOUT);
+	EXPECT_RET(ipc_call(ep, &m, IPC_POLL), -E_TIMEDOUT);
+	t0 = sys_clock();
+	EXPECT_RET(ipc_recv(ep, &m, 20 * MS), -E_TIMEDOUT);
+	dt = sys_clock() - t0;
+	EXPECT(dt >= (long)(20 * MS) && dt < (long)(5000 * MS),
+	       "recv with a 20 ms timeout took %ld ns", dt);
+	t0 = sys_clock();
+	EXPECT_RET(ipc_call(ep, &m, 20 * MS), -E_TIMEDOUT);
+	dt = sys_clock() - t0;
+	EXPECT(dt >= (long)(20 * MS), "call with a 20 ms timeout took %ld ns",
+	       dt);
+	EXPECT_RET(sys_notify_wait(n, &bits, 10 * MS), -E_TIMEDOUT);
+	/* The timed-out call left no trace: a server now sees nothing. */
+	EXPECT_RET(ipc_recv(ep, &m, IPC_POLL), -E_TIMEDOUT);
+	EXPECT_RET(sys_handle_close(ep), 0);
+	EXPECT_RET(sys_handle_close(n), 0);
+}
+
+/* ---- ping-pong ------------------------------------------------------------ */
+
+struct client {
+	long ep;
+	unsigned int id, calls;
+	unsigned long bad;	/* wrong answers */
+	long err;
+};
+
+static void client_fn(void *arg)
+{
+	struct client *c = arg;
+
+	for (unsigned int i = 0; i < c->calls && !c->err; i++) {
+		struct ipc_msg m = {
+			.info = IPC_INFO(1, 0, 0),
+			.w = { (unsigned long)c->id << 32 | i, c->id, i, 0 } };
+		long r = ipc_call(c->ep, &m, 0);
+
+		if (r)
+			c->err = r;
+		else if (m.w[0] != ((unsigned long)c->id << 32 | i) + 1 ||
+			 m.w[1] != c->id || m.w[2] != i)
+			c->bad++;
+	}
+	sys_thread_exit(0);
+}
+
+static void pingpong(int server_hart, int client_hart, unsigned int calls)
+{
+	long ep = sys_endpoint_create();
+	struct server s = { 0 };
+	struct client c = { ep, 7, calls, 0, 0 };
+	long tid, t0 = sys_clock();
+
+	if (!server_start(&s, ep, server_hart))
+		return;
+	tid = thread_spawn(client_fn, &c, client_hart);
+	EXPECT(tid > 0, "client thread: %ld", tid);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(c.err, 0);
+	EXPECT_RET(c.bad, 0);
+	EXPECT_RET(s.calls, calls);
+	printf(UKTAP_DIAG "%u round trips, server on hart %d, client on "
+	       "hart %d: %ld ns each\n", calls, server_hart, client_hart,
+	       (sys_clock() - t0) / (long)calls);
+	server_stop(&s);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void pingpong_same_hart(void)
+{
+	pingpong(0, 0, 2000);
+}
+
+static void pingpong_cross_hart(void)
+{
+	pingpong(0, nharts > 1 ? 1 : 0, 1000);
+}
+
+static void many_clients(void)
+{
+	static struct client cl[16];
+	long ep = sys_endpoint_create(), tids[16];
+	unsigned int n = nharts * 2 > 16 ? 16 : nharts * 2;
+	struct server s = { 0 };
+
+	if (!server_start(&s, ep, -1))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		cl[i] = (struct client){ ep, i + 1, 200, 0, 0 };
+		tids[i] = thread_spawn(client_fn, &cl[i], (int)(i % nharts));
+		EXPECT(tids[i] > 0, "client %u: %ld", i, tids[i]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(thread_join(tids[i]), 0);
+		EXPECT_RET(cl[i].err, 0);
+		EXPECT_RET(cl[i].bad, 0);
+	}
+	EXPECT_RET(s.calls, n * 200);
+	server_stop(&s);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* ---- payloads ------------------------------------------------------------- */
+
+static void no_buffer_fn(void *arg)
+{
+	long ep = *(long *)arg;
+	struct ipc_msg m = { .info = IPC_INFO(1, 1, 0), .w = { 0 } };
+
+	/* Payload words without a buffer to take them from. */
+	*(long *)arg = ipc_call(ep, &m, IPC_POLL);
+	sys_thread_exit(0);
+}
+
+static void payload(void)
+{
+	long ep = sys_endpoint_create(), tid, arg;
+	struct server s = { .payload = true, .reply_len = 100 };
+	unsigned long *buf = ipc_buffer_new(), sum = 0;
+	struct ipc_msg m;
+
+	EXPECT(buf != NULL, "no IPC buffer");
+	if (!buf || !server_start(&s, ep, -1))
+		return;
+	for (unsigned long k = 0; k < IPC_BUF_WORDS; k++) {
+		buf[k] = k * 7 + 1;
+		sum += buf[k];
+	}
+	m = (struct ipc_msg){ .info = IPC_INFO(1, IPC_BUF_WORDS, 0), .w = { 5 } };
+	EXPECT_RET(ipc_call(ep, &m, 0), 0);
+	EXPECT_RET(m.w[2], sum);
+	EXPECT_RET(IPC_INFO_LEN(m.info), 100);
+	for (unsigned long k = 0; k < 100; k++)
+		if (buf[k] != k * 3) {
+			EXPECT(buf[k] == k * 3, "reply word %lu: %lu", k,
+			       buf[k]);
+			break;
+		}
+	/* Too long: refused, and the server saw nothing. */
+	m = (struct ipc_msg){ .info = IPC_INFO(1, IPC_BUF_WORDS + 1, 0), .w = { 0 } };
+	EXPECT_RET(ipc_call(ep, &m, 0), -E_MSGSIZE);
+	m = (struct ipc_msg){ .info = IPC_INFO(1, 1023, 0), .w = { 0 } };
+	EXPECT_RET(ipc_call(ep, &m, 0), -E_MSGSIZE);
+	arg = ep;
+	tid = thread_spawn(no_buffer_fn, &arg, -1);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(arg, -E_MSGSIZE);
+	EXPECT_RET(s.calls, 1);
+	server_stop(&s);
+	ipc_buffer_free(buf);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* ---- handles in messages --------------------------------------------------- */
+
+struct xfer_server {
+	long ep;
+	long got_rights, sig, wait_err;
+	long err;
+};
+
+static void xfer_server_fn(void *arg)
+{
+	struct xfer_server *x = arg;
+	struct ipc_msg m;
+	unsigned long bits;
+	long r = ipc_recv(x->ep, &m, 0);
+
+	if (r) {
+		x->err = r;
+		sys_thread_exit(0);
+	}
+	if (!(m.info & IPC_INFO_HANDLE)) {
+		x->err = -E_NOENT;
+	} else {
+		long h = (long)m.w[3];
+
+		x->got_rights = sys_handle_info(h);
+		x->sig = sys_notify_signal(h, 4);
+		x->wait_err = sys_notify_wait(h, &bits, IPC_POLL);
+		sys_handle_close(h);
+	}
+	m.info = 0;
+	ipc_reply(&m);
+	sys_thread_exit(0);
+}
+
+static void handle_transfer(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notify_create(), tid;
+	struct xfer_server x = { .ep = ep };
+	struct ipc_msg m;
+	unsigned long bits = 0;
+
+	tid = thread_spawn(xfer_server_fn, &x, -1);
+	EXPECT(tid > 0, "server: %ld", tid);
+	if (tid <= 0)
+		return;
+	/* Send it with only the signal right kept. */
+	m = (struct ipc_msg){
+		.info = IPC_INFO(1, 0, IPC_INFO_HANDLE |
+					       IPC_INFO_GRANT(HANDLE_R_SIGNAL)),
+		.w = { 0, 0, 0, (unsigned long)n } };
+	EXPECT_RET(ipc_call(ep, &m, 0), 0);
+	EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(x.err, 0);
+	EXPECT_RET(x.got_rights, HANDLE_T_NOTIFY << 16 | HANDLE_R_SIGNAL);
+	EXPECT_RET(x.sig, 0);
+	EXPECT_RET(x.wait_err, -E_PERM);
+	EXPECT_RET(sys_notify_wait(n, &bits, IPC_POLL), 0);
+	EXPECT_RET(bits, 4);
+	/* The sender's own handle is untouched. */
+	EXPECT_RET(sys_handle_info(n), HANDLE_T_NOTIFY << 16 | NOTIFY_ALL);
+	EXPECT_RET(sys_handle_close(n), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* ---- partners that end -------------------------------------------------- */
+
+static void quitter_fn(void *arg)
+{
+	struct ipc_msg m;
+
+	/* Receive one call and end without answering it. */
+	if (ipc_recv(*(long *)arg, &m, 0) == 0)
+		sys_thread_exit(0);
+	sys_thread_exit(1);
+}
+
+static void server_thread_ends_owing(void)
+{
+	long ep = sys_endpoint_create(), tid;
+	struct ipc_msg m = { 0 };
+
+	tid = thread_spawn(quitter_fn, &ep, -1);
+	EXPECT_RET(ipc_call(ep, &m, 5000 * MS), -E_PEER);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void caller_fn(void *arg)
+{
+	struct client *c = arg;
+	struct ipc_msg m = { 0 };
+
+	c->err = ipc_call(c->ep, &m, 5000 * MS);
+	sys_thread_exit(0);
+}
+
+static void queued_callers_fail(void)
+{
+	long ep = sys_endpoint_create(), tids[3];
+	struct client c[3];
+
+	for (int i = 0; i < 3; i++) {
+		c[i] = (struct client){ .ep = sys_handle_dup(ep, HANDLE_R_SEND) };
+		tids[i] = thread_spawn(caller_fn, &c[i], -1);
+	}
+	sys_sleep(30 * MS);	/* let them queue */
+	EXPECT_RET(sys_handle_close(ep), 0);	/* no receiver ever */
+	for (int i = 0; i < 3; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(thread_join(tids[i]), 0);
+		EXPECT_RET(c[i].err, -E_PEER);
+		EXPECT_RET(sys_handle_close(c[i].ep), 0);
+	}
+}
+
+/* A child ipcpeer in @mode holding @ep with all its rights. */
+static long peer(const char *mode, long ep)
+{
+	long pid = sys_spawn_handle("ipcpeer", mode, ep);
+
+	EXPECT(pid > 0, "spawn ipcpeer %s: %ld", mode, pid);
+	return pid;
+}
+
+static void cross_process_echo(void)
+{
+	long ep = sys_endpoint_create(), pid;
+	struct ipc_msg m;
+
+	pid = peer("echo", ep);
+	if (pid <= 0)
+		return;
+	for (unsigned long i = 0; i < 100; i++) {
+		m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0), .w = { i } };
+		EXPECT_RET(ipc_call(ep, &m, 5000 * MS), 0);
+		EXPECT_RET(m.w[0], i + 1);
+	}
+	m = (struct ipc_msg){ .info = IPC_INFO(0xdead, 0, 0), .w = { 0 } };
+	EXPECT_RET(ipc_call(ep, &m, 5000 * MS), 0);
+	EXPECT_RET(sys_wait(pid), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void dead_server_process(void)
+{
+	long ep = sys_endpoint_create(), s, pid, tid, t0;
+	struct client c;
+	struct ipc_msg m = { 0 };
+
+	pid = peer("noreply", ep);
+	s = sys_handle_dup(ep, HANDLE_R_SEND);
+	EXPECT_RET(sys_handle_close(ep), 0);	/* the child receives alone */
+	if (pid <= 0)
+		return;
+	c = (struct client){ .ep = s };
+	t0 = sys_clock();
+	tid = thread_spawn(caller_fn, &c, -1);
+	sys_sleep(50 * MS);	/* the child has the call now */
+	EXPECT_RET(sys_kill(pid), 0);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(c.err, -E_PEER);
+	EXPECT(sys_clock() - t0 < (long)(4000 * MS),
+	       "the caller waited %ld ns", sys_clock() - t0);
+	EXPECT_RET(sys_wait(pid), -1);
+	/* Nobody can receive any more: later calls fail at once. */
+	EXPECT_RET(ipc_call(s, &m, 0), -E_PEER);
+	EXPECT_RET(sys_handle_close(s), 0);
+}
+
+static void dead_client_process(void)
+{
+	long ep = sys_endpoint_create(), pid;
+	struct ipc_msg m;
+
+	pid = peer("call", ep);
+	if (pid <= 0)
+		return;
+	EXPECT_RET(ipc_recv(ep, &m, 5000 * MS), 0);
+	EXPECT_RET(m.w[0], 42);
+	EXPECT_RET((long)(m.sender >> 32), pid);
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_wait(pid), -1);
+	m.info = 0;
+	EXPECT_RET(ipc_reply(&m), -E_PEER);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static void kill_blocked_receiver(void)
+{
+	long ep = sys_endpoint_create(), pid, t0;
+
+	pid = peer("recv", ep);
+	if (pid <= 0)
+		return;
+	sys_sleep(20 * MS);
+	t0 = sys_clock();
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_wait(pid), -1);
+	EXPECT(sys_clock() - t0 < (long)(2000 * MS),
+	       "the kill took %ld ns", sys_clock() - t0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* ---- notifications ------------------------------------------------------- */
+
+static void waiter_fn(void *arg)
+{
+	long *a = arg;
+	unsigned long bits = 0;
+
+	a[1] = sys_notify_wait(a[0], &bits, 5000 * MS);
+	a[2] = (long)bits;
+	sys_thread_exit(0);
+}
+
+static void notifications(void)
+{
+	long n = sys_notify_create(), tid, a[3];
+	unsigned long bits = 0;
+
+	EXPECT_RET(sys_notify_signal(n, 1), 0);
+	EXPECT_RET(sys_notify_signal(n, 2), 0);
+	EXPECT_RET(sys_notify_wait(n, &bits, IPC_POLL), 0);
+	EXPECT_RET(bits, 3);
+	EXPECT_RET(sys_notify_wait(n, &bits, IPC_POLL), -E_TIMEDOUT);
+	a[0] = n;
+	a[1] = a[2] = -1;
+	tid = thread_spawn(waiter_fn, a, nharts > 1 ? 1 : 0);
+	sys_sleep(20 * MS);
+	EXPECT_RET(sys_notify_signal(n, 8), 0);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT_RET(a[1], 0);
+	EXPECT_RET(a[2], 8);
+	EXPECT_RET(sys_handle_close(n), 0);
+}
+
+/* ---- resources ------------------------------------------------------------ */
+
+static void objects_released(void)
+{
+	long h[80];
+	unsigned long before = free_frames(), after;
+
+	for (int i = 0; i < 80; i++)
+		h[i] = i % 2 ? sys_notify_create() : sys_endpoint_create();
+	for (int i = 0; i < 80; i++)
+		EXPECT(h[i] > 0, "object %d: %ld", i, h[i]);
+	EXPECT(free_frames() < before, "80 objects took no memory");
+	for (int i = 0; i < 80; i++)
+		EXPECT_RET(sys_handle_close(h[i]), 0);
+	after = free_frames();
+	EXPECT(after == before, "free frames %lu before, %lu after", before,
+	       after);
+}
+
+static void handle_table_full(void)
+{
+	static long h[HANDLE_TABLE_GUESS];
+	long ep = sys_endpoint_create(), got = 0, r = 0;
+
+	while (got < HANDLE_TABLE_GUESS) {
+		r = sys_handle_dup(ep, HANDLE_R_SEND);
+		if (r < 0)
+			break;
+		h[got++] = r;
+	}
+	EXPECT_RET(r, -E_NOMEM);
+	EXPECT(got > 100, "only %ld handles", got);
+	while (got > 0)
+		EXPECT_RET(sys_handle_close(h[--got]), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+static const struct uktap_case cases[] = {
+	{ "handle_basics", handle_basics },
+	{ "forged_handles", forged_handles },
+	{ "wrong_type", wrong_type },
+	{ "rights_reduced", rights_reduced },
+	{ "no_receiver_left", no_receiver_left },
+	{ "timeouts", timeouts },
+	{ "pingpong_same_hart", pingpong_same_hart },
+	{ "pingpong_cross_hart", pingpong_cross_hart },
+	{ "many_clients", many_clients },
+	{ "payload", payload },
+	{ "handle_transfer", handle_transfer },
+	{ "server_thread_ends_owing", server_thread_ends_owing },
+	{ "queued_callers_fail", queued_callers_fail },
+	{ "cross_process_echo", cross_process_echo },
+	{ "dead_server_process", dead_server_process },
+	{ "dead_client_process", dead_client_process },
+	{ "kill_blocked_receiver", kill_blocked_receiver },
+	{ "notifications", notifications },
+	{ "handle_table_full", handle_table_full },
+	{ "objects_released", objects_released },
+};
+
+int main(int argc, char **argv)
+{
+	static struct rivet_stats st;
+
+	if (sys_stats(&st) == 0)
+		nharts = st.nharts;
+	return uktap_run("ipctest", cases, ARRAY_SIZE(cases));
+}
