@@ -94,6 +94,17 @@ unsigned long *ipc_buffer_new(void);
 /* Stop using it as the IPC buffer and unmap it. */
 void ipc_buffer_free(unsigned long *buf);
 
+/* Pagers (docs/abi.md): a region whose pages come from endpoint @ep's
+ * server under @key; and, for that server, taking pages back. */
+long sys_map_pager(void *addr, size_t len, int prot, long ep,
+		   unsigned long key);			/* addr, or -E_* */
+long sys_pager_evict(long ep, unsigned long key, unsigned long off,
+		     unsigned long len);		/* pages unmapped */
+/* Console input until the console server exists: at least one byte,
+ * waiting up to @timeout ns (0: forever, IPC_POLL: not at all). */
+long sys_debug_read(char *buf, size_t len, unsigned long timeout);
+long sys_proc_info(long index, struct rivet_proc_info *out);
+
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the
  * conversions listed in kern/printf.h, no floating point). printf and

@@ -84,7 +84,39 @@
 #define SYS_IPC_REPLY	  25
 #define SYS_IPC_REPLY_RECV 26
 #define SYS_IPC_BUFFER	  27
-#define SYS_NR		  28
+/*
+ * External pagers (docs/abi.md, "Pagers").
+ *
+ * SYS_MAP_PAGER (addr, len, prot, h, key): like SYS_MAP, but the region's
+ *   pages come from the pager behind endpoint h (needs HANDLE_R_SEND): a
+ *   fault on an absent page suspends the thread and calls h with label
+ *   PAGER_FAULT, w0 = key, w1 = offset of the page in the region, w2 =
+ *   access (PAGER_READ/WRITE/EXEC), sender = the faulting thread. The
+ *   pager answers with IPC_INFO_PAGE set and w0 = the address of a page
+ *   of its own (readable; writable if prot has PROT_WRITE): that frame is
+ *   mapped at the fault address, shared with the pager, and the thread
+ *   resumes. Any other answer, or a pager that is gone, kills the faulting
+ *   process with the usual report line.
+ * SYS_PAGER_EVICT (h, key, offset, len): unmap the pages [offset,
+ *   offset+len) of every region backed by (h, key) (needs HANDLE_R_RECV:
+ *   only the pager); the next touch faults to the pager again. Returns
+ *   the number of pages unmapped.
+ */
+#define SYS_MAP_PAGER	  28
+#define SYS_PAGER_EVICT	  29
+/* (char *buf, size_t len, timeout_ns): console input bytes (at least one,
+ * waiting for it; -E_TIMEDOUT), until the console server exists. */
+#define SYS_DEBUG_READ	  30
+/* (index, struct rivet_proc_info *): 0 and the index-th live process
+ * (0, 1, ... in table order); -E_NOENT past the last. */
+#define SYS_PROC_INFO	  31
+#define SYS_NR		  32
+
+#define PAGER_FAULT	0x70666c74	/* label of a pager fault message */
+#define PAGER_READ	0
+#define PAGER_WRITE	1
+#define PAGER_EXEC	2
+#define IPC_INFO_PAGE	0x1000		/* a reply to PAGER_FAULT: w0 = page */
 
 /* Handle rights. */
 #define HANDLE_R_SEND	0x01	/* endpoint: call */
@@ -137,6 +169,15 @@ struct rivet_stats {
 	struct rivet_lockstat pt;	/* page-table-page locks */
 	struct rivet_lockstat as;	/* address-space locks */
 	struct rivet_lockstat frame;	/* frame pool lock */
+};
+
+/* SYS_PROC_INFO */
+struct rivet_proc_info {
+	int pid;
+	int parent;			/* 0 for init */
+	unsigned int threads;		/* live threads, the main one too */
+	unsigned int exiting;		/* 1: ending (killed or exited) */
+	char name[32];
 };
 #endif
 

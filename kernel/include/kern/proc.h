@@ -10,7 +10,7 @@
  *   main                 immutable after proc_spawn.
  *   exit_status          written once by the exiting thread before it is
  *                        DEAD; read after thread_join.
- *   map_next, threads[], joining[], exiting   lock.
+ *   threads[], joining[], exiting   lock.
  *   handles              its own lock (kern/ipc.h); closed when the main
  *                        thread ends.
  */
@@ -30,7 +30,6 @@ struct proc {
 	struct as *as;
 	struct thread *main;
 	int exit_status;
-	vaddr_t map_next;	/* next address SYS_MAP hands out */
 	struct spinlock lock;	/* rank 60 (misc) */
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
@@ -75,6 +74,10 @@ void proc_check_exit(void);
 
 /* Trap-side entry points (arch/riscv/trap.c). */
 void syscall_dispatch(struct trap_frame *tf);
+/* A page fault in user mode: resolve it or end the process. */
+void proc_user_fault(struct trap_frame *tf, enum as_access access);
+/* Where SYS_MAP (and SYS_MAP_PAGER) put regions when given address 0. */
+#define MAP_BASE	0x1000000000UL
 /* A user fault the kernel cannot resolve: one report line, then exit. */
 __noreturn void proc_kill_current(const struct trap_frame *tf,
 				  const char *why);
