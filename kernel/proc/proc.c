@@ -698,10 +698,14 @@ void proc_user_fault(struct trap_frame *tf, enum as_access access)
 		if (err == 0)
 			return;
 		if (err != -E_AGAIN) {
-			snprintf(why, sizeof(why), "%s, and its pager %s",
+			snprintf(why, sizeof(why), "%s, and its pager %s%s",
 				 trap_cause_name(tf->scause),
-				 err == -E_NOENT ? "sent no page"
-						 : errno_name(err));
+				 err == -E_NOENT	? "sent no page"
+				 : err == -E_PEER ? "is gone"
+						  : "call failed: ",
+				 err == -E_NOENT || err == -E_PEER
+					 ? ""
+					 : errno_name(err));
 			proc_kill_current(tf, why);
 		}
 	}
@@ -833,6 +837,7 @@ void syscall_dispatch(struct trap_frame *tf)
 		ret = as_region_unmap(p->as, tf->a0, tf->a1);
 		break;
 	case SYS_HANDLE_CLOSE ... SYS_IPC_BUFFER:
+	case SYS_PAGER_EVICT:
 		ret = ipc_syscall(p, tf);
 		break;
 	default:
