@@ -123,7 +123,8 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 			  const char *uargs, vaddr_t share_va,
 			  size_t share_len, long handle)
 {
-	struct proc_share share = { parent->as, share_va, share_len, NULL, 0 };
+	struct proc_share share = { .from = parent->as, .va = share_va,
+				    .len = share_len };
 	char name[32], args[256];
 	const void *elf;
 	struct proc *p;
@@ -399,6 +400,13 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 			goto out_as;
 		}
 	}
+	for (unsigned int i = 0; share && i < share->nhandles; i++) {
+		err = handle_install(&p->handles, share->handles[i],
+				     HANDLE_R_MAP | HANDLE_R_GRANT |
+					     HANDLE_R_DUP);
+		if (err < 0)
+			goto out_as;
+	}
 	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
 		if (err) {
@@ -438,6 +446,13 @@ int proc_wait(struct proc *p)
 	int status;
 
 	thread_join(p->main);
+	/* Out of the table (a claimed child is already): nobody may find
+	 * it once it is freed. */
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++)
+		if (proc_table[i] == p)
+			proc_table[i] = NULL;
+	spin_unlock(&proc_table_lock);
 	/* The main thread has ended the process: the others leave at their
 	 * next return to user mode; joiners give up their claims then. */
 	for (int i = 0; i < PROC_MAX_THREADS; i++) {
@@ -839,6 +854,9 @@ void syscall_dispatch(struct trap_frame *tf)
 	case SYS_HANDLE_CLOSE ... SYS_IPC_BUFFER:
 	case SYS_PAGER_EVICT:
 		ret = ipc_syscall(p, tf);
+		break;
+	case SYS_DEVICE_INFO ... SYS_KLOG_BIND:
+		ret = device_syscall(p, tf);
 		break;
 	default:
 		ret = -E_NOSYS;

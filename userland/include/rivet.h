@@ -105,6 +105,14 @@ long sys_pager_evict(long ep, unsigned long key, unsigned long off,
 long sys_debug_read(char *buf, size_t len, unsigned long timeout);
 long sys_proc_info(long index, struct rivet_proc_info *out);
 
+/* Devices (the first process holds them; docs/abi.md "Devices"). */
+long sys_device_info(long h, struct rivet_device_info *out);
+long sys_device_map(long h, void *addr);	/* address, or -E_* */
+long sys_irq_bind(long h, long notify, unsigned long bits);
+long sys_irq_ack(long h);
+long sys_klog_read(char *buf, size_t len);	/* bytes */
+long sys_klog_bind(long notify, unsigned long bits);
+
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the
  * conversions listed in kern/printf.h, no floating point). printf and

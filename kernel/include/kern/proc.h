@@ -55,6 +55,8 @@ struct proc_share {
 	size_t len;
 	struct kobj *handle;	/* and this object as its first handle */
 	unsigned int rights;	/* (HANDLE_SPAWN), or NULL */
+	struct kobj *const *handles;	/* then these, rights MAP|GRANT|DUP */
+	unsigned int nhandles;
 };
 
 int proc_spawn(const char *name, const void *elf, size_t size,
@@ -62,7 +64,8 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	       struct proc **out);
 /* Enter @p in the process table (pids for wait and kill). */
 int proc_register(struct proc *p, int parent);
-/* Wait for @p to end, free everything it held, return its status. */
+/* Wait for @p to end (taking it out of the table), free everything it
+ * held, return its status. */
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
 struct proc *proc_current(void);
