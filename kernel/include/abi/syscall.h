@@ -195,6 +195,7 @@ struct rivet_stats {
 	struct rivet_lockstat pt;	/* page-table-page locks */
 	struct rivet_lockstat as;	/* address-space locks */
 	struct rivet_lockstat frame;	/* frame pool lock */
+	unsigned long total_frames;	/* frames the allocator manages */
 };
 
 /* SYS_DEVICE_INFO */
