@@ -15,19 +15,8 @@ import qemu
 
 
 def test_user_uart_driver(kernel, log_path):
-    cmd = qemu.command(kernel, 2, "256M", append="init=devtest")
-    c = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8",
-                      codec_errors="replace", timeout=60)
-    out = []
-
-    class Sink:
-        def write(self, s):
-            out.append(s)
-
-        def flush(self):
-            pass
-
-    c.logfile_read = Sink()
+    c, transcript = qemu.spawn(qemu.command(kernel, 2, "256M",
+                                            append="init=devtest"))
     problems = []
     try:
         c.expect("devtest: press a key")
@@ -38,7 +27,7 @@ def test_user_uart_driver(kernel, log_path):
         problems.append("the run did not get through (see the log)")
     finally:
         c.close(force=True)
-    text = "".join(out).replace("\r", "")
+    text = transcript.text()
     lines = text.splitlines()
 
     def has(regex):
