@@ -18,7 +18,7 @@ from test_boot import check_boot, verdict
 BENCH_RE = re.compile(
     r"^bench (?:pf-anon|pf-samept) harts=(\d+) threads=(\d+) ptlock=(split|single) "
     r"seconds=(\d+) mib=(\d+) faults=(\d+) per_s=(\d+) ns_per_op=(\d+) "
-    r"contended_pct=(\d+\.\d\d)$")
+    r"contended_pct=(\d+\.\d\d) kfaults=(\d+)$")
 
 
 @pytest.mark.parametrize("prog", ["pf-anon", "pf-samept"])
@@ -39,6 +39,9 @@ def test_pf_anon(boot, prog, mode, log_path):
             problems.append("bench line says %r" % m[0].group(0))
         if int(g[5]) < 4 * 256:   # at least one round
             problems.append("only %s faults" % g[5])
+        if int(g[9]) < int(g[5]):
+            problems.append("the kernel counted %s faults, fewer than the "
+                            "%s pages touched" % (g[9], g[5]))
     kinds = [l for l in lines
              if l.startswith("bench %s-locks kind=" % prog)]
     if len(kinds) != 2:
