@@ -18,7 +18,8 @@
 #
 # `make userland` builds only this part; `make clean` removes it too.
 
-USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept utest
+USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
+	pf-reclaim utest
 USER_MANIFEST := hello
 
 USER_DIR := $(O)/userland
