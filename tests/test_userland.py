@@ -34,7 +34,7 @@ if not BUILD.is_absolute():
 
 ARCHIVE = BUILD / "initrd.cpio"
 PROGRAMS = ("hello", "fault", "exit42", "spin", "kread", "cowchild", "pf-anon", "pf-samept",
-            "pf-reclaim", "map-churn", "utest")
+            "pf-reclaim", "map-churn", "spawn-storm", "utest")
 MANIFEST = "etc/manifest"
 USER_BASE = 0x10000  # kernel/include/abi/syscall.h
 PAGE = 4096

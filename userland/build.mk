@@ -19,7 +19,7 @@
 # `make userland` builds only this part; `make clean` removes it too.
 
 USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
-	pf-reclaim map-churn utest
+	pf-reclaim map-churn spawn-storm utest
 USER_MANIFEST := hello
 
 USER_DIR := $(O)/userland
