@@ -25,8 +25,9 @@
 #
 # `make userland` builds only this part; `make clean` removes it too.
 
-USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept utest \
-	ipctest ipcpeer ipc-pingpong pagertest crashtest
+USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
+	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
+	devtest pagertest crashtest
 USER_SERVERS := init names pager shell crashy
 USER_MANIFEST := init names pager shell
 USER_PROGS := $(USER_APPS) $(USER_SERVERS)

@@ -287,6 +287,21 @@ void endpoint_receiver(struct kobj *o, int delta)
 	spin_unlock(&ep->lock);
 }
 
+/* An idle receiver of @ep, preferring one blocked on this hart (the
+ * call then switches straight to it), else the longest waiting. */
+static struct thread *pick_receiver(struct endpoint *ep)
+{
+	unsigned int self = hart_self();
+
+	for (struct thread *t = ep->recv_head; t; t = t->ipc.next) {
+		if (t->hart == self) {
+			q_remove(&ep->recv_head, &ep->recv_tail, t);
+			return t;
+		}
+	}
+	return q_pop(&ep->recv_head, &ep->recv_tail);
+}
+
 /* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked). */
 static void pair(struct endpoint *ep, struct thread *s, struct thread *c)
 {
@@ -318,7 +333,7 @@ int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
 		res = -E_PEER;
 	} else if (interrupted(self)) {
 		res = -E_INTR;
-	} else if ((s = q_pop(&ep->recv_head, &ep->recv_tail))) {
+	} else if ((s = pick_receiver(ep))) {
 		/* A server waits: hand it the message and run it. */
 		deliver(self, s);
 		complete(s, 0);

@@ -369,6 +369,14 @@ static void slot_reshape(struct as_region *r, vaddr_t start, vaddr_t end,
 		 r->pgoff + (start - r->start));
 }
 
+/* Pager references, except for device regions (no object behind them). */
+static int pager_ref(void *pager, struct as *as, int delta)
+{
+	if (!pager || pager == AS_PAGER_DEVICE)
+		return 0;
+	return as_pager_ref(pager, as, delta);
+}
+
 static struct as_region *slot_get_free(struct as *as)
 {
 	for (int i = 0; i < AS_MAX_REGIONS; i++)
@@ -433,8 +441,8 @@ static int region_add(struct as *as, vaddr_t *start, size_t len,
 		err = -E_EXIST;
 	else if (!(r = slot_get_free(as)))
 		err = -E_NOMEM;
-	else if (pager)
-		err = as_pager_ref(pager, as, 1);
+	else
+		err = pager_ref(pager, as, 1);
 	if (!err) {
 		slot_set(r, *start, *start + len, prot, pager, key, 0);
 		as->nregions++;
@@ -487,8 +495,7 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 	 * in the range, and no fault finds one there. */
 	if (hold) {
 		/* Its region ends here. */
-		if (hold->pager)
-			as_pager_ref(hold->pager, as, -1);
+		pager_ref(hold->pager, as, -1);
 		slot_set(hold, start, end, 0, NULL, 0, 0);
 	} else {
 		hold = slot_get_free(as);
@@ -503,8 +510,7 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 		if (!prot || end <= rs || start >= re)
 			continue;		/* free, dying, or outside */
 		if (start <= rs && end >= re) {		/* all of it */
-			if (r->pager)
-				as_pager_ref(r->pager, as, -1);
+			pager_ref(r->pager, as, -1);
 			slot_set(r, 0, 0, 0, NULL, 0, 0);
 			as->nregions--;
 		} else if (start <= rs) {
@@ -517,8 +523,7 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 			 * confirms its miss under as->lock). The tail keeps
 			 * the pager, with a reference of its own (this
 			 * address space is already its client: no -E_NOMEM). */
-			if (r->pager)
-				as_pager_ref(r->pager, as, 1);
+			pager_ref(r->pager, as, 1);
 			slot_set(slot_get_free(as), end, re, prot, r->pager,
 				 r->key, r->pgoff + (end - rs));
 			as->nregions++;
@@ -765,14 +770,18 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		if (src->regions[i].prot && src->regions[i].start == va &&
 		    src->regions[i].end == end)
 			r = &src->regions[i];
+	if (r && r->pager)
+		err = -E_INVAL;		/* only anonymous memory */
 	spin_unlock(&src->lock);
+	if (err)
+		return err;
 	if (!r)
 		return -E_NOENT;	/* must be exactly one region */
 	/* The region's lock keeps its rights still while its pages become
 	 * copy-on-write; then make sure it is still the region we found. */
 	spin_lock(&r->lock);
 	spin_lock(&src->lock);
-	if (r->prot && r->start == va && r->end == end)
+	if (r->prot && r->start == va && r->end == end && !r->pager)
 		prot = r->prot;
 	spin_unlock(&src->lock);
 	err = prot ? as_region_add(dst, va, len, prot) : -E_NOENT;
@@ -846,6 +855,29 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 	/* Writers of @src must fault from now on. */
 	if (reduced)
 		tlb_shootdown(src, va, len);
+	return err;
+}
+
+/* A device region's page: its physical address, no frame behind it. */
+static int map_device_page(struct as *as, vaddr_t va,
+			   const struct region_ref *ref)
+{
+	paddr_t pa = ref->key + ref->pgoff + (va - ref->start);
+	struct pt_leaf pl;
+	pte_t *p;
+	int err = pt_leaf_lock(as, va, true, &pl);
+
+	if (err)
+		return err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	if (region_changed(ref)) {
+		err = -E_AGAIN;
+	} else if (!pte_is_valid(*p)) {
+		__atomic_store_n(p, pte_make(pa, pt_prot_bits(ref->prot)),
+				 __ATOMIC_RELEASE);
+		pl.table->pt.nr_valid++;
+	}
+	pt_leaf_unlock(as, &pl);
 	return err;
 }
 
@@ -927,6 +959,12 @@ absent:
 		if (!region_find(as, va, &ref) ||
 		    !access_allowed(pt_prot_bits(ref.prot), access)) {
 			err = -E_FAULT;
+			goto out;
+		}
+		if (ref.pager == AS_PAGER_DEVICE) {
+			err = map_device_page(as, va, &ref);
+			if (err == -E_AGAIN)
+				continue;
 			goto out;
 		}
 		if (ref.pager) {
@@ -1096,8 +1134,7 @@ void as_destroy(struct as *as)
 		if (pager)
 			slot_set(r, 0, 0, 0, NULL, 0, 0);
 		spin_unlock(&as->lock);
-		if (pager)
-			as_pager_ref(pager, as, -1);
+		pager_ref(pager, as, -1);
 	}
 	while (__atomic_load_n(&as->pins, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
@@ -1164,8 +1201,9 @@ int as_check(struct as *as)
 				v0++;
 				user++;
 				f = pa_to_frame(pte_pa(l0[k]));
-				if (!f || !(f->flags & FRAME_F_USER) ||
-				    !f->user.mapcount || !f->refcount) {
+				/* No frame: a device page (MMIO). */
+				if (f && (!(f->flags & FRAME_F_USER) ||
+					  !f->user.mapcount || !f->refcount)) {
 					printk("as_check: va %#lx maps a frame "
 					       "not in use as user memory\n",
 					       (unsigned long)(((vaddr_t)i << 30) |

@@ -50,7 +50,9 @@ int proc_register(struct proc *p, int parent)
 	return err;
 }
 
-/* Take @pid out of the table if the caller may wait for it. */
+/* Claim @pid for a wait if it is the caller's child and nobody waits
+ * for it yet. It stays in the table (kill and SYS_PROC_INFO still find
+ * it) until proc_wait takes it out. */
 static struct proc *proc_claim_child(int pid, int parent)
 {
 	struct proc *p = NULL;
@@ -58,9 +60,10 @@ static struct proc *proc_claim_child(int pid, int parent)
 	spin_lock(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX; i++) {
 		if (proc_table[i] && proc_table[i]->pid == pid &&
-		    proc_table[i]->parent == parent) {
+		    proc_table[i]->parent == parent &&
+		    !proc_table[i]->claimed) {
 			p = proc_table[i];
-			proc_table[i] = NULL;
+			p->claimed = true;
 			break;
 		}
 	}
@@ -123,7 +126,8 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 			  const char *uargs, vaddr_t share_va,
 			  size_t share_len, long handle)
 {
-	struct proc_share share = { parent->as, share_va, share_len, NULL, 0 };
+	struct proc_share share = { .from = parent->as, .va = share_va,
+				    .len = share_len };
 	char name[32], args[256];
 	const void *elf;
 	struct proc *p;
@@ -399,6 +403,13 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 			goto out_as;
 		}
 	}
+	for (unsigned int i = 0; share && i < share->nhandles; i++) {
+		err = handle_install(&p->handles, share->handles[i],
+				     HANDLE_R_MAP | HANDLE_R_GRANT |
+					     HANDLE_R_DUP);
+		if (err < 0)
+			goto out_as;
+	}
 	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
 		if (err) {
@@ -438,6 +449,17 @@ int proc_wait(struct proc *p)
 	int status;
 
 	thread_join(p->main);
+	/* Out of the table: nobody may find it once it is freed. Its
+	 * children, if any are left, become init's (pid 1). */
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		if (proc_table[i] == p)
+			proc_table[i] = NULL;
+		else if (proc_table[i] && proc_table[i]->parent == p->pid &&
+			 !proc_table[i]->claimed)
+			proc_table[i]->parent = 1;
+	}
+	spin_unlock(&proc_table_lock);
 	/* The main thread has ended the process: the others leave at their
 	 * next return to user mode; joiners give up their claims then. */
 	for (int i = 0; i < PROC_MAX_THREADS; i++) {
@@ -589,6 +611,7 @@ static void stats_syscall(struct rivet_stats *st)
 	st->nharts = nr_harts;
 	st->ptlock_split = ptlock_default == PTLOCK_SPLIT;
 	st->free_frames = frame_free_count();
+	st->total_frames = frame_total_count();
 	for (unsigned int i = 0; i < nr_harts && i < STATS_MAX_HARTS; i++) {
 		st->faults[i] = __atomic_load_n(&harts[i].mm_faults,
 						__ATOMIC_RELAXED);
@@ -839,6 +862,9 @@ void syscall_dispatch(struct trap_frame *tf)
 	case SYS_HANDLE_CLOSE ... SYS_IPC_BUFFER:
 	case SYS_PAGER_EVICT:
 		ret = ipc_syscall(p, tf);
+		break;
+	case SYS_DEVICE_INFO ... SYS_KLOG_BIND:
+		ret = device_syscall(p, tf);
 		break;
 	default:
 		ret = -E_NOSYS;

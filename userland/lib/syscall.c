@@ -203,3 +203,33 @@ long sys_proc_info(long index, struct rivet_proc_info *out)
 {
 	return syscall2(SYS_PROC_INFO, index, (long)out);
 }
+
+long sys_device_info(long h, struct rivet_device_info *out)
+{
+	return syscall2(SYS_DEVICE_INFO, h, (long)out);
+}
+
+long sys_device_map(long h, void *addr)
+{
+	return syscall2(SYS_DEVICE_MAP, h, (long)addr);
+}
+
+long sys_irq_bind(long h, long notify, unsigned long bits)
+{
+	return syscall3(SYS_IRQ_BIND, h, notify, (long)bits);
+}
+
+long sys_irq_ack(long h)
+{
+	return syscall1(SYS_IRQ_ACK, h);
+}
+
+long sys_klog_read(char *buf, size_t len)
+{
+	return syscall2(SYS_KLOG_READ, (long)buf, (long)len);
+}
+
+long sys_klog_bind(long notify, unsigned long bits)
+{
+	return syscall2(SYS_KLOG_BIND, notify, (long)bits);
+}

@@ -110,7 +110,31 @@
 /* (index, struct rivet_proc_info *): 0 and the index-th live process
  * (0, 1, ... in table order); -E_NOENT past the last. */
 #define SYS_PROC_INFO	  31
-#define SYS_NR		  32
+/*
+ * Devices (docs/abi.md, "Devices"). The first process gets a handle
+ * (HANDLE_T_DEVICE, rights MAP|GRANT|DUP) for every device of the device
+ * tree the kernel does not keep for itself (it keeps the interrupt
+ * controller and timers), the console UART included.
+ *
+ * SYS_DEVICE_INFO (h, struct rivet_device_info *): 0.
+ * SYS_DEVICE_MAP (h, addr): map the device's registers (addr 0: the
+ *   kernel picks) read/write into the caller; returns the address. Mapping
+ *   the console UART hands the console over: from then on the kernel
+ *   writes its messages only to its log (SYS_KLOG_READ), except a panic.
+ * SYS_IRQ_BIND (h, notify_h, bits): the device's interrupt signals bits
+ *   on the notification (needs SIGNAL), then stays masked until
+ *   SYS_IRQ_ACK (h). Both need HANDLE_R_MAP on h.
+ * SYS_KLOG_READ (char *buf, size_t len): kernel log bytes written since
+ *   the console was handed over and not read yet (0 if none).
+ * SYS_KLOG_BIND (notify_h, bits): signal bits when the log has new text.
+ */
+#define SYS_DEVICE_INFO	  32
+#define SYS_DEVICE_MAP	  33
+#define SYS_IRQ_BIND	  34
+#define SYS_IRQ_ACK	  35
+#define SYS_KLOG_READ	  36
+#define SYS_KLOG_BIND	  37
+#define SYS_NR		  38
 
 #define PAGER_FAULT	0x70666c74	/* label of a pager fault message */
 #define PAGER_READ	0
@@ -125,11 +149,13 @@
 #define HANDLE_R_DUP	0x08	/* may be duplicated */
 #define HANDLE_R_SIGNAL	0x10	/* notification: signal */
 #define HANDLE_R_WAIT	0x20	/* notification: wait */
-#define HANDLE_R_ALL	0x3f
+#define HANDLE_R_MAP	0x40	/* device: map, bind and ack its interrupt */
+#define HANDLE_R_ALL	0x7f
 
 /* Object types (SYS_HANDLE_INFO). */
 #define HANDLE_T_ENDPOINT	1
 #define HANDLE_T_NOTIFY		2
+#define HANDLE_T_DEVICE		3
 
 /* Message info word: IPC_INFO(label, payload words, flags). */
 #define IPC_BUF_WORDS		 512	/* one 4 KiB page of 8-byte words */
@@ -169,6 +195,18 @@ struct rivet_stats {
 	struct rivet_lockstat pt;	/* page-table-page locks */
 	struct rivet_lockstat as;	/* address-space locks */
 	struct rivet_lockstat frame;	/* frame pool lock */
+	unsigned long total_frames;	/* frames the allocator manages */
+};
+
+/* SYS_DEVICE_INFO */
+struct rivet_device_info {
+	char compatible[32];		/* the node's first compatible */
+	char path[64];			/* its path in the device tree */
+	unsigned long base, size;	/* registers (size page aligned) */
+	unsigned int irq;		/* interrupt source, 0 if none */
+	unsigned int console;		/* 1: the kernel's console UART */
+	unsigned int reg_shift;		/* reg-shift (UARTs), default 0 */
+	unsigned int reg_io_width;	/* reg-io-width, default 1 */
 };
 
 /* SYS_PROC_INFO */

@@ -51,6 +51,7 @@ struct as;
 enum kobj_type {
 	KOBJ_ENDPOINT = 1,	/* = HANDLE_T_ENDPOINT */
 	KOBJ_NOTIFY = 2,	/* = HANDLE_T_NOTIFY */
+	KOBJ_DEVICE = 3,	/* = HANDLE_T_DEVICE */
 };
 
 struct kobj {
@@ -171,6 +172,19 @@ long pager_evict(struct kobj *ep, unsigned long key, unsigned long off,
 /* The handle and IPC system calls (SYS_HANDLE_CLOSE .. SYS_IPC_BUFFER). */
 struct trap_frame;
 long ipc_syscall(struct proc *p, struct trap_frame *tf);
+/* Devices (kernel/ipc/device.c). */
+struct dt;
+struct boot_info;
+void devices_init(const struct dt *dt, const struct boot_info *bi);
+/* The device objects, for the first process's handle table. */
+unsigned int devices_list(struct kobj *const **list);
+/* A PLIC source fired: true if a user driver has it (then it stays
+ * claimed until SYS_IRQ_ACK). */
+bool device_irq(uint32_t src, int ctx);
+/* Timer tick: signal the console server if the kernel log grew. */
+void klog_tick(void);
+long device_syscall(struct proc *p, struct trap_frame *tf);
+
 /* SYS_MAP_PAGER's region, once the address is chosen. */
 long ipc_map_pager(struct proc *p, vaddr_t *addr, size_t len,
 		   unsigned int prot, long h, unsigned long key);

@@ -34,7 +34,9 @@ struct proc {
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
-	int parent;		/* pid of the spawner, 0 for init */
+	int parent;		/* pid of the spawner, 0 for init; 1 once
+				 * the spawner ended (proc_table_lock) */
+	bool claimed;		/* a SYS_WAIT waits for it (proc_table_lock) */
 	struct handle_table handles;
 };
 
@@ -55,6 +57,8 @@ struct proc_share {
 	size_t len;
 	struct kobj *handle;	/* and this object as its first handle */
 	unsigned int rights;	/* (HANDLE_SPAWN), or NULL */
+	struct kobj *const *handles;	/* then these, rights MAP|GRANT|DUP */
+	unsigned int nhandles;
 };
 
 int proc_spawn(const char *name, const void *elf, size_t size,
@@ -62,7 +66,8 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	       struct proc **out);
 /* Enter @p in the process table (pids for wait and kill). */
 int proc_register(struct proc *p, int parent);
-/* Wait for @p to end, free everything it held, return its status. */
+/* Wait for @p to end (taking it out of the table), free everything it
+ * held, return its status. */
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
 struct proc *proc_current(void);

@@ -180,6 +180,9 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
  *   backed by (@pager, @key). Return: pages unmapped.
  */
 #define AS_FAULT_PAGER	1
+/* As the pager of a region: device memory at physical address @key (the
+ * pages fault in uncached-by-PMA, no frames behind them). */
+#define AS_PAGER_DEVICE	((void *)1)
 struct as_fault_info {
 	void *pager;
 	unsigned long key;
