@@ -56,7 +56,6 @@ USER_LDFLAGS := -march=rv64imac -mabi=lp64 -nostdlib -static -no-pie \
 
 USER_LIB_SRCS := userland/lib/syscall.c userland/lib/bench.c \
 	userland/lib/ipc.c userland/lib/uktap.c userland/lib/proto.c \
-	userland/lib/proc.c \
 	kernel/lib/string.c \
 	userland/lib/stdio.c kernel/lib/printf.c kernel/lib/errno.c
 USER_LIB_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_LIB_SRCS))

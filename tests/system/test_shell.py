@@ -92,13 +92,19 @@ def session_steps(s, c):
 
     out = s.command("ps")
     c.want("ps", out, r"^\s*PID\s+PARENT\s+THREADS\s+STATE\s+NAME$")
+    c.want("ps", out, r"^\s*1\s+0\s+\d+\s+running\s+init$")
     for name in ("names", "pager", "shell"):
         c.want("ps", out, r"^\s*\d+\s+1\s+\d+\s+running\s+%s$" % name)
 
     out = s.command("mem")
-    m = c.want("mem", out, r"^mem: (\d+) frames free \((\d+) KiB\)")
-    if m and not 0 < int(m.group(1)) < 512 * 256:
-        c.problems.append("mem: %s frames free of 512 MiB" % m.group(1))
+    m = c.want("mem", out, r"^mem: (\d+) frames of 4096 bytes: (\d+) used, "
+               r"(\d+) free \(\d+ KiB free\)$")
+    if m:
+        total, used, free = (int(x) for x in m.groups())
+        if not (0 < total < 512 * 256 and used > 0 and free > 0 and
+                used + free == total):
+            c.problems.append("mem: %d frames, %d used, %d free, of 512 MiB"
+                              % (total, used, free))
 
     out = s.command("harts")
     c.want("harts", out, r"^harts: 4 online$")

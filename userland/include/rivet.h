@@ -104,12 +104,6 @@ long sys_pager_evict(long ep, unsigned long key, unsigned long off,
  * waiting up to @timeout ns (0: forever, IPC_POLL: not at all). */
 long sys_debug_read(char *buf, size_t len, unsigned long timeout);
 long sys_proc_info(long index, struct rivet_proc_info *out);
-/*
- * Wait for child @pid to end, as sys_wait, but keep it visible to
- * SYS_KILL and SYS_PROC_INFO meanwhile (userland/lib/proc.c). Return: its
- * status, or -E_*.
- */
-long child_wait(long pid);
 
 /* Devices (the first process holds them; docs/abi.md "Devices"). */
 long sys_device_info(long h, struct rivet_device_info *out);

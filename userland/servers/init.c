@@ -60,6 +60,7 @@ static bool stopping;
 static long ns_ep;	/* the name-server endpoint, every right */
 static long ns_send;	/* the same with SEND | GRANT, for the others */
 static long self_ep;	/* init's own endpoint ("init") */
+static long reaper_tid;
 
 static long start(struct prog *p)
 {
@@ -96,7 +97,7 @@ static void keeper(void *arg)
 	for (;;) {
 		if (pid > 0) {
 			t0 = sys_clock();
-			status = child_wait(pid);
+			status = sys_wait(pid);
 			ulock_lock(&lock);
 			p->pid = 0;
 			ulock_unlock(&lock);
@@ -138,6 +139,41 @@ static void keeper(void *arg)
 	}
 }
 
+static bool is_prog(long pid)
+{
+	bool found = false;
+
+	ulock_lock(&lock);
+	for (unsigned int i = 0; i < nprogs && !found; i++)
+		found = progs[i].pid == pid;
+	ulock_unlock(&lock);
+	return found;
+}
+
+/*
+ * The kernel makes init the parent of processes whose parent ended
+ * (a program the shell ran, when the shell was killed). There is no
+ * "wait for any child": once a second, reap those that are ending.
+ */
+static void reaper(void *arg)
+{
+	struct rivet_proc_info pi;
+
+	do {
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++) {
+			long status;
+
+			if (pi.parent != 1 || !pi.exiting || is_prog(pi.pid))
+				continue;
+			status = sys_wait(pi.pid);
+			if (status != -E_NOENT)	/* not claimed meanwhile */
+				printf("init: reaped %s (pid %d), whose parent "
+				       "had ended: status %ld\n", pi.name,
+				       pi.pid, status);
+		}
+	} while (nap(1000 * MS));
+}
+
 /*
  * Stop everything: no more restarts, every program init started killed,
  * then every other process (the shell's children, say, whose parent may
@@ -160,6 +196,8 @@ static __attribute__((noreturn)) void shutdown(long status)
 	for (unsigned int i = 0; i < nprogs; i++)
 		if (progs[i].tid > 0)
 			thread_join(progs[i].tid);
+	if (reaper_tid > 0)
+		thread_join(reaper_tid);
 	sys_exit((int)status);
 }
 
@@ -179,6 +217,26 @@ static void list(struct ipc_msg *m, unsigned long *buf)
 		.w = { 0, (unsigned long)progs[i].pid, progs[i].restarts,
 		       progs[i].flags } };
 	ulock_unlock(&lock);
+}
+
+/*
+ * The kernel hands the first process a handle for each device of the
+ * device tree, from HANDLE_SPAWN on (docs/abi.md, "Devices"). Nothing
+ * drives them yet (no console server): say what there is.
+ */
+static void report_devices(void)
+{
+	unsigned int n = 0;
+	long h = HANDLE_SPAWN;
+
+	for (;; h++, n++) {
+		long info = sys_handle_info(h);
+
+		if (info < 0 || (info >> 16) != HANDLE_T_DEVICE)
+			break;
+	}
+	if (n)
+		printf("init: %u device handles, kept: no drivers yet\n", n);
 }
 
 /* Add one word of the list: NAME or test=NAME. */
@@ -255,6 +313,9 @@ int main(int argc, char **argv)
 	printf("init: programs (%s):%s\n",
 	       argc > 1 ? "from the command line" : "from the manifest", line);
 
+	reaper_tid = thread_spawn(reaper, NULL, -1);
+	report_devices();
+
 	/* Servers in order, then the test programs; each start returns once
 	 * the process exists, so names is up before anyone calls it. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -263,6 +324,8 @@ int main(int argc, char **argv)
 
 			if (!!(p->flags & INIT_F_ONCE) != pass)
 				continue;
+			/* Before: the program may print before we could. */
+			printf("init: starting %s\n", p->name);
 			p->pid = start(p);
 			if (p->pid == -E_NOENT) {
 				printf("init: no program '%s' in the boot "
@@ -273,9 +336,6 @@ int main(int argc, char **argv)
 					shutdown(127);
 				continue;
 			}
-			if (p->pid > 0)
-				printf("init: started %s as pid %ld\n",
-				       p->name, p->pid);
 			p->tid = thread_spawn(keeper, p, -1);
 			if (p->tid < 0)
 				printf("init: no keeper for %s: %s\n",

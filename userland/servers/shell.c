@@ -220,9 +220,10 @@ static int cmd_mem(int argc, char **argv)
 {
 	if (!stats("mem"))
 		return 1;
-	printf("mem: %lu frames free (%lu KiB), frame size %u bytes\n",
-	       st.free_frames, st.free_frames * (PAGE_SIZE / 1024),
-	       (unsigned int)PAGE_SIZE);
+	printf("mem: %lu frames of %u bytes: %lu used, %lu free (%lu KiB "
+	       "free)\n", st.total_frames, (unsigned int)PAGE_SIZE,
+	       st.total_frames - st.free_frames, st.free_frames,
+	       st.free_frames * (PAGE_SIZE / 1024));
 	return 0;
 }
 
@@ -282,7 +283,7 @@ static void waiter_fn(void *arg)
 {
 	struct waiter *w = arg;
 
-	w->status = child_wait(w->pid);
+	w->status = sys_wait(w->pid);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -331,7 +332,7 @@ static int cmd_run(int argc, char **argv)
 	w = (struct waiter){ .pid = pid };
 	tid = thread_spawn(waiter_fn, &w, -1);
 	if (tid < 0) {		/* wait here: no ^C then */
-		w.status = child_wait(pid);
+		w.status = sys_wait(pid);
 		w.done = 1;
 	}
 	/* Watch the console for ^C while it runs; keep other keys. */
@@ -526,7 +527,7 @@ static const struct command {
 } commands[] = {
 	{ "help", "", "this list", cmd_help },
 	{ "ps", "", "processes (the kernel's table)", cmd_ps },
-	{ "mem", "", "free memory frames", cmd_mem },
+	{ "mem", "", "memory frames used and free", cmd_mem },
 	{ "lockstat", "", "page-table, address-space and frame lock "
 			  "statistics", cmd_lockstat },
 	{ "harts", "", "harts online and their page-fault counters",
