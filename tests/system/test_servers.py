@@ -58,15 +58,18 @@ def test_pagertest(boot, harts, mode, log_path, notes):
 
 def test_crashtest(boot, log_path, notes):
     """crashy crashes twice while clients call it; init restarts it each
-    time with a doubled back-off; clients get -E_PEER, never hang."""
-    b = servers_boot(boot, 4, "-- names crashy test=crashtest", 5,
+    time with a doubled back-off; clients get -E_PEER, never hang; an
+    orphan is reaped by init."""
+    b = servers_boot(boot, 4, "-- names crashy test=crashtest", 6,
                      log_path, notes, "crashtest on 4 harts")
     problems = []
     for regex in (r"^init: crashy \(pid \d+\) ended with status -1 "
                   r"\(killed or crashed\); restarting it in 100 ms",
                   r"^init: crashy \(pid \d+\) ended with status 7; "
                   r"restarting it in 200 ms",
-                  r"^init: restarted crashy as pid \d+$"):
+                  r"^init: restarted crashy as pid \d+$",
+                  r"^init: reaped hello \(pid \d+\), whose parent had "
+                  r"ended: status 0$"):
         if not b.grep(regex):
             problems.append("no line matching %r" % regex)
     verdict(b, problems, log_path, "crashtest's init lines")

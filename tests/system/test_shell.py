@@ -193,8 +193,8 @@ def restart_steps(s, c):
     for t in res.failures():
         c.problems.append("crashtest: %s %s" % (t.result, t.path))
         c.problems.extend("    # " + d for d in t.diagnostics[-6:])
-    if not res.documents or res.passed < 5:
-        c.problems.append("crashtest: %d cases passed, expected 5"
+    if not res.documents or res.passed < 6:
+        c.problems.append("crashtest: %d cases passed, expected 6"
                           % res.passed)
     c.want("crashtest", out, r"^proc: killed pid \d+ \(crashy\), .*store"
            r"/AMO page fault")

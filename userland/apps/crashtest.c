@@ -8,7 +8,8 @@
  * is being served and others wait behind the crash request: the crash
  * request fails with -E_PEER, the calls queued behind it too, none hangs;
  * its old handle fails at once; init starts it again (a new pid) and a
- * new lookup reaches it; the same once more for a plain exit.
+ * new lookup reaches it; the same once more for a plain exit. And a
+ * process whose parent ended is reaped by init.
  */
 #include <proto.h>
 #include <uktap.h>
@@ -144,12 +145,46 @@ static void crash_exit(void)
 		EXPECT(crashy > 0, "no crashy");
 }
 
+/*
+ * A grandchild whose parent ends first goes to init, which reaps it:
+ * `crashtest orphan` starts hello and exits with its pid without waiting
+ * for it; once we have waited for that child, hello is init's, and it
+ * must leave the process table (only its parent can free it).
+ */
+static void orphan_reaped_by_init(void)
+{
+	struct rivet_proc_info pi;
+	long pid = sys_spawn_handle("crashtest", "orphan", ns), orphan, t0;
+	bool seen = true;
+
+	EXPECT(pid > 0, "spawn crashtest orphan: %ld", pid);
+	if (pid <= 0)
+		return;
+	orphan = sys_wait(pid);
+	EXPECT(orphan > 0, "crashtest orphan: status %ld", orphan);
+	t0 = sys_clock();
+	while (seen && sys_clock() - t0 < (long)TIMEOUT) {
+		seen = false;
+		for (long i = 0; !seen && sys_proc_info(i, &pi) == 0; i++)
+			seen = pi.pid == orphan;
+		if (seen) {
+			EXPECT(pi.parent == 1, "the orphan's parent is %d",
+			       pi.parent);
+			sys_sleep(50 * MS);
+		}
+	}
+	EXPECT(!seen, "pid %ld still there after %lu ms", orphan,
+	       TIMEOUT / MS);
+	EXPECT_RET(sys_wait(orphan), -E_NOENT);	/* not ours to wait for */
+}
+
 static const struct uktap_case cases[] = {
 	{ "crashy_answers", crashy_answers },
 	{ "crash_bad_store", crash_bad_store },
 	{ "restarted_after_crash", back_again },
 	{ "crash_exit", crash_exit },
 	{ "restarted_after_exit", back_again },
+	{ "orphan_reaped_by_init", orphan_reaped_by_init },
 };
 
 int main(int argc, char **argv)
@@ -160,6 +195,11 @@ int main(int argc, char **argv)
 		printf("crashtest: no name-server handle: run it from the "
 		       "shell or by init\n");
 		return 2;
+	}
+	if (argc == 2 && !strcmp(argv[1], "orphan")) {
+		long pid = sys_spawn("hello", NULL);
+
+		return pid > 0 && pid < 256 ? (int)pid : 0;
 	}
 	buf = ipc_buffer_new();
 	if (!buf) {
