@@ -507,9 +507,11 @@ static int cmd_shutdown(int argc, char **argv)
 	if (init < 0)
 		return 1;
 	r = proto_call(init, INIT_SHUTDOWN, 0, 0, &m, CALL_TIMEOUT);
-	if (r)
-		printf("shell: shutdown: %s\n", errno_name((int)r));
 	sys_handle_close(init);
+	if (r) {
+		printf("shell: shutdown: %s\n", errno_name((int)r));
+		return 1;
+	}
 	/* init ends us now. */
 	for (;;)
 		sys_sleep(1000 * MS);
