@@ -28,8 +28,8 @@
 USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
 	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
 	devtest pagertest crashtest
-USER_SERVERS := init names pager shell crashy
-USER_MANIFEST := init names pager shell
+USER_SERVERS := init names console pager shell crashy
+USER_MANIFEST := init names console pager shell
 USER_PROGS := $(USER_APPS) $(USER_SERVERS)
 
 USER_DIR := $(O)/userland

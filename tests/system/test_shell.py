@@ -1,7 +1,9 @@
 """The shell, driven through the console like a person (docs/servers.md).
 
 A boot without init= (as `make run` boots: 4 harts, 512 MiB) starts init
-from the manifest, which starts the name server, the pager and the shell;
+from the manifest, which starts the name server, the console server (which
+takes the UART over: everything below is typed through it and printed by
+it), the pager and the shell;
 the test types at the `rivet> ` prompt and checks what comes back: help,
 ps, mem, harts, lockstat, run of a program and of the pager's KTAP suite,
 mistakes of every kind, and shutdown (init ends, the kernel powers off).
@@ -93,8 +95,13 @@ def session_steps(s, c):
     out = s.command("ps")
     c.want("ps", out, r"^\s*PID\s+PARENT\s+THREADS\s+STATE\s+NAME$")
     c.want("ps", out, r"^\s*1\s+0\s+\d+\s+running\s+init$")
-    for name in ("names", "pager", "shell"):
+    for name in ("names", "console", "pager", "shell"):
         c.want("ps", out, r"^\s*\d+\s+1\s+\d+\s+running\s+%s$" % name)
+    # The console server owns the UART (init handed it the device through
+    # the name server): every line here was typed and printed through it.
+    out = s.command("names")
+    for name in ("console", "dev:console", "pager", "init"):
+        c.want("names", out, r"^\s*%s\b" % re.escape(name))
 
     out = s.command("mem")
     m = c.want("mem", out, r"^mem: (\d+) frames of 4096 bytes: (\d+) used, "

@@ -91,6 +91,18 @@
 /* Reply w0: 0, w1 objects, w2 pages they hold, w3 faults served. */
 #define PAGER_REQ_STAT	PROTO_LABEL('p', 's', 't', 'a')
 
+/* ---- the console ("console") ------------------------------------------- */
+
+/* The console server owns the console UART (registered by init as
+ * "dev:console"). Everything written with SYS_DEBUG_WRITE (printf) and the
+ * kernel's own messages reach the screen through it, a line at a time.
+ * w0: bytes, payload: them. Reply w0: bytes written as one unit. */
+#define CONSOLE_WRITE	PROTO_LABEL('c', 'w', 'r', 't')
+/* w0: at most this many bytes. Waits for a whole typed line (the server
+ * echoes and edits as it is typed). Reply w0: its length with the '\n',
+ * payload: the line. */
+#define CONSOLE_READ	PROTO_LABEL('c', 'r', 'e', 'd')
+
 /* ---- crashy: a test server ("crashy") that crashes on request ------------ */
 
 /* w0: x. Reply w0: 0, w1: x + 1, w2: crashy's pid. */

@@ -224,19 +224,29 @@ static void list(struct ipc_msg *m, unsigned long *buf)
  * device tree, from HANDLE_SPAWN on (docs/abi.md, "Devices"). Nothing
  * drives them yet (no console server): say what there is.
  */
+static long console_dev = -1;	/* the console UART's device handle */
+
+/* The kernel's device handles come first in our table. The console UART
+ * goes to the console server through the name server ("dev:console");
+ * the others stay here (no drivers for them yet). */
 static void report_devices(void)
 {
+	struct rivet_device_info info;
 	unsigned int n = 0;
 	long h = HANDLE_SPAWN;
 
 	for (;; h++, n++) {
-		long info = sys_handle_info(h);
+		long type = sys_handle_info(h);
 
-		if (info < 0 || (info >> 16) != HANDLE_T_DEVICE)
+		if (type < 0 || (type >> 16) != HANDLE_T_DEVICE)
 			break;
+		if (!sys_device_info(h, &info) && info.console)
+			console_dev = h;
 	}
 	if (n)
-		printf("init: %u device handles, kept: no drivers yet\n", n);
+		printf("init: %u device handles; the console UART %s\n", n,
+		       console_dev > 0 ? "goes to the console server"
+				       : "is not among them");
 }
 
 /* Add one word of the list: NAME or test=NAME. */
@@ -281,7 +291,7 @@ static void add_words(const char *s)
 int main(int argc, char **argv)
 {
 	unsigned long *buf = ipc_buffer_new();
-	long next_refresh = 0, r;
+	long next_refresh = 0, next_dev = 0, r;
 	char line[PROGS_MAX * (NS_NAME_MAX + 7) + 1] = "";
 	size_t used = 0;
 	struct ipc_msg m;
@@ -348,6 +358,9 @@ int main(int argc, char **argv)
 		 * a reply is owed. */
 		ns_refresh(ns_ep, buf, "init", self_ep,
 			   HANDLE_R_SEND | HANDLE_R_GRANT, &next_refresh);
+		if (console_dev > 0)
+			ns_refresh(ns_ep, buf, "dev:console", console_dev,
+				   HANDLE_R_MAP | HANDLE_R_GRANT, &next_dev);
 		r = ipc_recv(self_ep, &m, NS_REFRESH_NS);
 		if (r == -E_TIMEDOUT)
 			continue;

@@ -75,7 +75,8 @@ static void do_lookup(struct ipc_msg *m, const unsigned long *buf)
 			       .w = { (unsigned long)err, 0, 0, 0 } };
 	if (e) {
 		m->info |= IPC_INFO_HANDLE |
-			   IPC_INFO_GRANT(HANDLE_R_SEND | HANDLE_R_GRANT);
+			   IPC_INFO_GRANT(HANDLE_R_SEND | HANDLE_R_GRANT |
+					  HANDLE_R_MAP);
 		m->w[3] = (unsigned long)e->h;
 	}
 }

@@ -68,8 +68,31 @@ static void echo(const char *s, size_t n)
 	sys_debug_write(s, n);
 }
 
+static long console = -1;	/* the console server, if there is one */
+
+/* A line from the console server, which echoes and edits as it comes. */
+static int console_line(char *line)
+{
+	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_READ, 0, 0),
+			     .w = { LINE_MAX - 1 } };
+	long r = ipc_call(console, &m, 0);
+	long n = r ? r : (long)m.w[0];
+
+	if (n < 0) {
+		printf("shell: console: %s\n", errno_name((int)n));
+		sys_sleep(100 * MS);
+		return -1;
+	}
+	memcpy(line, buf, (size_t)n);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	line[n] = '\0';
+	return (int)n;
+}
+
 /*
- * Read one line into @line (LINE_MAX bytes) with echo and editing.
+ * Read one line into @line (LINE_MAX bytes) with echo and editing (by
+ * the console server when there is one).
  * Return: its length, or -1 if ^C abandoned it.
  */
 static int read_line(char *line)
@@ -77,6 +100,8 @@ static int read_line(char *line)
 	static bool after_cr;	/* "\r\n" ends one line, not two */
 	int len = 0, esc = 0;
 
+	if (console > 0)
+		return console_line(line);
 	for (;;) {
 		int c = getch();
 
@@ -444,6 +469,7 @@ static int cmd_names(int argc, char **argv)
 		printf("%-32s %s, rights %#lx\n", name,
 		       (info >> 16) == HANDLE_T_ENDPOINT ? "endpoint"
 		       : (info >> 16) == HANDLE_T_NOTIFY ? "notification"
+		       : (info >> 16) == HANDLE_T_DEVICE ? "device"
 							  : "?",
 		       info & 0xffff);
 	}
@@ -592,8 +618,13 @@ int main(int argc, char **argv)
 	buf = ipc_buffer_new();
 	if (!buf)
 		have_ns = false;
-	printf("rivet shell (pid %ld)%s; type help for the commands\n",
-	       sys_getpid(), have_ns ? "" : ", without a name server");
+	/* Input comes from the console server once it owns the UART (the
+	 * kernel's console input is gone then). */
+	if (have_ns)
+		console = ns_lookup_wait(ns, buf, "console", 3000000000UL);
+	printf("rivet shell (pid %ld)%s%s; type help for the commands\n",
+	       sys_getpid(), have_ns ? "" : ", without a name server",
+	       console > 0 ? "" : ", reading the kernel console");
 	for (;;) {
 		echo("rivet> ", 7);
 		if (read_line(line) > 0)
