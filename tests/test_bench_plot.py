@@ -443,3 +443,33 @@ def test_driver_variants():
         "wait_ns=0\n")
     assert found["ipc-pingpong"]["mode"] == "cross"
     assert found["ipc-pingpong-locks-pt"]["acquired"] == "0"
+
+
+def test_driver_runs_again_when_a_hart_did_not_come_up(capsys):
+    """A run in which the kernel could not start every hart (status
+    mismatch, `smp: hart N failed to start`) is run again, at most
+    MAX_TRIES runs in all; other failures are not."""
+    bench = load_bench()
+    calls = []
+
+    def fake(results):
+        def run_one(a, *args, **kw):
+            status, text = results[len(calls)]
+            calls.append(args)
+            return [{"status": status}], text
+        return run_one
+    late = "smp: hart 1 failed to start (no answer in 1 s)\n"
+    bench.run_one = fake([("mismatch", late), ("ok", "")])
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert (rows[0]["status"], dropped, len(calls)) == ("ok", 1, 2)
+    assert "a hart did not come up" in capsys.readouterr().out
+    del calls[:]
+    bench.run_one = fake([("mismatch", late)] * bench.MAX_TRIES)
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert rows[0]["status"] == "mismatch"
+    assert len(calls) == bench.MAX_TRIES and dropped == bench.MAX_TRIES - 1
+    del calls[:]
+    bench.run_one = fake([("mismatch", "bench pf-anon harts=3\n"),
+                          ("ok", "")])
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert (rows[0]["status"], dropped, len(calls)) == ("mismatch", 0, 1)
