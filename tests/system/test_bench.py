@@ -154,24 +154,28 @@ def check_pf_reclaim(named, harts, mode, how="unmap"):
             problems.append("phase=%s: no faults" % kv["phase"])
     # The kernel counts every fault of the run, each phase's touches among
     # them (its slices' counts are summed per phase; a stretch crossing
-    # into the other phase is split by time, so compare the sums). The
+    # into the other phase is split by time, so compare the sums). A
+    # faulting thread credits its pages every CHECK_PAGES (32) pages, in
+    # proportion to time: the stretches across the first slice's start
+    # and the last one's end may credit up to 32 pages each that the
+    # kernel counted before or after the measured window (seen: 100
+    # touched, 90 counted, in a run of 1-2 faults per 10 ms). The
     # refaults are not added: the toucher may still be in a pass it
     # credited after main's last SYS_STATS.
     kf = n(b, "kfaults") + n(r, "kfaults")
     touched = n(b, "faults") + n(r, "faults")
-    if kf < touched:
+    if kf + 2 * 32 * n(b, "faulters") < touched:
         problems.append("the kernel counted %d faults, fewer than the %d "
                         "pages the faulting threads touched" % (kf, touched))
     if n(b, "reclaimed") != 0:
         problems.append("the reclaimer worked in phase=base")
-    # Unmapping: the toucher counts a chunk's refaults in the slice of its
-    # pass, so a reclaim phase has some. Through the pager: the pager
-    # counts them when it serves them, and on an over-subscribed host the
-    # toucher, sharing its hart with the reclaimer, may fault them all
-    # back only in the next base slice (seen: 0 in the reclaim phase).
-    if n(r, "reclaimed") <= 0 or (how == "unmap" and n(r, "refaults") <= 0):
-        problems.append("phase=reclaim: reclaimed=%s refaults=%s"
-                        % (r["reclaimed"], r["refaults"]))
+    # What was reclaimed was faulted back in. Not necessarily within the
+    # reclaim phase: the toucher shares its hart with the reclaimer (and
+    # the pager), and on a loaded host it may run a pass only in the
+    # next base slice (seen, both ways: refaults=0 in the reclaim phase).
+    if n(r, "reclaimed") <= 0 or n(b, "refaults") + n(r, "refaults") <= 0:
+        problems.append("reclaimed=%s, refaults=%s and %s"
+                        % (r["reclaimed"], b["refaults"], r["refaults"]))
     pct = n(r, "per_s") * 100.0 / n(b, "per_s")
     if abs(float(r.get("vs_base_pct", "-1")) - pct) > 0.1:
         problems.append("vs_base_pct=%s but per_s %s/%s"
