@@ -2,7 +2,8 @@
 
 Debian's u-boot-qemu (qemu-riscv64_smode/u-boot.bin) runs under OpenSBI
 as QEMU's -kernel, finds /extlinux/extlinux.conf on the SD-card image
-(scripts/mksdcard.sh, `make sdcard`) on a virtio disk, and starts
+(scripts/mksdcard.sh, `make sdcard`) on a virtio disk, in its FAT
+partition 3 (where StarFive's U-Boot looks), and starts
 rivet.bin with booti (the RISC-V Image header) and its own device tree.
 The same U-Boot also takes typed commands, as a board owner would type
 them at the VisionFive 2's prompt (docs/visionfive2.md): from the disk
@@ -34,6 +35,10 @@ def test_uboot_extlinux(kernel, tmp_path, log_path, notes):
                  "Retrieving file: /rivet.bin", "Starting kernel ..."):
         if want not in lines:
             problems.append("U-Boot did not say %r" % want)
+    # Distro boot names the partition it scans; standard boot may not.
+    scans = [l for l in lines if l.startswith("Scanning virtio 0:")]
+    if scans and "Scanning virtio 0:3..." not in scans:
+        problems.append("U-Boot scanned %s, not partition 3" % scans)
     kp, res = check_ktap(b, notes)
     problems += kp
     verdict(b, problems, log_path, "U-Boot extlinux boot (%s)"
@@ -47,9 +52,9 @@ def test_uboot_extlinux(kernel, tmp_path, log_path, notes):
 # server is QEMU's own (user networking, at 10.0.2.2), serving a copy of
 # rivet.bin.
 TYPED = {
-    "booti": ["load virtio 0:1 ${kernel_addr_r} /rivet.bin",
+    "booti": ["load virtio 0:3 ${kernel_addr_r} /rivet.bin",
               "booti ${kernel_addr_r} - ${fdtcontroladdr}"],
-    "bootm": ["load virtio 0:1 ${kernel_addr_r} /rivet.itb",
+    "bootm": ["load virtio 0:3 ${kernel_addr_r} /rivet.itb",
               "bootm ${kernel_addr_r} - ${fdtcontroladdr}"],
     "tftp": ["setenv autoload no", "dhcp", "setenv serverip 10.0.2.2",
              "tftpboot ${kernel_addr_r} rivet.bin",
