@@ -41,7 +41,7 @@ CONFIG_H	:= $(O)/include/generated/config.h
 export KCONFIG_CONFIG
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-host test-system bench debug gdb image sdcard check deps \
+.PHONY: all run test test-host test-system bench profile debug gdb image sdcard check deps \
 	menuconfig defconfig savedefconfig clean distclean help FORCE
 
 # ---------------------------------------------------------------- config --
@@ -205,6 +205,13 @@ bench: deps all
 	$(Q)O=$(O) QEMU=$(QEMU) $(PY) scripts/bench $(if $(filter-out 0,$(QUICK)),--quick) \
 		$(if $(filter-out 0,$(ICOUNT)),--icount) $(BENCH_ARGS)
 
+# Instructions per fault by function (scripts/insn-profile: -icount and a
+# TCG plugin counting instructions per address); PROFILE_ARGS passes
+# options, e.g. PROFILE_ARGS="--ptlock single --lines as_fault".
+profile: deps all
+	$(Q)O=$(O) QEMU=$(QEMU) CROSS_COMPILE=$(CROSS_COMPILE) $(PY) scripts/insn-profile \
+		--kernel $(O)/rivet.elf $(PROFILE_ARGS)
+
 check: all host-tests
 	$(Q)scripts/check.sh
 
@@ -227,6 +234,8 @@ help:
 	@echo "                   scripts/flash-sdcard /dev/sdX writes the card"
 	@echo "  bench            split vs single page-table locking (QUICK=1: short,"
 	@echo "                   ICOUNT=1: instructions per fault); scripts/bench-plot"
+	@echo "  profile          instructions per fault by function (-icount, a TCG"
+	@echo "                   plugin; PROFILE_ARGS=\"--lines FUNC ...\")"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"
