@@ -10,6 +10,7 @@
  * (DESIGN.md, "Fault path goal").
  */
 #include <mm/frame.h>
+#include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/hart.h>
 #include <kern/panic.h>
@@ -217,8 +218,12 @@ static void prepare(struct frame *f, unsigned int order, unsigned int flags)
 	f->owner = (uint8_t)(hart_self() + 1);
 	f->batch_next = NULL;
 	memset(&f->pt, 0, sizeof(f->pt));
-	if (flags & FRAME_ZERO)
-		memset(frame_to_kva(f), 0, PAGE_SIZE << order);
+	if (flags & FRAME_ZERO) {
+		char *p = frame_to_kva(f);
+
+		for (unsigned long i = 0; i < (1UL << order); i++)
+			arch_clear_page(p + i * PAGE_SIZE);
+	}
 }
 
 struct frame *frame_alloc(unsigned int order, unsigned int flags)

@@ -6,6 +6,7 @@
  */
 #include <kern/types.h>
 #include <sched.h>
+#include <string.h>
 #include <time.h>
 
 extern _Thread_local unsigned long host_irq_on;
@@ -70,3 +71,8 @@ static inline void arch_race_window(int where)
 }
 
 __attribute__((noreturn)) void arch_halt(void);
+
+static inline void arch_clear_page(void *kva)
+{
+	memset(kva, 0, 4096);
+}
