@@ -756,12 +756,56 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 	return err;
 }
 
-int as_fault(struct as *as, vaddr_t va, enum as_access access)
+/*
+ * A fault on a page that looked mapped: copy-on-write, an A/D fix-up, a
+ * right the page does not give, or nothing left to do (another hart
+ * mapped it, or this hart's TLB held a stale invalid entry).
+ * Locks: takes and drops the leaf lock of @va.
+ * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
+ */
+static int fault_present(struct as *as, vaddr_t va, enum as_access access)
 {
-	struct frame *f = NULL;
-	struct region_ref ref;
 	struct pt_leaf pl;
 	pte_t *p, e;
+	int err;
+
+	err = pt_leaf_lock(as, va, false, &pl);
+	if (err)
+		return err == -E_NOENT ? -E_AGAIN : err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	e = *p;
+	if (!pte_is_valid(e)) {			/* unmapped meanwhile */
+		pt_leaf_unlock(as, &pl);
+		return -E_AGAIN;
+	}
+	if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
+		pt_leaf_unlock(as, &pl);
+		return cow_break(as, va);
+	}
+	err = 0;
+	if (!access_allowed(e, access)) {
+		err = -E_FAULT;
+	} else if (!(e & PTE_A) ||
+		   (access == AS_ACCESS_WRITE && !(e & PTE_D))) {
+		/* U74: the hardware does not set A/D. */
+		__atomic_store_n(p, e | PTE_A |
+				 (access == AS_ACCESS_WRITE ? PTE_D : 0),
+				 __ATOMIC_RELEASE);
+		this_hart()->mm_ad_fixups++;
+	} else {
+		this_hart()->mm_spurious++;
+	}
+	pt_leaf_unlock(as, &pl);
+	tlb_flush_local_page(as, va);
+	return err;
+}
+
+int as_fault(struct as *as, vaddr_t va, enum as_access access)
+{
+	struct region_ref ref;
+	struct frame *f;
+	struct pt_leaf pl;
+	pte_t *p;
 	int err;
 
 	if (va >= AS_USER_TOP)
@@ -769,78 +813,50 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	this_hart()->mm_faults++;
 	for (;;) {
-		err = pt_leaf_lock(as, va, f != NULL, &pl);
-		if (err == -E_NOENT)
-			goto absent;
-		if (err)
-			goto out;
-		p = &pl.ptes[SV39_INDEX(va, 0)];
-		e = *p;
-		if (pte_is_valid(e)) {
-			if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
-				pt_leaf_unlock(as, &pl);
-				err = cow_break(as, va);
-				if (err == -E_AGAIN)
-					continue;
-				goto out;
-			}
-			if (!access_allowed(e, access)) {
-				err = -E_FAULT;
-			} else if (!(e & PTE_A) ||
-				   (access == AS_ACCESS_WRITE && !(e & PTE_D))) {
-				/* U74: the hardware does not set A/D. */
-				__atomic_store_n(p, e | PTE_A |
-					(access == AS_ACCESS_WRITE ? PTE_D : 0),
-					__ATOMIC_RELEASE);
-				this_hart()->mm_ad_fixups++;
-			} else {
-				/* Another hart mapped it first, or this hart's
-				 * TLB held a stale invalid entry. */
-				this_hart()->mm_spurious++;
-			}
-			pt_leaf_unlock(as, &pl);
-			tlb_flush_local_page(as, va);
-			goto out;
+		/*
+		 * Look without a lock first. What the look says is only a
+		 * hint, checked again under the leaf lock; it lets a
+		 * demand-zero fault take that lock once, to install the frame
+		 * it allocated (and zeroed) outside every lock.
+		 */
+		if (pte_is_valid(pt_peek(as, va))) {
+			err = fault_present(as, va, access);
+			if (err == -E_AGAIN)
+				continue;
+			return err;
 		}
-		if (f && region_changed(&ref)) {
-			/* Our region changed since we looked (an unmap may
-			 * have removed it, a protect changed its rights):
-			 * look again. Changes to other regions do not
-			 * matter. */
-			pt_leaf_unlock(as, &pl);
+		if (!region_find(as, va, &ref) ||
+		    !access_allowed(pt_prot_bits(ref.prot), access))
+			return -E_FAULT;
+		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+		if (!f)
+			return -E_NOMEM;
+		err = pt_leaf_lock(as, va, true, &pl);
+		if (err) {
 			frame_free(f);
-			f = NULL;
-			continue;
+			return err;
 		}
-		if (f) {
+		p = &pl.ptes[SV39_INDEX(va, 0)];
+		if (!pte_is_valid(*p) && !region_changed(&ref)) {
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
+			/* Release: the zeroed contents before the mapping. */
 			__atomic_store_n(p, pte_make(frame_to_pa(f),
 						     pt_prot_bits(ref.prot)),
 					 __ATOMIC_RELEASE);
 			pl.table->pt.nr_valid++;
-			f = NULL;	/* the mapping owns the reference */
 			pt_leaf_unlock(as, &pl);
-			goto out;
+			return 0;	/* the mapping owns f's reference */
 		}
+		/*
+		 * Another hart mapped the page meanwhile (look at it again),
+		 * or our region changed since we looked (an unmap may have
+		 * removed it, a protect changed its rights; changes to other
+		 * regions do not matter): start over.
+		 */
 		pt_leaf_unlock(as, &pl);
-absent:
-		if (!region_find(as, va, &ref) ||
-		    !access_allowed(pt_prot_bits(ref.prot), access)) {
-			err = -E_FAULT;
-			goto out;
-		}
-		/* Allocate outside the lock, then look again. */
-		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
-		if (!f) {
-			err = -E_NOMEM;
-			goto out;
-		}
+		frame_free(f);
 	}
-out:
-	if (f)
-		frame_free(f);	/* lost the race: another hart mapped it */
-	return err;
 }
 
 struct frame *as_get_user_page(struct as *as, vaddr_t va, bool write)

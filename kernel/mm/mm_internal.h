@@ -45,6 +45,13 @@ struct frame_batch {
  */
 int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl);
 void pt_leaf_unlock(struct as *as, struct pt_leaf *pl);
+/*
+ * pt_peek - the entry mapping @va, read without a lock (0 if no table
+ * covers it): a hint that may be stale as soon as it is returned; decide
+ * nothing on it that is not checked again under the leaf lock.
+ * Context: any; keeps interrupts off during the walk. Either mode.
+ */
+pte_t pt_peek(struct as *as, vaddr_t va);
 /* The lock covering @table in @as: the caller never branches on mode. */
 struct spinlock *pt_lockptr(struct as *as, struct frame *table);
 

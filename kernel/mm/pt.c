@@ -186,6 +186,23 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	return err;
 }
 
+pte_t pt_peek(struct as *as, vaddr_t va)
+{
+	pte_t *ptes = as->root, e;
+
+	/* Interrupts off across the walk, as for the walk of pt_leaf_lock:
+	 * no table we pass through can be freed before we are done. */
+	irq_push();
+	for (int level = 2;; level--) {
+		e = pte_load(&ptes[SV39_INDEX(va, level)]);
+		if (level == 0 || !pte_is_valid(e) || pte_is_leaf(e))
+			break;
+		ptes = pa_to_kva(pte_pa(e));
+	}
+	irq_pop();
+	return e;
+}
+
 void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
 {
 	if (as->mode == PTLOCK_SPLIT) {
