@@ -167,10 +167,11 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 			continue;
 		}
 		if (as->mode == PTLOCK_SPLIT) {
-			spin_lock(&table->pt.pt_lock);
+			/* Interrupts are off since upper_enter. */
+			spin_lock_raw(&table->pt.pt_lock);
 			if (pte_load(slot) != e) {
 				/* Unlinked while we walked: start again. */
-				spin_unlock(&table->pt.pt_lock);
+				spin_unlock_raw(&table->pt.pt_lock);
 				irq_pop();
 				continue;
 			}
@@ -206,7 +207,7 @@ pte_t pt_peek(struct as *as, vaddr_t va)
 void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
 {
 	if (as->mode == PTLOCK_SPLIT) {
-		spin_unlock(pl->lock);
+		spin_unlock_raw(pl->lock);
 		irq_pop();		/* from upper_enter */
 	} else {
 		spin_unlock(&as->lock);
