@@ -763,7 +763,8 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
  * Locks: takes and drops the leaf lock of @va.
  * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
  */
-static int fault_present(struct as *as, vaddr_t va, enum as_access access)
+static __noinline int fault_present(struct as *as, vaddr_t va,
+				    enum as_access access)
 {
 	struct pt_leaf pl;
 	pte_t *p, e;

@@ -66,8 +66,29 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
  * after it where one might. */
 vaddr_t pt_next_populated(struct as *as, vaddr_t va);
 
-pte_t pt_prot_bits(unsigned int prot);
-unsigned int pt_pte_prot(pte_t pte);
+/* The PTE bits for AS_PROT_* rights: V and A always, D with W. */
+static inline pte_t pt_prot_bits(unsigned int prot)
+{
+	pte_t b = PTE_V | PTE_A;
+
+	if (prot & AS_PROT_R)
+		b |= PTE_R;
+	if (prot & AS_PROT_W)
+		b |= PTE_W | PTE_D;
+	if (prot & AS_PROT_X)
+		b |= PTE_X;
+	if (prot & AS_PROT_USER)
+		b |= PTE_U;
+	return b;
+}
+
+/* The AS_PROT_* rights a PTE grants. */
+static inline unsigned int pt_pte_prot(pte_t pte)
+{
+	return (pte & PTE_R ? AS_PROT_R : 0) | (pte & PTE_W ? AS_PROT_W : 0) |
+	       (pte & PTE_X ? AS_PROT_X : 0) |
+	       (pte & PTE_U ? AS_PROT_USER : 0);
+}
 
 void batch_add_table(struct frame_batch *b, struct frame *f);
 /* Shoot down what @b's mappings covered in @as, then free its frames. */

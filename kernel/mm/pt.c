@@ -48,28 +48,6 @@ struct spinlock *pt_lockptr(struct as *as, struct frame *table)
 	return &as->lock;
 }
 
-pte_t pt_prot_bits(unsigned int prot)
-{
-	pte_t b = PTE_V | PTE_A;
-
-	if (prot & AS_PROT_R)
-		b |= PTE_R;
-	if (prot & AS_PROT_W)
-		b |= PTE_W | PTE_D;
-	if (prot & AS_PROT_X)
-		b |= PTE_X;
-	if (prot & AS_PROT_USER)
-		b |= PTE_U;
-	return b;
-}
-
-unsigned int pt_pte_prot(pte_t pte)
-{
-	return (pte & PTE_R ? AS_PROT_R : 0) | (pte & PTE_W ? AS_PROT_W : 0) |
-	       (pte & PTE_X ? AS_PROT_X : 0) |
-	       (pte & PTE_U ? AS_PROT_USER : 0);
-}
-
 /* Upper-level locking: single mode holds as->lock for the whole walk;
  * split mode only keeps interrupts off. */
 static void upper_enter(struct as *as)
@@ -109,7 +87,10 @@ static void populate(struct as *as, pte_t *slot, struct frame *parent,
 		spin_unlock(&as->lock);
 }
 
-int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
+/* pt_leaf_lock's general case: populating missing upper tables (with an
+ * allocation outside every lock), and starting over after races. */
+static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
+				     struct pt_leaf *pl)
 {
 	struct frame *spare = NULL;
 	int err = 0;
@@ -187,19 +168,69 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	return err;
 }
 
+/* The level-1 entry for @va and its value, if it points at a leaf table
+ * (caller: upper_enter). */
+static inline bool walk_upper(struct as *as, vaddr_t va, pte_t **slotp,
+			      pte_t *ep)
+{
+	pte_t e = pte_load(&as->root[SV39_INDEX(va, 2)]);
+	pte_t *slot;
+
+	if (!pte_is_valid(e) || pte_is_leaf(e))
+		return false;
+	slot = (pte_t *)pa_to_kva(pte_pa(e)) + SV39_INDEX(va, 1);
+	e = pte_load(slot);
+	if (!pte_is_valid(e) || pte_is_leaf(e))
+		return false;
+	*slotp = slot;
+	*ep = e;
+	return true;
+}
+
+int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
+{
+	struct frame *table;
+	pte_t *slot, e;
+
+	/* The usual case first, in a straight line: both upper entries
+	 * present and no race. Anything else goes the general way. */
+	upper_enter(as);
+	if (unlikely(!walk_upper(as, va, &slot, &e)))
+		goto slow;
+	table = pa_to_frame(pte_pa(e));
+	if (as->mode == PTLOCK_SPLIT) {
+		/* Interrupts are off since upper_enter. */
+		spin_lock_raw(&table->pt.pt_lock);
+		if (unlikely(pte_load(slot) != e)) {
+			spin_unlock_raw(&table->pt.pt_lock);
+			goto slow;
+		}
+		pl->lock = &table->pt.pt_lock;
+	} else {
+		pl->lock = &as->lock;
+	}
+	pl->table = table;
+	pl->ptes = pa_to_kva(pte_pa(e));
+	pl->parent_slot = slot;
+	return 0;
+slow:
+	upper_exit(as);
+	return leaf_lock_slow(as, va, alloc, pl);
+}
+
 pte_t pt_peek(struct as *as, vaddr_t va)
 {
-	pte_t *ptes = as->root, e;
+	pte_t *slot, e;
 
 	/* Interrupts off across the walk, as for the walk of pt_leaf_lock:
 	 * no table we pass through can be freed before we are done. */
 	irq_push();
-	for (int level = 2;; level--) {
-		e = pte_load(&ptes[SV39_INDEX(va, level)]);
-		if (level == 0 || !pte_is_valid(e) || pte_is_leaf(e))
-			break;
-		ptes = pa_to_kva(pte_pa(e));
-	}
+	/* (A huge upper leaf, which user address spaces never have, reads
+	 * as absent here; pt_leaf_lock panics on it.) */
+	if (walk_upper(as, va, &slot, &e))
+		e = pte_load((pte_t *)pa_to_kva(pte_pa(e)) + SV39_INDEX(va, 0));
+	else
+		e = 0;
 	irq_pop();
 	return e;
 }
