@@ -7,6 +7,7 @@
 
 O		?= build
 BOARD		?= qemu_virt
+CONFIG_FRAGMENTS ?=
 # Debian's kconfiglib and pytest live in the system interpreter; a python3
 # earlier on PATH (pyenv, venv) would not see them.
 PY		?= /usr/bin/python3
@@ -50,10 +51,15 @@ ifeq ($(filter %_defconfig menuconfig clean distclean help deps,$(MAKECMDGOALS))
 -include $(KCONFIG_CONFIG)
 endif
 
-$(KCONFIG_CONFIG):
+# CONFIG_FRAGMENTS: Kconfig fragments applied over the board's defconfig
+# when $(O)/.config is first made (later lines win), e.g.
+# kernel/configs/bench.config (debug checks off) for a benchmark build in
+# its own O=.
+$(KCONFIG_CONFIG): $(CONFIG_FRAGMENTS)
 	@mkdir -p $(O)
-	@echo "  DEFCONFIG platform/$(BOARD)/defconfig"
-	$(Q)$(PY) -m defconfig --kconfig Kconfig platform/$(BOARD)/defconfig >/dev/null
+	@echo "  DEFCONFIG platform/$(BOARD)/defconfig $(CONFIG_FRAGMENTS)"
+	$(Q)cat platform/$(BOARD)/defconfig $(CONFIG_FRAGMENTS) > $(O)/defconfig.in
+	$(Q)$(PY) -m defconfig --kconfig Kconfig $(O)/defconfig.in >/dev/null
 
 $(CONFIG_H): $(KCONFIG_CONFIG) $(shell find . -name Kconfig -not -path './$(O)/*')
 	@mkdir -p $(dir $@)
@@ -239,3 +245,5 @@ help:
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"
+	@echo "         CONFIG_FRAGMENTS=kernel/configs/bench.config (with a new O=:"
+	@echo "         the benchmark build without debug checks)"
