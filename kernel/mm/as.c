@@ -803,9 +803,11 @@ static __noinline int fault_present(struct as *as, vaddr_t va,
 
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
+	unsigned int idx = SV39_INDEX(va, 0);
 	struct region_ref ref;
 	struct frame *f;
 	struct pt_leaf pl;
+	bool found;
 	pte_t *p;
 	int err;
 
@@ -815,29 +817,45 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 	this_hart()->mm_faults++;
 	for (;;) {
 		/*
-		 * Look without a lock first. What the look says is only a
-		 * hint, checked again under the leaf lock; it lets a
-		 * demand-zero fault take that lock once, to install the frame
-		 * it allocated (and zeroed) outside every lock.
+		 * Look without a lock first (interrupts off while a leaf table
+		 * is found, so it stays). What the look says is only a hint,
+		 * checked again under the leaf lock: it lets a demand-zero
+		 * fault take that lock once, to install the frame it
+		 * allocated (and zeroed) outside every lock.
 		 */
-		if (pte_is_valid(pt_peek(as, va))) {
+		found = pt_leaf_find(as, va, &pl);
+		if (found && pte_is_valid(__atomic_load_n(&pl.ptes[idx],
+							  __ATOMIC_RELAXED))) {
+			pt_leaf_find_end(as, &pl);
 			err = fault_present(as, va, access);
 			if (err == -E_AGAIN)
 				continue;
 			return err;
 		}
 		if (!region_find(as, va, &ref) ||
-		    !access_allowed(pt_prot_bits(ref.prot), access))
-			return -E_FAULT;
-		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
-		if (!f)
-			return -E_NOMEM;
-		err = pt_leaf_lock(as, va, true, &pl);
-		if (err) {
-			frame_free(f);
-			return err;
+		    !access_allowed(pt_prot_bits(ref.prot), access)) {
+			err = -E_FAULT;
+			goto out_end;
 		}
-		p = &pl.ptes[SV39_INDEX(va, 0)];
+		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+		if (!f) {
+			err = -E_NOMEM;
+			goto out_end;
+		}
+		if (found) {
+			if (!pt_leaf_find_lock(as, &pl)) {
+				frame_free(f);	/* table unlinked: again */
+				continue;
+			}
+		} else {
+			/* First touch of a 2 MiB span: populate the tables. */
+			err = pt_leaf_lock(as, va, true, &pl);
+			if (err) {
+				frame_free(f);
+				return err;
+			}
+		}
+		p = &pl.ptes[idx];
 		if (!pte_is_valid(*p) && !region_changed(&ref)) {
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
@@ -858,6 +876,10 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 		pt_leaf_unlock(as, &pl);
 		frame_free(f);
 	}
+out_end:
+	if (found)
+		pt_leaf_find_end(as, &pl);
+	return err;
 }
 
 struct frame *as_get_user_page(struct as *as, vaddr_t va, bool write)

@@ -15,6 +15,7 @@ struct pt_leaf {
 	pte_t *ptes;		/* its entries (kernel address) */
 	struct spinlock *lock;	/* the lock we hold for it */
 	pte_t *parent_slot;	/* the level-1 entry that points at it */
+	pte_t parent_pte;	/* and its value when the table was found */
 };
 
 /*
@@ -46,12 +47,26 @@ struct frame_batch {
 int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl);
 void pt_leaf_unlock(struct as *as, struct pt_leaf *pl);
 /*
- * pt_peek - the entry mapping @va, read without a lock (0 if no table
- * covers it): a hint that may be stale as soon as it is returned; decide
- * nothing on it that is not checked again under the leaf lock.
- * Context: any; keeps interrupts off during the walk. Either mode.
+ * pt_leaf_find - the leaf table covering @va, found without a lock
+ *
+ * Walks the upper levels as pt_leaf_lock does, with interrupts off, and
+ * keeps them off when it finds a table: until the caller ends with
+ * pt_leaf_find_lock or pt_leaf_find_end, the table cannot be freed, so
+ * its entries may be read (without the lock: hints, to be checked again
+ * under it). Either mode.
+ * Return: true and @pl filled (lock not held, interrupts off), or false
+ * (no leaf table covers @va; interrupts as they were).
  */
-pte_t pt_peek(struct as *as, vaddr_t va);
+bool pt_leaf_find(struct as *as, vaddr_t va, struct pt_leaf *pl);
+/*
+ * pt_leaf_find_lock - take the lock of a table from pt_leaf_find
+ * Return: true if the table still covers the address, with its lock held
+ * as after pt_leaf_lock (drop with pt_leaf_unlock); false if it was
+ * unlinked meanwhile (nothing held, interrupts as before pt_leaf_find).
+ */
+bool pt_leaf_find_lock(struct as *as, struct pt_leaf *pl);
+/* End a pt_leaf_find that found a table, without locking it. */
+void pt_leaf_find_end(struct as *as, struct pt_leaf *pl);
 /* The lock covering @table in @as: the caller never branches on mode. */
 struct spinlock *pt_lockptr(struct as *as, struct frame *table);
 

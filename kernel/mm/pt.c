@@ -15,9 +15,11 @@
  * waiting in a cross-hart call of its own, which no walker makes); a
  * walker keeps interrupts off from
  * the first read of the parent entry until it holds the leaf lock and has
- * checked that the parent still points at that leaf. So a walker never
- * touches a freed table, and a frame record's lock word is never reused
- * while someone could spin on it.
+ * checked that the parent still points at that leaf (pt_leaf_lock at
+ * once; a fault between pt_leaf_find and pt_leaf_find_lock, with its
+ * lookups and allocation in between, or until pt_leaf_find_end). So a
+ * walker never touches a freed table, and a frame record's lock word is
+ * never reused while someone could spin on it.
  *
  * Ordering: a new table is zeroed, then linked with a release store
  * (arch_pte_publish); walkers read entries with acquire loads, so they see
@@ -160,6 +162,7 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 		pl->table = table;
 		pl->ptes = ptes;
 		pl->parent_slot = slot;
+		pl->parent_pte = e;
 		pl->lock = pt_lockptr(as, table);
 		break;
 	}
@@ -212,27 +215,50 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	pl->table = table;
 	pl->ptes = pa_to_kva(pte_pa(e));
 	pl->parent_slot = slot;
+	pl->parent_pte = e;
 	return 0;
 slow:
 	upper_exit(as);
 	return leaf_lock_slow(as, va, alloc, pl);
 }
 
-pte_t pt_peek(struct as *as, vaddr_t va)
+bool pt_leaf_find(struct as *as, vaddr_t va, struct pt_leaf *pl)
 {
 	pte_t *slot, e;
 
-	/* Interrupts off across the walk, as for the walk of pt_leaf_lock:
-	 * no table we pass through can be freed before we are done. */
+	/* Interrupts off from the walk until the caller is done with the
+	 * table (pt_leaf_find_lock or pt_leaf_find_end): it cannot be freed
+	 * before then ("Why the lockless walk is safe", above). */
 	irq_push();
-	/* (A huge upper leaf, which user address spaces never have, reads
-	 * as absent here; pt_leaf_lock panics on it.) */
-	if (walk_upper(as, va, &slot, &e))
-		e = pte_load((pte_t *)pa_to_kva(pte_pa(e)) + SV39_INDEX(va, 0));
-	else
-		e = 0;
+	if (unlikely(!walk_upper(as, va, &slot, &e))) {
+		irq_pop();
+		return false;
+	}
+	pl->table = pa_to_frame(pte_pa(e));
+	pl->ptes = pa_to_kva(pte_pa(e));
+	pl->lock = pt_lockptr(as, pl->table);
+	pl->parent_slot = slot;
+	pl->parent_pte = e;
+	return true;
+}
+
+bool pt_leaf_find_lock(struct as *as, struct pt_leaf *pl)
+{
+	/* Interrupts are off since pt_leaf_find. Unlinking a leaf takes
+	 * the lock we take here (as->lock in single mode, the leaf's own in
+	 * split mode), so an unchanged parent entry under it means the
+	 * table is still the one for this address. */
+	spin_lock_raw(pl->lock);
+	if (likely(pte_load(pl->parent_slot) == pl->parent_pte))
+		return true;
+	spin_unlock_raw(pl->lock);
 	irq_pop();
-	return e;
+	return false;
+}
+
+void pt_leaf_find_end(struct as *as, struct pt_leaf *pl)
+{
+	irq_pop();
 }
 
 void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
