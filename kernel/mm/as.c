@@ -461,20 +461,48 @@ static bool slot_read(struct as_region *r, vaddr_t *start, vaddr_t *end,
 	return __atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s;
 }
 
+/* Does slot @r hold @va in a live region? If so, fill @ref. */
+static inline bool slot_match(struct as_region *r, vaddr_t va,
+			      struct region_ref *ref)
+{
+	vaddr_t s, e;
+	unsigned int prot, seq;
+
+	while (!slot_read(r, &s, &e, &prot, &seq))
+		arch_cpu_relax();
+	arch_race_window(MM_RACE_REGION_SCAN);
+	if (prot && va >= s && va < e) {
+		ref->r = r;
+		ref->seq = seq;
+		ref->prot = prot;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The slot in which each hart last found a fault's region, tried first:
+ * a fault mostly lands in the region of the fault before it (pf-anon's
+ * loop finds its region in the third slot it reads without this). Owner
+ * hart only (relaxed atomics: a thread that moved to another hart since
+ * reading its id may write another's hint, harmlessly), each on its own
+ * cache line. Only a hint: the slot is read and checked like any other,
+ * so it may come from another address space.
+ */
+static struct {
+	unsigned int slot;
+} __cacheline_aligned region_hints[CONFIG_MAX_HARTS];
+
 static bool region_scan(struct as *as, vaddr_t va, struct region_ref *ref)
 {
-	for (int i = 0; i < AS_MAX_REGIONS; i++) {
-		struct as_region *r = &as->regions[i];
-		vaddr_t s, e;
-		unsigned int prot, seq;
+	unsigned int *hint = &region_hints[hart_self()].slot;
+	unsigned int h = __atomic_load_n(hint, __ATOMIC_RELAXED);
 
-		while (!slot_read(r, &s, &e, &prot, &seq))
-			arch_cpu_relax();
-		arch_race_window(MM_RACE_REGION_SCAN);
-		if (prot && va >= s && va < e) {
-			ref->r = r;
-			ref->seq = seq;
-			ref->prot = prot;
+	if (h < AS_MAX_REGIONS && slot_match(&as->regions[h], va, ref))
+		return true;
+	for (unsigned int i = 0; i < AS_MAX_REGIONS; i++) {
+		if (i != h && slot_match(&as->regions[i], va, ref)) {
+			__atomic_store_n(hint, i, __ATOMIC_RELAXED);
 			return true;
 		}
 	}
