@@ -33,21 +33,9 @@
 #include <kern/spinlock.h>
 #include <arch/memlayout.h>
 
-static inline pte_t pte_load(const pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static inline void pte_publish(pte_t *p, pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-struct spinlock *pt_lockptr(struct as *as, struct frame *table)
-{
-	if (as->mode == PTLOCK_SPLIT && table->pt.level == 0)
-		return &table->pt.pt_lock;
-	return &as->lock;
 }
 
 /* Upper-level locking: single mode holds as->lock for the whole walk;
@@ -78,7 +66,7 @@ static void populate(struct as *as, pte_t *slot, struct frame *parent,
 {
 	if (as->mode == PTLOCK_SPLIT)
 		spin_lock(&as->lock);
-	if (!pte_is_valid(pte_load(slot))) {
+	if (!pte_is_valid(pt_load_entry(slot))) {
 		(*spare)->pt.level = (uint8_t)(level - 1);
 		pte_publish(slot, pte_make_table(frame_to_pa(*spare)));
 		parent->pt.nr_valid++;
@@ -105,7 +93,7 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 		upper_enter(as);
 		for (int level = 2; level > 0; level--) {
 			slot = &ptes[SV39_INDEX(va, level)];
-			e = pte_load(slot);
+			e = pt_load_entry(slot);
 			if (!pte_is_valid(e)) {
 				if (!alloc) {
 					err = -E_NOENT;
@@ -116,7 +104,7 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 					break;
 				}
 				populate(as, slot, table, level, &spare);
-				e = pte_load(slot);
+				e = pt_load_entry(slot);
 				if (!pte_is_valid(e)) {
 					/* An unmap freed the new (empty)
 					 * table at once: walk again. */
@@ -152,7 +140,7 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 		if (as->mode == PTLOCK_SPLIT) {
 			/* Interrupts are off since upper_enter. */
 			spin_lock_raw(&table->pt.pt_lock);
-			if (pte_load(slot) != e) {
+			if (pt_load_entry(slot) != e) {
 				/* Unlinked while we walked: start again. */
 				spin_unlock_raw(&table->pt.pt_lock);
 				irq_pop();
@@ -171,25 +159,6 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 	return err;
 }
 
-/* The level-1 entry for @va and its value, if it points at a leaf table
- * (caller: upper_enter). */
-static inline bool walk_upper(struct as *as, vaddr_t va, pte_t **slotp,
-			      pte_t *ep)
-{
-	pte_t e = pte_load(&as->root[SV39_INDEX(va, 2)]);
-	pte_t *slot;
-
-	if (!pte_is_valid(e) || pte_is_leaf(e))
-		return false;
-	slot = (pte_t *)pa_to_kva(pte_pa(e)) + SV39_INDEX(va, 1);
-	e = pte_load(slot);
-	if (!pte_is_valid(e) || pte_is_leaf(e))
-		return false;
-	*slotp = slot;
-	*ep = e;
-	return true;
-}
-
 int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 {
 	struct frame *table;
@@ -198,13 +167,13 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	/* The usual case first, in a straight line: both upper entries
 	 * present and no race. Anything else goes the general way. */
 	upper_enter(as);
-	if (unlikely(!walk_upper(as, va, &slot, &e)))
+	if (unlikely(!pt_walk_upper(as, va, &slot, &e)))
 		goto slow;
 	table = pa_to_frame(pte_pa(e));
 	if (as->mode == PTLOCK_SPLIT) {
 		/* Interrupts are off since upper_enter. */
 		spin_lock_raw(&table->pt.pt_lock);
-		if (unlikely(pte_load(slot) != e)) {
+		if (unlikely(pt_load_entry(slot) != e)) {
 			spin_unlock_raw(&table->pt.pt_lock);
 			goto slow;
 		}
@@ -222,55 +191,6 @@ slow:
 	return leaf_lock_slow(as, va, alloc, pl);
 }
 
-bool pt_leaf_find(struct as *as, vaddr_t va, struct pt_leaf *pl)
-{
-	pte_t *slot, e;
-
-	/* Interrupts off from the walk until the caller is done with the
-	 * table (pt_leaf_find_lock or pt_leaf_find_end): it cannot be freed
-	 * before then ("Why the lockless walk is safe", above). */
-	irq_push();
-	if (unlikely(!walk_upper(as, va, &slot, &e))) {
-		irq_pop();
-		return false;
-	}
-	pl->table = pa_to_frame(pte_pa(e));
-	pl->ptes = pa_to_kva(pte_pa(e));
-	pl->lock = pt_lockptr(as, pl->table);
-	pl->parent_slot = slot;
-	pl->parent_pte = e;
-	return true;
-}
-
-bool pt_leaf_find_lock(struct as *as, struct pt_leaf *pl)
-{
-	/* Interrupts are off since pt_leaf_find. Unlinking a leaf takes
-	 * the lock we take here (as->lock in single mode, the leaf's own in
-	 * split mode), so an unchanged parent entry under it means the
-	 * table is still the one for this address. */
-	spin_lock_raw(pl->lock);
-	if (likely(pte_load(pl->parent_slot) == pl->parent_pte))
-		return true;
-	spin_unlock_raw(pl->lock);
-	irq_pop();
-	return false;
-}
-
-void pt_leaf_find_end(struct as *as, struct pt_leaf *pl)
-{
-	irq_pop();
-}
-
-void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
-{
-	if (as->mode == PTLOCK_SPLIT) {
-		spin_unlock_raw(pl->lock);
-		irq_pop();		/* from upper_enter */
-	} else {
-		spin_unlock(&as->lock);
-	}
-}
-
 void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 			      struct frame_batch *batch)
 {
@@ -279,13 +199,13 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 	pte_t *l1ptes;
 
 	spin_lock(&as->lock);
-	e = pte_load(rootslot);
+	e = pt_load_entry(rootslot);
 	if (!pte_is_valid(e))
 		goto out;
 	l1 = pa_to_frame(pte_pa(e));
 	l1ptes = pa_to_kva(pte_pa(e));
 	l1slot = &l1ptes[SV39_INDEX(va, 1)];
-	e = pte_load(l1slot);
+	e = pt_load_entry(l1slot);
 	if (!pte_is_valid(e))
 		goto out;
 	leaf = pa_to_frame(pte_pa(e));
@@ -307,7 +227,7 @@ out:
 
 vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 {
-	pte_t e = pte_load(&as->root[SV39_INDEX(va, 2)]);
+	pte_t e = pt_load_entry(&as->root[SV39_INDEX(va, 2)]);
 	pte_t *l1;
 
 	/* Upper tables live as long as @as, so reading through them without
@@ -315,7 +235,7 @@ vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 	if (!pte_is_valid(e))
 		return ALIGN_DOWN(va, SV39_GIGA) + SV39_GIGA;
 	l1 = pa_to_kva(pte_pa(e));
-	if (!pte_is_valid(pte_load(&l1[SV39_INDEX(va, 1)])))
+	if (!pte_is_valid(pt_load_entry(&l1[SV39_INDEX(va, 1)])))
 		return ALIGN_DOWN(va, SV39_MEGA) + SV39_MEGA;
 	return va;
 }
