@@ -115,7 +115,7 @@ static void pool_add_locked(struct frame *f, unsigned int order)
 		pfn_t bpfn = pfn ^ (1UL << order);
 		struct frame *b;
 
-		if (bpfn < base || bpfn >= end)
+		if (bpfn - base >= end - base)	/* below base wraps around */
 			break;
 		b = &table[bpfn - base];
 		/* Relaxed loads: the flags of a frame in use are written
@@ -126,7 +126,10 @@ static void pool_add_locked(struct frame *f, unsigned int order)
 			    (FRAME_F_FREE | FRAME_F_HEAD) ||
 		    __atomic_load_n(&b->order, __ATOMIC_RELAXED) != order)
 			break;
-		list_del(b);
+		/* Unlink (list_del without clearing: b's links are dead now,
+		 * and prepare() clears them before any other use). */
+		b->free.prev->free.next = b->free.next;
+		b->free.next->free.prev = b->free.prev;
 		b->flags = 0;
 		pfn &= ~(1UL << order);
 		order++;
@@ -248,7 +251,7 @@ static __always_inline void prepare(struct frame *f, unsigned int order,
  * FRAME_BATCH takes of one frame each would split and search as often),
  * else what single frames there are.
  */
-static __noinline void cache_refill(struct frame_cache *c)
+static __noinline struct frame *cache_refill(struct frame_cache *c)
 {
 	struct frame *b;
 
@@ -281,6 +284,7 @@ static __noinline void cache_refill(struct frame_cache *c)
 		}
 	}
 	spin_unlock(&frame_pool_lock);
+	return c->head;
 }
 
 static __noinline struct frame *alloc_block(unsigned int order,
@@ -303,13 +307,13 @@ struct frame *frame_alloc(unsigned int order, unsigned int flags)
 	struct frame_cache *c;
 	struct frame *f;
 
-	if (order)
+	if (unlikely(order))
 		return alloc_block(order, flags);
 	irq_push();
 	c = &caches[hart_self()];
-	if (unlikely(!c->head))
-		cache_refill(c);
 	f = c->head;
+	if (unlikely(!f))
+		f = cache_refill(c);
 	if (f) {
 		c->head = f->free.next;
 		__atomic_store_n(&c->count, c->count - 1, __ATOMIC_RELAXED);
