@@ -80,7 +80,7 @@ struct as *as_create(enum ptlock_mode mode)
 static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			    vaddr_t end, struct frame_batch *batch)
 {
-	unsigned int n = 0;
+	vaddr_t lo = 0, hi = 0;		/* span cleared here, if hi */
 
 	for (; va < end && batch->n < FRAME_BATCH_MAX; va += PAGE_SIZE) {
 		pte_t *p = &pl->ptes[SV39_INDEX(va, 0)];
@@ -91,12 +91,9 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			continue;
 		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 		pl->table->pt.nr_valid--;
-		n++;
-		if (!batch->cleared || va < batch->lo)
-			batch->lo = va;
-		if (!batch->cleared || va + PAGE_SIZE > batch->hi)
-			batch->hi = va + PAGE_SIZE;
-		batch->cleared = true;
+		if (!hi)
+			lo = va;
+		hi = va + PAGE_SIZE;
 		f = pa_to_frame(pte_pa(e));
 		if (f) {
 			__atomic_fetch_sub(&f->user.mapcount, 1,
@@ -104,7 +101,13 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			batch->user[batch->n++] = f;
 		}
 	}
-	(void)n;
+	if (hi) {			/* widen the batch's span */
+		if (!batch->cleared || lo < batch->lo)
+			batch->lo = lo;
+		if (!batch->cleared || hi > batch->hi)
+			batch->hi = hi;
+		batch->cleared = true;
+	}
 	return va;
 }
 
@@ -836,7 +839,7 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 	struct frame *f;
 	struct pt_leaf pl;
 	bool found;
-	pte_t *p;
+	pte_t *p, bits;
 	int err;
 
 	if (va >= AS_USER_TOP)
@@ -861,7 +864,7 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 			return err;
 		}
 		if (!region_find(as, va, &ref) ||
-		    !access_allowed(pt_prot_bits(ref.prot), access)) {
+		    !access_allowed(bits = pt_prot_bits(ref.prot), access)) {
 			err = -E_FAULT;
 			goto out_end;
 		}
@@ -888,8 +891,7 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
 			/* Release: the zeroed contents before the mapping. */
-			__atomic_store_n(p, pte_make(frame_to_pa(f),
-						     pt_prot_bits(ref.prot)),
+			__atomic_store_n(p, pte_make(frame_to_pa(f), bits),
 					 __ATOMIC_RELEASE);
 			pl.table->pt.nr_valid++;
 			pt_leaf_unlock(as, &pl);
