@@ -288,23 +288,32 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 /* init=NAME: run bin/NAME from the boot archive, wait for it, report. */
 static void run_init(const char *name)
 {
+	struct proc_share share = { 0 };
 	const void *elf;
 	struct proc *p;
+	int err, status;
 	size_t len;
-	int err;
 
 	if (archive_find(name, &elf, &len)) {
 		printk("init: no program '%s' in the boot archive\n", name);
 		return;
 	}
-	err = proc_spawn(name, elf, len, init_args, NULL, &p);
+	/* The first process holds every device the kernel does not keep. */
+	devices_init(&boot_dt, &boot_info);
+	share.nhandles = devices_list(&share.handles);
+	err = proc_spawn(name, elf, len, init_args, &share, &p);
 	if (err) {
 		printk("init: cannot start '%s': %s\n", name, errno_name(err));
 		return;
 	}
 	printk("init: started '%s' as pid %d\n", name, p->pid);
-	/* init is not in the table: nobody can wait for it but us. */
-	printk("init: exited with status %d\n", proc_wait(p));
+	/* In the table (for SYS_PROC_INFO and kill), its own parent 0:
+	 * nobody can wait for it but us. */
+	if (proc_register(p, 0))
+		printk("init: not in the process table (full)\n");
+	status = proc_wait(p);
+	console_take_back();
+	printk("init: exited with status %d\n", status);
 }
 
 void machine_poweroff(bool failure)

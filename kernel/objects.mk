@@ -16,4 +16,5 @@ kernel-objs-y += kernel/test/ktest.o kernel/test/ktests.o \
 kernel-objs-y += kernel/proc/proc.o kernel/arch/riscv/uaccess.o \
 	kernel/lib/elf.o kernel/lib/cpio.o
 kernel-objs-y += kernel/arch/riscv/initrd.o
-kernel-objs-y += kernel/ipc/handle.o kernel/ipc/ipc.o kernel/ipc/syscall.o
+kernel-objs-y += kernel/ipc/handle.o kernel/ipc/ipc.o kernel/ipc/syscall.o \
+	kernel/ipc/device.o

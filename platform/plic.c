@@ -14,6 +14,8 @@
 #include <kern/errno.h>
 #include <kern/hart.h>
 #include <kern/irq.h>
+#include <kern/console.h>
+#include <kern/ipc.h>
 #include <kern/printf.h>
 
 #define PLIC_PRIORITY(s)	(4 * (s))
@@ -23,6 +25,7 @@
 
 static volatile uint8_t *plic;	/* immutable after plic_init */
 static uint32_t plic_ndev, uart_irq_nr;
+static int boot_ctx = -1;	/* where device interrupts go; immutable */
 
 static inline void plic_wr(unsigned long off, uint32_t v)
 {
@@ -49,6 +52,7 @@ int plic_init(const struct boot_info *bi)
 		return -E_NOMEM;
 	plic_ndev = bi->plic.ndev;
 	uart_irq_nr = bi->uart.irq;
+	boot_ctx = ctx;
 	printk("plic: at %#lx, %u sources, boot hart context %d\n",
 	       (unsigned long)bi->plic.base, plic_ndev, ctx);
 	if (uart_irq_nr && uart_irq_nr <= plic_ndev && ctx >= 0) {
@@ -79,13 +83,44 @@ void plic_handle(void)
 	if (!plic || ctx < 0)
 		return;
 	while ((src = plic_rd(PLIC_CLAIM(ctx))) != 0) {
-		if (src == uart_irq_nr)
+		if (device_irq(src, ctx))
+			continue;	/* completed by SYS_IRQ_ACK */
+		if (src == uart_irq_nr && !console_handed_over())
 			uart_irq();
+		else if (src == uart_irq_nr)
+			plic_unroute(src);	/* nobody drives it now */
 		else
 			printk("plic: spurious source %u on hart %u\n", src,
 			       hart_self());
 		plic_wr(PLIC_CLAIM(ctx), src);
 	}
+}
+
+/* Route @src to the boot hart's context (a user driver bound it). */
+int plic_route(uint32_t src)
+{
+	if (!plic || boot_ctx < 0)
+		return -E_NOTSUP;
+	if (!src || src > plic_ndev)
+		return -E_RANGE;
+	plic_wr(PLIC_PRIORITY(src), 1);
+	plic_wr(PLIC_ENABLE(boot_ctx, src),
+		plic_rd(PLIC_ENABLE(boot_ctx, src)) | BIT(src % 32));
+	return 0;
+}
+
+void plic_unroute(uint32_t src)
+{
+	if (plic && boot_ctx >= 0 && src && src <= plic_ndev)
+		plic_wr(PLIC_ENABLE(boot_ctx, src),
+			plic_rd(PLIC_ENABLE(boot_ctx, src)) &
+				~(uint32_t)BIT(src % 32));
+}
+
+void plic_complete(int ctx, uint32_t src)
+{
+	if (plic && ctx >= 0)
+		plic_wr(PLIC_CLAIM(ctx), src);
 }
 
 void irq_external(void)

@@ -12,6 +12,10 @@ meaning of each column is written in scripts/bench's header comment.
     files = bench_plot.plot_sweep(cells, "build/bench")  # ImportError
                                                 # when matplotlib is missing
 
+Workloads with phases (pf-reclaim: phase=base without the reclaimer,
+phase=reclaim with it, both from one QEMU run) give two rows per run and
+two cells per configuration; they get their own table and plot.
+
 matplotlib (Debian's python3-matplotlib) is imported only by the plot_*
 functions, so everything else works without it.
 """
@@ -25,27 +29,48 @@ from collections import namedtuple
 # results.csv (one row per QEMU run) and icount.csv (the same, plus
 # insns_per_fault). Meanings: scripts/bench, header comment.
 RUN_COLUMNS = [
-    "workload", "harts", "ptlock", "repeat", "seq", "threads", "seconds",
-    "mib", "faults", "per_s", "ns_per_op", "contended_pct",
+    "workload", "phase", "harts", "ptlock", "repeat", "seq", "threads",
+    "seconds", "mib", "faults", "per_s", "ns_per_op", "contended_pct",
+    "kfaults", "ops", "ops_per_s", "vs_base_pct",
     "pt_acquired", "pt_contended", "pt_wait_ns",
     "as_acquired", "as_contended", "as_wait_ns",
     "wall_s", "host_cores", "oversubscribed", "host_load", "status",
 ]
 ICOUNT_COLUMNS = RUN_COLUMNS + ["insns_per_fault"]
+# Columns added after the first CSV files were written (docs/perf/): a
+# file without them reads as if they were empty.
+OPTIONAL_COLUMNS = ("phase", "kfaults", "ops", "ops_per_s", "vs_base_pct")
 
-# summary.csv: one row per (workload, mib, harts, ptlock) cell.
+# summary.csv: one row per (workload, phase, mib, harts, ptlock) cell.
 SUMMARY_COLUMNS = [
-    "workload", "mib", "harts", "ptlock", "runs", "failed",
+    "workload", "phase", "mib", "harts", "ptlock", "runs", "failed",
     "per_s_median", "per_s_min", "per_s_max",
     "contended_pct_median", "contended_pct_min", "contended_pct_max",
-    "ns_per_op_median", "host_cores", "oversubscribed",
+    "ns_per_op_median", "ops_per_s_median",
+    "vs_base_pct_median", "vs_base_pct_min", "vs_base_pct_max",
+    "host_cores", "oversubscribed",
 ]
 
 MODES = ("split", "single")
+# Phases of a workload measured twice in one run, in report order.
+PHASES = ("base", "reclaim")
+# What per_s counts, where it is not page faults.
+RATE_UNIT = {"spawn-storm": "spawns/s"}
+# What ops_per_s counts, for the workloads that report it.
+OPS_UNIT = {"map-churn": "churn ops/s"}
 
 Stat = namedtuple("Stat", "median min max")
 Cell = namedtuple("Cell", "workload mib harts ptlock runs failed per_s "
-                  "contended_pct ns_per_op host_cores")
+                  "contended_pct ns_per_op host_cores phase ops_per_s "
+                  "vs_base_pct")
+
+
+def rate_unit(workload):
+    return RATE_UNIT.get(workload, "faults/s")
+
+
+def _title(workload, mib):
+    return workload if not mib else "%s, mib=%d" % (workload, mib)
 
 
 class CsvError(ValueError):
@@ -57,11 +82,17 @@ def read_runs(path, columns=RUN_COLUMNS):
     column of @columns is missing, OSError when the file cannot be read."""
     with open(path, newline="") as f:
         r = csv.DictReader(f)
-        missing = [c for c in columns if c not in (r.fieldnames or [])]
+        missing = [c for c in columns if c not in (r.fieldnames or []) and
+                   c not in OPTIONAL_COLUMNS]
         if missing:
             raise CsvError("%s: missing column(s) %s" % (path,
                                                          ", ".join(missing)))
-        return list(r)
+        rows = list(r)
+    for row in rows:
+        for c in OPTIONAL_COLUMNS:
+            if row.get(c) is None:
+                row[c] = ""
+    return rows
 
 
 def write_runs(path, rows, columns=RUN_COLUMNS):
@@ -76,18 +107,27 @@ def _stat(values):
     return Stat(statistics.median(values), min(values), max(values))
 
 
+def _opt_stat(rows, col):
+    vals = [float(r[col]) for r in rows if r.get(col)]
+    return _stat(vals) if vals else None
+
+
 def summarise(runs):
-    """Cells (sorted by workload, mib, harts, split before single) with the
-    median, min and max over the runs whose status is "ok"; a cell whose
-    runs all failed has per_s etc. set to None."""
+    """Cells (sorted by workload, mib, harts, phase, split before single)
+    with the median, min and max over the runs whose status is "ok"; a
+    cell whose runs all failed has per_s etc. set to None. ops_per_s and
+    vs_base_pct are None where the workload does not report them."""
     groups = {}
     for r in runs:
-        key = (r["workload"], int(r["mib"]), int(r["harts"]), r["ptlock"])
+        key = (r["workload"], int(r["mib"] or 0), int(r["harts"]),
+               r.get("phase") or "", r["ptlock"])
         groups.setdefault(key, []).append(r)
+
+    def order(k):
+        return (k[0], k[1], k[2], k[3],
+                MODES.index(k[4]) if k[4] in MODES else 9)
     cells = []
-    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2],
-                                             MODES.index(k[3])
-                                             if k[3] in MODES else 9)):
+    for key in sorted(groups, key=order):
         rs = groups[key]
         ok = [r for r in rs if r["status"] == "ok"]
         cores = max(int(r["host_cores"]) for r in rs)
@@ -97,8 +137,10 @@ def summarise(runs):
             nspo = _stat([int(r["ns_per_op"]) for r in ok])
         else:
             per_s = cont = nspo = None
-        cells.append(Cell(key[0], key[1], key[2], key[3], len(ok),
-                          len(rs) - len(ok), per_s, cont, nspo, cores))
+        cells.append(Cell(key[0], key[1], key[2], key[4], len(ok),
+                          len(rs) - len(ok), per_s, cont, nspo, cores,
+                          key[3], _opt_stat(ok, "ops_per_s"),
+                          _opt_stat(ok, "vs_base_pct")))
     return cells
 
 
@@ -117,22 +159,40 @@ def write_summary(cells, path):
         w.writerow(SUMMARY_COLUMNS)
         for c in cells:
             p, k, n = c.per_s, c.contended_pct, c.ns_per_op
-            w.writerow([c.workload, c.mib, c.harts, c.ptlock, c.runs,
-                        c.failed,
+            o, v = c.ops_per_s, c.vs_base_pct
+            w.writerow([c.workload, c.phase, c.mib, c.harts, c.ptlock,
+                        c.runs, c.failed,
                         _fmt(p and p.median), _fmt(p and p.min),
                         _fmt(p and p.max),
                         "%.2f" % k.median if k else "",
                         "%.2f" % k.min if k else "",
                         "%.2f" % k.max if k else "",
-                        _fmt(n and n.median), c.host_cores,
+                        _fmt(n and n.median), _fmt(o and o.median),
+                        "%.2f" % v.median if v else "",
+                        "%.2f" % v.min if v else "",
+                        "%.2f" % v.max if v else "",
+                        c.host_cores,
                         "yes" if c.harts > c.host_cores else "no"])
 
 
 def _groups(cells):
-    """{(workload, mib): {(harts, ptlock): cell}} in first-seen order."""
+    """{(workload, mib): {(harts, ptlock): cell}} in first-seen order, for
+    the cells without a phase."""
     out = {}
     for c in cells:
-        out.setdefault((c.workload, c.mib), {})[(c.harts, c.ptlock)] = c
+        if not c.phase:
+            out.setdefault((c.workload, c.mib), {})[(c.harts, c.ptlock)] = c
+    return out
+
+
+def _phase_groups(cells):
+    """{(workload, mib): {(harts, ptlock, phase): cell}} in first-seen
+    order, for the cells with a phase."""
+    out = {}
+    for c in cells:
+        if c.phase:
+            out.setdefault((c.workload, c.mib), {})[
+                (c.harts, c.ptlock, c.phase)] = c
     return out
 
 
@@ -140,41 +200,82 @@ def _thousands(n):
     return "{:,}".format(int(round(n))).replace(",", " ")
 
 
+def _rate(c):
+    if not c or not c.per_s:
+        return "–"
+    return "%s (%s–%s)" % (_thousands(c.per_s.median),
+                           _thousands(c.per_s.min), _thousands(c.per_s.max))
+
+
+def _pct(st):
+    if not st:
+        return "–"
+    if st.min == st.max:
+        return "%.2f" % st.median
+    return "%.2f (%.2f–%.2f)" % (st.median, st.min, st.max)
+
+
+def _harts(h, cs):
+    over = any(c and c.harts > c.host_cores for c in cs)
+    return "%d%s" % (h, " (over-subscribed)" if over else "")
+
+
 def summary_markdown(cells):
     """Markdown: one table per workload, split and single side by side,
-    faults/s as median (min–max) and the split/single ratio of medians."""
+    rates as median (min–max) and the split/single ratio of medians (plus
+    the churners' ops/s where reported). A workload with phases gets the
+    rate of each phase and the per-run ratio of reclaim to base."""
     out = io.StringIO()
     for (wl, mib), by in _groups(cells).items():
-        out.write("%s, mib=%d\n\n" % (wl, mib))
-        out.write("| harts | runs | split faults/s median (min–max) "
-                  "| single faults/s median (min–max) | split/single "
-                  "| split contended % | single contended % |\n")
-        out.write("|---:|---:|---:|---:|---:|---:|---:|\n")
+        unit = rate_unit(wl)
+        ops = OPS_UNIT.get(wl) if any(c.ops_per_s for c in by.values()) \
+            else None
+        out.write("%s\n\n" % _title(wl, mib))
+        out.write("| harts | runs | split %s median (min–max) "
+                  "| single %s median (min–max) | split/single "
+                  "| split contended %% | single contended %% |"
+                  % (unit, unit))
+        out.write(" split %s | single %s |\n" % (ops, ops) if ops else "\n")
+        out.write("|---:|---:|---:|---:|---:|---:|---:|%s\n"
+                  % ("---:|---:|" if ops else ""))
         for h in sorted({h for h, _ in by}):
             s, g = by.get((h, "split")), by.get((h, "single"))
-            over = any(c and c.harts > c.host_cores for c in (s, g))
-
-            def rate(c):
-                if not c or not c.per_s:
-                    return "–"
-                return "%s (%s–%s)" % (_thousands(c.per_s.median),
-                                       _thousands(c.per_s.min),
-                                       _thousands(c.per_s.max))
-
-            def cont(c):
-                if not c or not c.contended_pct:
-                    return "–"
-                k = c.contended_pct
-                if k.min == k.max:
-                    return "%.2f" % k.median
-                return "%.2f (%.2f–%.2f)" % (k.median, k.min, k.max)
             ratio = "–"
             if s and g and s.per_s and g.per_s and g.per_s.median:
                 ratio = "%.2f" % (s.per_s.median / g.per_s.median)
             runs = "/".join(str(c.runs) for c in (s, g) if c)
-            out.write("| %d%s | %s | %s | %s | %s | %s | %s |\n"
-                      % (h, " (over-subscribed)" if over else "", runs,
-                         rate(s), rate(g), ratio, cont(s), cont(g)))
+            out.write("| %s | %s | %s | %s | %s | %s | %s |"
+                      % (_harts(h, (s, g)), runs, _rate(s), _rate(g), ratio,
+                         _pct(s and s.contended_pct),
+                         _pct(g and g.contended_pct)))
+            if ops:
+                out.write(" %s | %s |" % tuple(
+                    _thousands(c.ops_per_s.median)
+                    if c and c.ops_per_s else "–" for c in (s, g)))
+            out.write("\n")
+        out.write("\n")
+    for (wl, mib), by in _phase_groups(cells).items():
+        unit = rate_unit(wl)
+        out.write("%s: faulting threads' %s without the reclaimer "
+                  "(phase=base) and with it (phase=reclaim), one run each; "
+                  "with/without: the per-run ratio, median (min–max)\n\n"
+                  % (_title(wl, mib), unit))
+        out.write("| harts | runs | split without | split with "
+                  "| split with/without % | single without | single with "
+                  "| single with/without % | split contended % (with) "
+                  "| single contended % (with) |\n")
+        out.write("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+        for h in sorted({k[0] for k in by}):
+            cs = {(m, p): by.get((h, m, p)) for m in MODES for p in PHASES}
+            runs = "/".join(str(c.runs) for (m, p), c in cs.items()
+                            if c and p == PHASES[-1])
+            row = [_harts(h, cs.values()), runs]
+            for m in MODES:
+                b, r = cs[(m, PHASES[0])], cs[(m, PHASES[-1])]
+                row += [_rate(b), _rate(r), _pct(r and r.vs_base_pct)]
+            row += [_pct(cs[(m, PHASES[-1])] and
+                         cs[(m, PHASES[-1])].contended_pct) for m in MODES]
+            out.write("| %s |\n" % " | ".join(row))
         out.write("\n")
     return out.getvalue()
 
@@ -305,30 +406,108 @@ def _plot_metric(plt, by, cores, title, ylabel, what, logy_ok):
     return fig
 
 
+def _plot_phases(plt, by, cores, title):
+    """Two panels: the rate of each phase against harts, both modes
+    (without the reclaimer: solid, with it: dashed), and the per-run ratio
+    of the two against harts, with the issue's 90 % target line."""
+    harts = sorted({k[0] for k in by})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+    fig.suptitle(title, fontsize=11)
+    for a in (ax, ax2):
+        a.set_xlabel("harts (QEMU -smp)")
+        a.set_xscale("log", base=2)
+        a.set_xticks(harts)
+        a.set_xticklabels([str(h) for h in harts])
+        a.minorticks_off()
+        a.set_xlim(min(harts) / 1.3, max(harts) * 1.3)
+        a.grid(True, which="major", alpha=0.4)
+        if max(harts) > cores:
+            a.axvspan(cores * 1.3, max(harts) * 1.3, color="0.92",
+                      zorder=0, label="over-subscribed (> %d host cores)"
+                      % cores)
+    phase_style = {PHASES[0]: dict(linestyle="-", label="without reclaimer"),
+                   PHASES[-1]: dict(linestyle="--", markerfacecolor="none",
+                                    label="with reclaimer")}
+    top = top2 = 0
+    for mode in MODES:
+        for ph in PHASES:
+            sub = {(h, m): c for (h, m, p), c in by.items() if p == ph}
+            xs, ys, err = _series(sub, mode, "per_s")
+            if not xs:
+                continue
+            st = dict(STYLE[mode])
+            st.update(phase_style[ph])
+            st["label"] = "%s, %s" % (mode, phase_style[ph]["label"])
+            ax.errorbar([x * DODGE[mode] for x in xs], ys, yerr=err,
+                        capsize=3, linewidth=1.5, **st)
+            top = max([top] + [y + e for y, e in zip(ys, err[1])])
+        sub = {(h, m): c for (h, m, p), c in by.items() if p == PHASES[-1]}
+        xs, ys, err = _series(sub, mode, "vs_base_pct")
+        if xs:
+            ax2.errorbar([x * DODGE[mode] for x in xs], ys, yerr=err,
+                         capsize=4, linewidth=1.5, label=mode,
+                         **STYLE[mode])
+            top2 = max([top2] + [y + e for y, e in zip(ys, err[1])])
+    ax.set_ylabel("faults/s of the faulting threads")
+    ax.set_ylim(0, top * 1.1 if top else 1)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(
+        lambda v, _: "{:,.0f}".format(v)))
+    ax.legend(fontsize=7)
+    ax2.axhline(90, color="0.3", linestyle=":", linewidth=1.2,
+                label="target for split: 90 %")
+    ax2.axhline(100, color="0.6", linewidth=0.8)
+    ax2.set_ylabel("with / without reclaimer (%, per run)")
+    ax2.set_ylim(0, max(115, top2 * 1.05))
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def plot_sweep(cells, out_dir):
-    """Draw, for each workload, throughput-<workload>.{png,svg} (faults/s
+    """Draw, for each workload, throughput-<workload>.{png,svg} (its rate
     against harts, both modes, median with min–max error bars) and
     contended-<workload>.{png,svg} (contended fraction of lock
-    acquisitions against harts). A workload run with several region sizes
+    acquisitions against harts); for a workload with phases (pf-reclaim)
+    reclaim-<workload>.{png,svg} instead: each phase's rate and their
+    per-run ratio against harts. A workload run with several region sizes
     gets "-<mib>mib" in its file names. Return the paths written.
     Raises ImportError when matplotlib is missing."""
     plt = _pyplot()
     os.makedirs(out_dir, exist_ok=True)
     groups = _groups(cells)
+    phased = _phase_groups(cells)
     mibs = {}
-    for wl, mib in groups:
+    for wl, mib in list(groups) + list(phased):
         mibs.setdefault(wl, []).append(mib)
     paths = []
+
+    def describe(wl, mib, by):
+        runs = max(c.runs + c.failed for c in by.values())
+        stem = wl if len(mibs[wl]) == 1 else "%s-%dmib" % (wl, mib)
+        return stem, "%s%s, median of %d run%s (bars: min–max)" % (
+            wl, ", %d MiB" % mib if mib else "", runs,
+            "" if runs == 1 else "s")
+    for (wl, mib), by in phased.items():
+        if not any(c.per_s for c in by.values()):
+            continue
+        cores = max(c.host_cores for c in by.values())
+        stem, sub = describe(wl, mib, by)
+        fig = _plot_phases(plt, by, cores, "Faults per second with and "
+                           "without the reclaimer\n" + sub)
+        paths += _save(fig, out_dir, "reclaim-" + stem)
+        plt.close(fig)
     for (wl, mib), by in groups.items():
         if not any(c.per_s for c in by.values()):
             continue
         cores = max(c.host_cores for c in by.values())
-        runs = max(c.runs + c.failed for c in by.values())
-        stem = wl if len(mibs[wl]) == 1 else "%s-%dmib" % (wl, mib)
-        sub = "%s, %d MiB, median of %d run%s (bars: min–max)" % (
-            wl, mib, runs, "" if runs == 1 else "s")
-        fig = _plot_metric(plt, by, cores, "Page faults per second\n" + sub,
-                           "faults/s (all threads)", "per_s", True)
+        stem, sub = describe(wl, mib, by)
+        unit = rate_unit(wl)
+        what = "Page faults per second" if unit == "faults/s" else \
+            "%s per second" % unit.split("/")[0].capitalize()
+        fig = _plot_metric(plt, by, cores, what + "\n" + sub,
+                           "%s (%s)" % (unit, "faulting threads"
+                                        if wl in OPS_UNIT else
+                                        "all threads"), "per_s", True)
         paths += _save(fig, out_dir, "throughput-" + stem)
         plt.close(fig)
         fig = _plot_metric(plt, by, cores,

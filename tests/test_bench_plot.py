@@ -217,3 +217,92 @@ def test_bench_documents_its_columns():
         if col.endswith(("_median", "_min", "_max")):
             col = col.rsplit("_", 1)[0]
         assert col in header, col
+
+
+# ------------------------------------------------------------------------
+# Workloads beyond pf-anon: pf-reclaim's two phases per run, map-churn's
+# churner ops, spawn-storm's spawns (no region size), and CSV files written
+# before those columns existed.
+
+def phase_rows():
+    """pf-reclaim on 1 and 2 harts, both modes, two repeats: each run a
+    phase=base and a phase=reclaim row, the reclaim one with its ratio."""
+    rows, seq = [], 0
+    for harts in (1, 2):
+        for mode in ("split", "single"):
+            for rep, (base, recl) in enumerate(((100, 95), (200, 160)), 1):
+                seq += 1
+                for phase, v in (("base", base), ("reclaim", recl)):
+                    r = run_row("pf-reclaim", harts, mode, rep, v * harts,
+                                0.5 if phase == "reclaim" else 0.0)
+                    r.update(phase=phase, seq=seq, kfaults=v * harts,
+                             vs_base_pct="%.2f" % (100.0 * recl / base)
+                             if phase == "reclaim" else "")
+                    rows.append(r)
+    return rows
+
+
+def test_phases_summary(tmp_path):
+    path = tmp_path / "results.csv"
+    bench_plot.write_runs(str(path), phase_rows())
+    cells = bench_plot.summarise(bench_plot.read_runs(str(path)))
+    assert [(c.harts, c.phase, c.ptlock) for c in cells] == [
+        (h, p, m) for h in (1, 2) for p in ("base", "reclaim")
+        for m in ("split", "single")]
+    c = [c for c in cells if (c.harts, c.phase, c.ptlock) ==
+         (2, "reclaim", "split")][0]
+    assert c.per_s == (255, 190, 320)
+    assert c.vs_base_pct == (87.5, 80.0, 95.0)
+    assert [c for c in cells if c.phase == "base"][0].vs_base_pct is None
+
+    bench_plot.write_summary(cells, str(tmp_path / "summary.csv"))
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    r = [r for r in rows if (r["harts"], r["phase"], r["ptlock"]) ==
+         ("1", "reclaim", "single")][0]
+    assert (r["vs_base_pct_median"], r["vs_base_pct_min"],
+            r["vs_base_pct_max"]) == ("87.50", "80.00", "95.00")
+
+    md = bench_plot.summary_markdown(cells)
+    assert md.startswith("pf-reclaim, mib=8: faulting threads' faults/s "
+                         "without the reclaimer")
+    line = [x for x in md.splitlines() if x.startswith("| 2 ")][0]
+    assert line == ("| 2 | 2/2 | 300 (200–400) | 255 (190–320) "
+                    "| 87.50 (80.00–95.00) | 300 (200–400) | 255 (190–320) "
+                    "| 87.50 (80.00–95.00) | 0.50 | 0.50 |")
+
+
+def test_other_units(tmp_path):
+    rows = [run_row("spawn-storm", 2, m, 1, 400, 0.0, mib=0)
+            for m in ("split", "single")]
+    rows += [dict(run_row("map-churn", 2, m, 1, 1000, 0.0), ops=300,
+                  ops_per_s=v) for m, v in (("split", 300), ("single", 100))]
+    cells = bench_plot.summarise(rows)
+    md = bench_plot.summary_markdown(cells)
+    assert "spawn-storm\n\n| harts | runs | split spawns/s median" in md
+    assert "map-churn, mib=8\n" in md
+    assert "| split churn ops/s | single churn ops/s |" in md
+    assert [x for x in md.splitlines() if x.startswith("| 2 ")][0]\
+        .endswith("| 300 | 100 |")
+
+
+def test_reads_csv_without_the_new_columns(tmp_path):
+    """A results.csv from before phase, kfaults, ops, ops_per_s and
+    vs_base_pct (docs/perf/quick-results.csv is one) still reads."""
+    old = [c for c in bench_plot.RUN_COLUMNS
+           if c not in bench_plot.OPTIONAL_COLUMNS]
+    path = tmp_path / "old.csv"
+    bench_plot.write_runs(str(path), ROWS, columns=old)
+    runs = bench_plot.read_runs(str(path))
+    assert all(r["phase"] == "" and r["ops"] == "" for r in runs)
+    assert len(bench_plot.summarise(runs)) == 8
+
+
+def test_reclaim_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    cells = bench_plot.summarise(phase_rows())
+    paths = bench_plot.plot_sweep(cells, str(tmp_path))
+    assert sorted(os.path.basename(p) for p in paths) == [
+        "reclaim-pf-reclaim.png", "reclaim-pf-reclaim.svg"]
+    for p in paths:
+        assert os.path.getsize(p) > 1000, p

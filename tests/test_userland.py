@@ -33,7 +33,9 @@ if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
 
 ARCHIVE = BUILD / "initrd.cpio"
-PROGRAMS = ("hello", "fault", "exit42", "spin", "kread", "cowchild", "pf-anon", "pf-samept", "utest")
+PROGRAMS = ("hello", "fault", "exit42", "spin", "kread", "cowchild", "pf-anon",
+            "pf-samept", "pf-reclaim", "map-churn", "spawn-storm", "ipc-pingpong",
+            "utest", "ipctest", "ipcpeer", "devtest")
 MANIFEST = "etc/manifest"
 USER_BASE = 0x10000  # kernel/include/abi/syscall.h
 PAGE = 4096

@@ -18,8 +18,9 @@
 #
 # `make userland` builds only this part; `make clean` removes it too.
 
-USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept utest \
-	ipctest ipcpeer
+USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
+	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
+	devtest
 USER_MANIFEST := hello
 
 USER_DIR := $(O)/userland

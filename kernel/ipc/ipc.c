@@ -30,12 +30,18 @@
 #include <mm/as.h>
 #include <mm/frame.h>
 
+#define EP_CLIENTS	64	/* address spaces with regions it pages */
+
 struct endpoint {
 	struct kobj obj;
 	struct spinlock lock;
 	struct thread *send_head, *send_tail;	/* callers not yet received */
 	struct thread *recv_head, *recv_tail;	/* idle receivers */
 	unsigned int receivers;
+	struct {
+		struct as *as;
+		unsigned int regions;		/* of @as backed by us */
+	} clients[EP_CLIENTS];
 };
 
 struct notification {
@@ -174,6 +180,8 @@ static void deliver(struct thread *from, struct thread *to)
 	to->ipc.xfer_obj = from->ipc.xfer_obj;
 	to->ipc.xfer_rights = from->ipc.xfer_rights;
 	from->ipc.xfer_obj = NULL;
+	to->ipc.page = from->ipc.page;
+	from->ipc.page = NULL;
 	if (to->ipc.xfer_obj)
 		info |= IPC_INFO_HANDLE | IPC_INFO_GRANT(to->ipc.xfer_rights);
 	to->ipc.msg.info = info;
@@ -279,6 +287,21 @@ void endpoint_receiver(struct kobj *o, int delta)
 	spin_unlock(&ep->lock);
 }
 
+/* An idle receiver of @ep, preferring one blocked on this hart (the
+ * call then switches straight to it), else the longest waiting. */
+static struct thread *pick_receiver(struct endpoint *ep)
+{
+	unsigned int self = hart_self();
+
+	for (struct thread *t = ep->recv_head; t; t = t->ipc.next) {
+		if (t->hart == self) {
+			q_remove(&ep->recv_head, &ep->recv_tail, t);
+			return t;
+		}
+	}
+	return q_pop(&ep->recv_head, &ep->recv_tail);
+}
+
 /* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked). */
 static void pair(struct endpoint *ep, struct thread *s, struct thread *c)
 {
@@ -310,7 +333,7 @@ int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
 		res = -E_PEER;
 	} else if (interrupted(self)) {
 		res = -E_INTR;
-	} else if ((s = q_pop(&ep->recv_head, &ep->recv_tail))) {
+	} else if ((s = pick_receiver(ep))) {
 		/* A server waits: hand it the message and run it. */
 		deliver(self, s);
 		complete(s, 0);
@@ -388,8 +411,15 @@ int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
 	return res;
 }
 
+/* A page that travelled with a reply and found no taker. */
+static void page_drop(struct frame *page)
+{
+	if (page)
+		as_put_user_page(page);
+}
+
 int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
-	      unsigned int xfer_rights)
+	      unsigned int xfer_rights, struct frame *page)
 {
 	struct thread *self = thread_current(), *c;
 	struct endpoint *ep = self->ipc.reply_ep;
@@ -397,10 +427,12 @@ int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
 
 	if (!ep) {
 		ipc_xfer_drop(xfer, xfer_rights);
+		page_drop(page);
 		return -E_NOENT;
 	}
 	if (len > IPC_BUF_WORDS || (len && !self->ipc.buf_kva)) {
 		ipc_xfer_drop(xfer, xfer_rights);
+		page_drop(page);
 		return -E_MSGSIZE;	/* the call stays owed */
 	}
 	spin_lock(&ep->lock);
@@ -411,15 +443,18 @@ int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
 		self->ipc.msg = *msg;
 		self->ipc.xfer_obj = xfer;
 		self->ipc.xfer_rights = xfer_rights;
+		self->ipc.page = page;
 		deliver(self, c);
 		c->ipc.reply_from = NULL;
 		complete(c, 0);
 		thread_wake(c);		/* under the lock: @c cannot be gone */
 		xfer = NULL;
+		page = NULL;
 	}
 	spin_unlock(&ep->lock);
 	kobj_put(&ep->obj);
 	ipc_xfer_drop(xfer, xfer_rights);
+	page_drop(page);
 	return c ? 0 : -E_PEER;
 }
 
@@ -499,6 +534,8 @@ void ipc_thread_exit(struct thread *t)
 	drop_reply(t, -E_PEER);
 	ipc_xfer_drop(t->ipc.xfer_obj, t->ipc.xfer_rights);
 	t->ipc.xfer_obj = NULL;
+	page_drop(t->ipc.page);
+	t->ipc.page = NULL;
 	ipc_set_buffer(t, 0);
 }
 
@@ -506,4 +543,103 @@ void ipc_interrupt(struct thread *t)
 {
 	__atomic_store_n(&t->ipc.interrupted, true, __ATOMIC_SEQ_CST);
 	thread_wake(t);
+}
+
+/* ---- pagers ------------------------------------------------------------- */
+
+/* Regions backed by an endpoint hold a reference each, and the endpoint
+ * keeps the address spaces they are in, for eviction. */
+int as_pager_ref(void *pager, struct as *as, int delta)
+{
+	struct kobj *o = pager;
+	struct endpoint *ep = to_ep(o);
+	int err = 0, free = -1, i;
+
+	if (!as) {
+		if (delta > 0)
+			kobj_get(o);
+		else
+			kobj_put(o);
+		return 0;
+	}
+	spin_lock(&ep->lock);
+	for (i = 0; i < EP_CLIENTS; i++) {
+		if (ep->clients[i].as == as)
+			break;
+		if (!ep->clients[i].as && free < 0)
+			free = i;
+	}
+	if (delta > 0) {
+		if (i == EP_CLIENTS && free < 0) {
+			err = -E_NOMEM;
+		} else {
+			if (i == EP_CLIENTS) {
+				i = free;
+				ep->clients[i].as = as;
+			}
+			ep->clients[i].regions++;
+			kobj_get(o);
+		}
+	} else if (i < EP_CLIENTS && --ep->clients[i].regions == 0) {
+		ep->clients[i].as = NULL;
+	}
+	spin_unlock(&ep->lock);
+	if (delta < 0)
+		kobj_put(o);
+	return err;
+}
+
+long pager_evict(struct kobj *o, unsigned long key, unsigned long off,
+		 unsigned long len)
+{
+	struct endpoint *ep = to_ep(o);
+	struct as *list[EP_CLIENTS];
+	long total = 0;
+	int n = 0;
+
+	spin_lock(&ep->lock);
+	for (int i = 0; i < EP_CLIENTS; i++)
+		if (ep->clients[i].as) {
+			as_pin(ep->clients[i].as);
+			list[n++] = ep->clients[i].as;
+		}
+	spin_unlock(&ep->lock);
+	for (int i = 0; i < n; i++) {
+		long r = as_pager_evict(list[i], o, key, off, len);
+
+		if (r > 0)
+			total += r;
+		as_unpin(list[i]);
+	}
+	return total;
+}
+
+int pager_fault(struct as *as, const struct as_fault_info *pf,
+		enum as_access access)
+{
+	static const unsigned long code[] = {
+		[AS_ACCESS_READ] = PAGER_READ,
+		[AS_ACCESS_WRITE] = PAGER_WRITE,
+		[AS_ACCESS_EXEC] = PAGER_EXEC,
+	};
+	struct thread *self = thread_current();
+	struct ipc_msg m = { IPC_INFO(PAGER_FAULT, 0, 0),
+			     { pf->key, pf->offset, code[access], 0 } };
+	struct frame *page;
+	int err = ipc_call(pf->pager, &m, NULL, 0, 0);
+
+	page = self->ipc.page;
+	self->ipc.page = NULL;
+	ipc_xfer_drop(self->ipc.xfer_obj, self->ipc.xfer_rights);
+	self->ipc.xfer_obj = NULL;
+	if (!err && (!(m.info & IPC_INFO_PAGE) || !page))
+		err = -E_NOENT;		/* answered without a page */
+	if (err) {
+		page_drop(page);
+		return err;
+	}
+	err = as_install_pager_page(as, page, pf);
+	if (err)
+		page_drop(page);
+	return err == -E_EXIST ? 0 : err;
 }

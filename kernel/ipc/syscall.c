@@ -80,6 +80,10 @@ static void got_msg(struct proc *p, struct trap_frame *tf,
 	unsigned long info = m->info, w3 = m->w[3];
 	struct kobj *obj = t->ipc.xfer_obj;
 
+	if (t->ipc.page) {		/* pages are for pager faults only */
+		as_put_user_page(t->ipc.page);
+		t->ipc.page = NULL;
+	}
 	if (obj) {
 		unsigned int rights = t->ipc.xfer_rights;
 		int h = handle_install(&p->handles, obj, rights);
@@ -154,11 +158,28 @@ static long do_reply(struct proc *p, unsigned long info, unsigned long w0,
 		     unsigned long w1, unsigned long w2, unsigned long w3)
 {
 	struct ipc_msg m = { info, { w0, w1, w2, w3 } };
+	struct frame *page = NULL;
 	struct kobj *x;
 	unsigned int xr;
-	long err = take_xfer(p, info, w3, &x, &xr);
+	long err;
 
-	return err ? err : ipc_reply(&m, x, xr);
+	if (!thread_current()->ipc.reply_ep)
+		return -E_NOENT;
+	if (info & IPC_INFO_PAGE) {
+		/* A pager's answer: the page at w0 of its own, made
+		 * writable and exclusively its (copy-on-write broken). */
+		page = as_get_user_page(p->as, ALIGN_DOWN(w0, PAGE_SIZE),
+					true);
+		if (!page)
+			return -E_FAULT;	/* the call stays owed */
+	}
+	err = take_xfer(p, info, w3, &x, &xr);
+	if (err) {
+		if (page)
+			as_put_user_page(page);
+		return err;
+	}
+	return ipc_reply(&m, x, xr, page);
 }
 
 long ipc_syscall(struct proc *p, struct trap_frame *tf)
@@ -224,6 +245,31 @@ long ipc_syscall(struct proc *p, struct trap_frame *tf)
 		return do_recv(p, tf, (long)tf->a0, tf->a6);
 	case SYS_IPC_BUFFER:
 		return ipc_set_buffer(thread_current(), tf->a0);
+	case SYS_PAGER_EVICT:
+		err = get(p, (long)tf->a0, KOBJ_ENDPOINT, HANDLE_R_RECV, &obj,
+			  NULL);
+		if (err)
+			return err;
+		if (!IS_ALIGNED(tf->a2, PAGE_SIZE) || !tf->a3 ||
+		    !IS_ALIGNED(tf->a3, PAGE_SIZE) || tf->a2 + tf->a3 < tf->a2)
+			err = -E_INVAL;
+		else
+			err = pager_evict(obj, tf->a1, tf->a2, tf->a3);
+		kobj_put(obj);
+		return err;
 	}
 	return -E_NOSYS;
+}
+
+long ipc_map_pager(struct proc *p, vaddr_t *addr, size_t len,
+		   unsigned int prot, long h, unsigned long key)
+{
+	struct kobj *ep;
+	long err = get(p, h, KOBJ_ENDPOINT, HANDLE_R_SEND, &ep, NULL);
+
+	if (err)
+		return err;
+	err = as_region_add_at(p->as, addr, len, prot, ep, key, MAP_BASE);
+	kobj_put(ep);		/* the region holds its own */
+	return err;
 }

@@ -81,6 +81,7 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			    vaddr_t end, struct frame_batch *batch)
 {
 	vaddr_t lo = 0, hi = 0;		/* span cleared here, if hi */
+	unsigned int n = 0;
 
 	for (; va < end && batch->n < FRAME_BATCH_MAX; va += PAGE_SIZE) {
 		pte_t *p = &pl->ptes[SV39_INDEX(va, 0)];
@@ -91,6 +92,7 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			continue;
 		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 		pl->table->pt.nr_valid--;
+		n++;
 		if (!hi)
 			lo = va;
 		hi = va + PAGE_SIZE;
@@ -108,13 +110,16 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			batch->hi = hi;
 		batch->cleared = true;
 	}
+	batch->pages += n;
 	return va;
 }
 
 /* Unmap [va, va+len), flushing and freeing whenever the batch fills;
  * what is left in @batch is for the caller to flush. */
-static void unmap_range(struct as *as, vaddr_t va, size_t len,
-			struct frame_batch *batch)
+static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
+				struct frame_batch *batch,
+				const struct as_region *guard,
+				unsigned int gseq)
 {
 	vaddr_t end = va + len;
 
@@ -129,7 +134,16 @@ static void unmap_range(struct as *as, vaddr_t va, size_t len,
 			continue;
 		}
 		if (pt_leaf_lock(as, va, false, &pl) == 0) {
-			vaddr_t stop = clear_leaves(as, &pl, va, next, batch);
+			vaddr_t stop;
+
+			/* Only while the guarding region is what it was (an
+			 * eviction must not clear a newer region's pages). */
+			if (guard && __atomic_load_n(&guard->seq,
+						     __ATOMIC_ACQUIRE) != gseq) {
+				pt_leaf_unlock(as, &pl);
+				return;
+			}
+			stop = clear_leaves(as, &pl, va, next, batch);
 
 			empty = pl.table->pt.nr_valid == 0;
 			pt_leaf_unlock(as, &pl);
@@ -146,6 +160,12 @@ static void unmap_range(struct as *as, vaddr_t va, size_t len,
 	}
 }
 
+static void unmap_range(struct as *as, vaddr_t va, size_t len,
+			struct frame_batch *batch)
+{
+	unmap_range_guarded(as, va, len, batch, NULL, 0);
+}
+
 int as_unmap(struct as *as, vaddr_t va, size_t len)
 {
 	struct frame_batch batch;
@@ -153,6 +173,7 @@ int as_unmap(struct as *as, vaddr_t va, size_t len)
 	if (!range_ok(va, len))
 		return -E_INVAL;
 	batch.n = 0;
+	batch.pages = 0;
 	batch.tables = NULL;
 	batch.cleared = false;
 	batch.lo = batch.hi = 0;
@@ -307,6 +328,9 @@ struct region_ref {
 	struct as_region *r;
 	unsigned int seq;
 	unsigned int prot;
+	vaddr_t start;
+	void *pager;
+	unsigned long key, pgoff;
 };
 
 static bool slot_free(const struct as_region *r)
@@ -326,15 +350,37 @@ static void slot_write_end(struct as_region *r)
 	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Fill slot @r (as->lock held); start == end frees it. */
+/* Fill slot @r (as->lock held); start == end frees it. Pager references
+ * are the callers' business. */
 static void slot_set(struct as_region *r, vaddr_t start, vaddr_t end,
-		     unsigned int prot)
+		     unsigned int prot, void *pager, unsigned long key,
+		     unsigned long pgoff)
 {
 	slot_write_begin(r);
 	__atomic_store_n(&r->start, start, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->end, end, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->prot, prot, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->pager, pager, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->key, key, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->pgoff, pgoff, __ATOMIC_RELAXED);
 	slot_write_end(r);
+}
+
+/* Change only the bounds or rights of slot @r, keeping its pager (and
+ * where in the pager's object each page is). */
+static void slot_reshape(struct as_region *r, vaddr_t start, vaddr_t end,
+			 unsigned int prot)
+{
+	slot_set(r, start, end, prot, r->pager, r->key,
+		 r->pgoff + (start - r->start));
+}
+
+/* Pager references, except for device regions (no object behind them). */
+static int pager_ref(void *pager, struct as *as, int delta)
+{
+	if (!pager || pager == AS_PAGER_DEVICE)
+		return 0;
+	return as_pager_ref(pager, as, delta);
 }
 
 static struct as_region *slot_get_free(struct as *as)
@@ -357,25 +403,71 @@ static bool range_taken(struct as *as, vaddr_t start, vaddr_t end)
 	return false;
 }
 
-int as_region_add(struct as *as, vaddr_t start, size_t len,
-		  unsigned int prot)
+/* The lowest address >= @from where @len bytes and a guard page after
+ * them overlap no region (as->lock held), or 0. */
+static vaddr_t find_gap(struct as *as, vaddr_t from, size_t len)
+{
+	vaddr_t va = ALIGN_UP(from, PAGE_SIZE);
+
+	for (int moved = 1; moved;) {
+		moved = 0;
+		if (va + len + PAGE_SIZE < va ||
+		    va + len + PAGE_SIZE > AS_USER_TOP)
+			return 0;
+		for (int i = 0; i < AS_MAX_REGIONS; i++) {
+			struct as_region *r = &as->regions[i];
+
+			if (!slot_free(r) && va < r->end + PAGE_SIZE &&
+			    va + len + PAGE_SIZE > r->start) {
+				va = r->end + PAGE_SIZE;
+				moved = 1;
+			}
+		}
+	}
+	return va;
+}
+
+/* Add a region at @*start, or (@*start 0) at the first gap from @from. */
+static int region_add(struct as *as, vaddr_t *start, size_t len,
+		      unsigned int prot, void *pager, unsigned long key,
+		      vaddr_t from)
 {
 	struct as_region *r;
 	int err = 0;
 
-	if (!range_ok(start, len) || !prot_ok(prot))
+	if ((*start || !from) && !range_ok(*start, len))
+		return -E_INVAL;
+	if (!range_ok(ALIGN_UP(from, PAGE_SIZE) + PAGE_SIZE, len) ||
+	    !prot_ok(prot))
 		return -E_INVAL;
 	spin_lock(&as->lock);
-	if (range_taken(as, start, start + len))
+	if (!*start && !(*start = find_gap(as, from, len)))
+		err = -E_NOMEM;
+	else if (range_taken(as, *start, *start + len))
 		err = -E_EXIST;
 	else if (!(r = slot_get_free(as)))
 		err = -E_NOMEM;
+	else
+		err = pager_ref(pager, as, 1);
 	if (!err) {
-		slot_set(r, start, start + len, prot);
+		slot_set(r, *start, *start + len, prot, pager, key, 0);
 		as->nregions++;
 	}
 	spin_unlock(&as->lock);
 	return err;
+}
+
+int as_region_add(struct as *as, vaddr_t start, size_t len,
+		  unsigned int prot)
+{
+	return region_add(as, &start, len, prot, NULL, 0, 0);
+}
+
+int as_region_add_at(struct as *as, vaddr_t *start, size_t len,
+		     unsigned int prot, void *pager, unsigned long key,
+		     vaddr_t from)
+{
+	return region_add(as, start, len, prot, pager, key, from);
 }
 
 int as_region_unmap(struct as *as, vaddr_t start, size_t len)
@@ -408,10 +500,12 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 	/* The reservation first: from here on no new region can be added
 	 * in the range, and no fault finds one there. */
 	if (hold) {
-		slot_set(hold, start, end, 0);	/* its region ends here */
+		/* Its region ends here. */
+		pager_ref(hold->pager, as, -1);
+		slot_set(hold, start, end, 0, NULL, 0, 0);
 	} else {
 		hold = slot_get_free(as);
-		slot_set(hold, start, end, 0);
+		slot_set(hold, start, end, 0, NULL, 0, 0);
 		as->nregions++;
 	}
 	for (int i = 0; i < AS_MAX_REGIONS; i++) {
@@ -422,19 +516,24 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 		if (!prot || end <= rs || start >= re)
 			continue;		/* free, dying, or outside */
 		if (start <= rs && end >= re) {		/* all of it */
-			slot_set(r, 0, 0, 0);
+			pager_ref(r->pager, as, -1);
+			slot_set(r, 0, 0, 0, NULL, 0, 0);
 			as->nregions--;
 		} else if (start <= rs) {
-			slot_set(r, end, re, prot);
+			slot_reshape(r, end, re, prot);
 		} else if (end >= re) {
-			slot_set(r, rs, start, prot);
+			slot_reshape(r, rs, start, prot);
 		} else {				/* a hole inside */
 			/* The tail's new slot before the old one shrinks: a
 			 * reader sees the tail in at least one of them (or
-			 * confirms its miss under as->lock). */
-			slot_set(slot_get_free(as), end, re, prot);
+			 * confirms its miss under as->lock). The tail keeps
+			 * the pager, with a reference of its own (this
+			 * address space is already its client: no -E_NOMEM). */
+			pager_ref(r->pager, as, 1);
+			slot_set(slot_get_free(as), end, re, prot, r->pager,
+				 r->key, r->pgoff + (end - rs));
 			as->nregions++;
-			slot_set(r, rs, start, prot);
+			slot_reshape(r, rs, start, prot);
 		}
 	}
 	spin_unlock(&as->lock);
@@ -442,25 +541,30 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 	err = as_unmap(as, start, len);
 
 	spin_lock(&as->lock);
-	slot_set(hold, 0, 0, 0);
+	slot_set(hold, 0, 0, 0, NULL, 0, 0);
 	as->nregions--;
 	spin_unlock(&as->lock);
 	return err;
 }
 
 /* Read slot @r consistently. Return: false if it is being written. */
-static bool slot_read(struct as_region *r, vaddr_t *start, vaddr_t *end,
-		      unsigned int *prot, unsigned int *seq)
+/* Read slot @r consistently into @ref (all but ref->r). Return: false
+ * if it is being written. */
+static bool slot_read(struct as_region *r, struct region_ref *ref,
+		      vaddr_t *end)
 {
 	unsigned int s = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 
 	if (s & 1)
 		return false;
-	*start = __atomic_load_n(&r->start, __ATOMIC_RELAXED);
+	ref->start = __atomic_load_n(&r->start, __ATOMIC_RELAXED);
 	*end = __atomic_load_n(&r->end, __ATOMIC_RELAXED);
-	*prot = __atomic_load_n(&r->prot, __ATOMIC_RELAXED);
+	ref->prot = __atomic_load_n(&r->prot, __ATOMIC_RELAXED);
+	ref->pager = __atomic_load_n(&r->pager, __ATOMIC_RELAXED);
+	ref->key = __atomic_load_n(&r->key, __ATOMIC_RELAXED);
+	ref->pgoff = __atomic_load_n(&r->pgoff, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	*seq = s;
+	ref->seq = s;
 	return __atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s;
 }
 
@@ -468,16 +572,13 @@ static bool slot_read(struct as_region *r, vaddr_t *start, vaddr_t *end,
 static inline bool slot_match(struct as_region *r, vaddr_t va,
 			      struct region_ref *ref)
 {
-	vaddr_t s, e;
-	unsigned int prot, seq;
+	vaddr_t e;
 
-	while (!slot_read(r, &s, &e, &prot, &seq))
+	while (!slot_read(r, ref, &e))
 		arch_cpu_relax();
 	arch_race_window(MM_RACE_REGION_SCAN);
-	if (prot && va >= s && va < e) {
+	if (ref->prot && va >= ref->start && va < e) {
 		ref->r = r;
-		ref->seq = seq;
-		ref->prot = prot;
 		return true;
 	}
 	return false;
@@ -591,7 +692,7 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
 		re = r->end;
 		mine = r->prot && rs >= start && re <= end && rs < re;
 		if (mine)
-			slot_set(r, rs, re, prot);
+			slot_reshape(r, rs, re, prot);
 		spin_unlock(&as->lock);
 		reduced = mine && protect_pages(as, rs, re - rs, prot);
 		spin_unlock(&r->lock);
@@ -703,14 +804,18 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		if (src->regions[i].prot && src->regions[i].start == va &&
 		    src->regions[i].end == end)
 			r = &src->regions[i];
+	if (r && r->pager)
+		err = -E_INVAL;		/* only anonymous memory */
 	spin_unlock(&src->lock);
+	if (err)
+		return err;
 	if (!r)
 		return -E_NOENT;	/* must be exactly one region */
 	/* The region's lock keeps its rights still while its pages become
 	 * copy-on-write; then make sure it is still the region we found. */
 	spin_lock(&r->lock);
 	spin_lock(&src->lock);
-	if (r->prot && r->start == va && r->end == end)
+	if (r->prot && r->start == va && r->end == end && !r->pager)
 		prot = r->prot;
 	spin_unlock(&src->lock);
 	err = prot ? as_region_add(dst, va, len, prot) : -E_NOENT;
@@ -832,7 +937,71 @@ static __noinline int fault_present(struct as *as, vaddr_t va,
 	return err;
 }
 
+/* A device region's page: its physical address, no frame behind it. */
+static int map_device_page(struct as *as, vaddr_t va,
+			   const struct region_ref *ref)
+{
+	paddr_t pa = ref->key + ref->pgoff + (va - ref->start);
+	struct pt_leaf pl;
+	pte_t *p;
+	int err = pt_leaf_lock(as, va, true, &pl);
+
+	if (err)
+		return err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	if (region_changed(ref)) {
+		err = -E_AGAIN;
+	} else if (!pte_is_valid(*p)) {
+		__atomic_store_n(p, pte_make(pa, pt_prot_bits(ref->prot)),
+				 __ATOMIC_RELEASE);
+		pl.table->pt.nr_valid++;
+	}
+	pt_leaf_unlock(as, &pl);
+	return err;
+}
+
+/*
+ * An absent page of a device or pager-backed region (@ref, found for
+ * @va). Return: 0 (a device page mapped), AS_FAULT_PAGER (@pf filled,
+ * with a reference to the pager), -E_FAULT (a pager region and the caller
+ * cannot wait), -E_AGAIN (look again) or another error.
+ */
+static __noinline int fault_backed(struct as *as, vaddr_t va,
+				   const struct region_ref *ref,
+				   struct as_fault_info *pf)
+{
+	bool same;
+
+	if (ref->pager == AS_PAGER_DEVICE)
+		return map_device_page(as, va, ref);
+	if (!pf)
+		return -E_FAULT;	/* the caller cannot wait */
+	/* A reference to the pager for the caller, taken while the region
+	 * provably still holds one. */
+	spin_lock(&as->lock);
+	same = ref->r->seq == ref->seq;
+	if (same)
+		as_pager_ref(ref->pager, NULL, 1);
+	spin_unlock(&as->lock);
+	if (!same)
+		return -E_AGAIN;
+	pf->pager = ref->pager;
+	pf->key = ref->key;
+	pf->offset = ref->pgoff + (va - ref->start);
+	pf->va = va;
+	pf->prot = ref->prot;
+	pf->slot = ref->r;
+	pf->seq = ref->seq;
+	return AS_FAULT_PAGER;
+}
+
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
+{
+	return as_fault_ex(as, va, access, NULL);
+}
+
+int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
+		struct as_fault_info *pf)
 {
 	unsigned int idx = SV39_INDEX(va, 0);
 	struct region_ref ref;
@@ -867,6 +1036,14 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 		    !access_allowed(bits = pt_prot_bits(ref.prot), access)) {
 			err = -E_FAULT;
 			goto out_end;
+		}
+		if (unlikely(ref.pager)) {
+			if (found)
+				pt_leaf_find_end(as, &pl);
+			err = fault_backed(as, va, &ref, pf);
+			if (err == -E_AGAIN)
+				continue;
+			return err;
 		}
 		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
 		if (!f) {
@@ -949,13 +1126,105 @@ void as_put_user_page(struct frame *f)
 		frame_free(f);
 }
 
+int as_install_pager_page(struct as *as, struct frame *f,
+			  const struct as_fault_info *pf)
+{
+	struct pt_leaf pl;
+	pte_t *p;
+	int err;
+
+	if (!f || !(f->flags & FRAME_F_USER))
+		return -E_INVAL;
+	err = pt_leaf_lock(as, pf->va, true, &pl);
+	if (err)
+		return err;
+	p = &pl.ptes[SV39_INDEX(pf->va, 0)];
+	if (__atomic_load_n(&pf->slot->seq, __ATOMIC_ACQUIRE) != pf->seq) {
+		err = -E_AGAIN;		/* unmapped, cut or re-protected */
+	} else if (pte_is_valid(*p)) {
+		err = -E_EXIST;		/* another thread's fault won */
+	} else {
+		__atomic_fetch_add(&f->user.mapcount, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(p, pte_make(frame_to_pa(f),
+					     pt_prot_bits(pf->prot)),
+				 __ATOMIC_RELEASE);
+		pl.table->pt.nr_valid++;
+	}
+	pt_leaf_unlock(as, &pl);
+	return err;
+}
+
+long as_pager_evict(struct as *as, void *pager, unsigned long key,
+		    unsigned long off, unsigned long len)
+{
+	struct {
+		struct as_region *r;
+		unsigned int seq;
+		vaddr_t lo, hi;
+	} hit[AS_MAX_REGIONS];
+	struct frame_batch batch = { .n = 0 };
+	unsigned long end = off + len;
+	int n = 0;
+
+	if (len == 0 || end < off)
+		return -E_INVAL;
+	spin_lock(&as->lock);
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+		unsigned long o0 = r->pgoff, o1 = r->pgoff + (r->end - r->start);
+		unsigned long lo = MAX(o0, off), hi = MIN(o1, end);
+
+		if (!r->prot || r->pager != pager || r->key != key || lo >= hi)
+			continue;
+		hit[n].r = r;
+		hit[n].seq = r->seq;
+		hit[n].lo = ALIGN_DOWN(r->start + (lo - o0), PAGE_SIZE);
+		hit[n].hi = ALIGN_UP(r->start + (hi - o0), PAGE_SIZE);
+		n++;
+	}
+	spin_unlock(&as->lock);
+	for (int i = 0; i < n; i++) {
+		unmap_range_guarded(as, hit[i].lo, hit[i].hi - hit[i].lo,
+				    &batch, hit[i].r, hit[i].seq);
+	}
+	batch_flush(as, &batch);
+	return (long)batch.pages;
+}
+
+void as_pin(struct as *as)
+{
+	__atomic_fetch_add(&as->pins, 1, __ATOMIC_ACQ_REL);
+}
+
+void as_unpin(struct as *as)
+{
+	__atomic_fetch_sub(&as->pins, 1, __ATOMIC_ACQ_REL);
+}
+
 void as_destroy(struct as *as)
 {
 	struct frame_batch batch;
 	pte_t *root = as->root;
 
+	/* Pager-backed regions give their pagers back; then wait for any
+	 * eviction that found this address space before that. */
+	for (int i = 0; i < AS_MAX_REGIONS; i++) {
+		struct as_region *r = &as->regions[i];
+		void *pager;
+
+		spin_lock(&as->lock);
+		pager = r->pager;
+		if (pager)
+			slot_set(r, 0, 0, 0, NULL, 0, 0);
+		spin_unlock(&as->lock);
+		pager_ref(pager, as, -1);
+	}
+	while (__atomic_load_n(&as->pins, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+
 	/* Flush the whole address space each time (cheaper than ranges). */
 	batch.n = 0;
+	batch.pages = 0;
 	batch.tables = NULL;
 	batch.cleared = true;
 	batch.lo = 0;
@@ -1015,8 +1284,9 @@ int as_check(struct as *as)
 				v0++;
 				user++;
 				f = pa_to_frame(pte_pa(l0[k]));
-				if (!f || !(f->flags & FRAME_F_USER) ||
-				    !f->user.mapcount || !f->refcount) {
+				/* No frame: a device page (MMIO). */
+				if (f && (!(f->flags & FRAME_F_USER) ||
+					  !f->user.mapcount || !f->refcount)) {
 					printk("as_check: va %#lx maps a frame "
 					       "not in use as user memory\n",
 					       (unsigned long)(((vaddr_t)i << 30) |

@@ -36,6 +36,7 @@ struct frame_batch {
 	struct frame *tables;	/* chained through batch_next */
 	vaddr_t lo, hi;		/* span of the cleared mappings */
 	bool cleared;		/* some mapping was removed: flush needed */
+	unsigned long pages;	/* mappings cleared, all told */
 };
 
 /*

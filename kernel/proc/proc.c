@@ -24,7 +24,7 @@
 #include <arch/uaccess.h>
 
 /* Addresses SYS_MAP picks start here (well above any program image). */
-#define MAP_BASE	0x1000000000UL
+
 
 static int next_pid = 1;	/* atomic */
 
@@ -50,7 +50,9 @@ int proc_register(struct proc *p, int parent)
 	return err;
 }
 
-/* Take @pid out of the table if the caller may wait for it. */
+/* Claim @pid for a wait if it is the caller's child and nobody waits
+ * for it yet. It stays in the table (kill and SYS_PROC_INFO still find
+ * it) until proc_wait takes it out. */
 static struct proc *proc_claim_child(int pid, int parent)
 {
 	struct proc *p = NULL;
@@ -58,9 +60,10 @@ static struct proc *proc_claim_child(int pid, int parent)
 	spin_lock(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX; i++) {
 		if (proc_table[i] && proc_table[i]->pid == pid &&
-		    proc_table[i]->parent == parent) {
+		    proc_table[i]->parent == parent &&
+		    !proc_table[i]->claimed) {
 			p = proc_table[i];
-			proc_table[i] = NULL;
+			p->claimed = true;
 			break;
 		}
 	}
@@ -123,7 +126,8 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 			  const char *uargs, vaddr_t share_va,
 			  size_t share_len, long handle)
 {
-	struct proc_share share = { parent->as, share_va, share_len, NULL, 0 };
+	struct proc_share share = { .from = parent->as, .va = share_va,
+				    .len = share_len };
 	char name[32], args[256];
 	const void *elf;
 	struct proc *p;
@@ -391,7 +395,6 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 		goto out_as;
 	p->pid = __atomic_fetch_add(&next_pid, 1, __ATOMIC_RELAXED);
 	strlcpy(p->name, name, sizeof(p->name));
-	p->map_next = MAP_BASE;
 	if (share && share->handle) {
 		err = handle_install(&p->handles, share->handle,
 				     share->rights);
@@ -399,6 +402,13 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 			err = err < 0 ? err : -E_INVAL;
 			goto out_as;
 		}
+	}
+	for (unsigned int i = 0; share && i < share->nhandles; i++) {
+		err = handle_install(&p->handles, share->handles[i],
+				     HANDLE_R_MAP | HANDLE_R_GRANT |
+					     HANDLE_R_DUP);
+		if (err < 0)
+			goto out_as;
 	}
 	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
@@ -439,6 +449,17 @@ int proc_wait(struct proc *p)
 	int status;
 
 	thread_join(p->main);
+	/* Out of the table: nobody may find it once it is freed. Its
+	 * children, if any are left, become init's (pid 1). */
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX; i++) {
+		if (proc_table[i] == p)
+			proc_table[i] = NULL;
+		else if (proc_table[i] && proc_table[i]->parent == p->pid &&
+			 !proc_table[i]->claimed)
+			proc_table[i]->parent = 1;
+	}
+	spin_unlock(&proc_table_lock);
 	/* The main thread has ended the process: the others leave at their
 	 * next return to user mode; joiners give up their claims then. */
 	for (int i = 0; i < PROC_MAX_THREADS; i++) {
@@ -590,6 +611,7 @@ static void stats_syscall(struct rivet_stats *st)
 	st->nharts = nr_harts;
 	st->ptlock_split = ptlock_default == PTLOCK_SPLIT;
 	st->free_frames = frame_free_count();
+	st->total_frames = frame_total_count();
 	for (unsigned int i = 0; i < nr_harts && i < STATS_MAX_HARTS; i++) {
 		st->faults[i] = __atomic_load_n(&harts[i].mm_faults,
 						__ATOMIC_RELAXED);
@@ -617,6 +639,100 @@ void proc_kill_current(const struct trap_frame *tf, const char *why)
 	       "address %#lx\n", p->pid, p->name, t->tid, hart_self(), why,
 	       tf->sepc, tf->stval);
 	proc_exit(-1);
+}
+
+/* SYS_DEBUG_READ: console input, polled every tick while none waits. */
+static long debug_read(char *ubuf, size_t len, unsigned long timeout)
+{
+	uint64_t start = time_ns();
+	char buf[64];
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	for (;;) {
+		int c;
+
+		while (n < MIN(len, sizeof(buf)) && (c = console_getc()) >= 0)
+			buf[n++] = (char)c;
+		if (n)
+			return copy_to_user(ubuf, buf, n) ? -E_FAULT : (long)n;
+		if (timeout == IPC_POLL ||
+		    (timeout && time_ns() - start >= timeout))
+			return -E_TIMEDOUT;
+		if (__atomic_load_n(&proc_current()->exiting, __ATOMIC_ACQUIRE))
+			return -E_INTR;
+		thread_sleep_ns(10000000);
+	}
+}
+
+/* SYS_PROC_INFO: the @index-th live process of the table. */
+static long proc_info(long index, void *uout)
+{
+	struct rivet_proc_info info;
+	bool found = false;
+	long seen = 0;
+
+	memset(&info, 0, sizeof(info));
+	spin_lock(&proc_table_lock);
+	for (int i = 0; i < PROC_MAX && !found; i++) {
+		struct proc *p = proc_table[i];
+
+		if (!p || seen++ != index)
+			continue;
+		found = true;
+		spin_lock(&p->lock);
+		info.pid = p->pid;
+		info.parent = p->parent;
+		info.exiting = p->exiting;
+		info.threads = 1;
+		for (int t = 0; t < PROC_MAX_THREADS; t++)
+			if (p->threads[t] && p->threads[t] != SLOT_CLAIMED)
+				info.threads++;
+		strlcpy(info.name, p->name, sizeof(info.name));
+		spin_unlock(&p->lock);
+	}
+	spin_unlock(&proc_table_lock);
+	if (!found)
+		return index < 0 ? -E_INVAL : -E_NOENT;
+	return copy_to_user(uout, &info, sizeof(info)) ? -E_FAULT : 0;
+}
+
+/* A user page fault: resolved by the address space, or by its pager (an
+ * IPC, with interrupts on while the thread waits), or the end of the
+ * process with one report line. */
+void proc_user_fault(struct trap_frame *tf, enum as_access access)
+{
+	struct proc *p = proc_current();
+	char why[64];
+
+	for (int tries = 0; tries < 64; tries++) {
+		struct as_fault_info pf;
+		int err = as_fault_ex(p->as, tf->stval, access, &pf);
+
+		if (err == 0)
+			return;
+		if (err != AS_FAULT_PAGER)
+			proc_kill_current(tf, trap_cause_name(tf->scause));
+		arch_irq_enable();
+		err = pager_fault(p->as, &pf, access);
+		arch_irq_disable();
+		as_pager_ref(pf.pager, NULL, -1);
+		if (err == 0)
+			return;
+		if (err != -E_AGAIN) {
+			snprintf(why, sizeof(why), "%s, and its pager %s%s",
+				 trap_cause_name(tf->scause),
+				 err == -E_NOENT	? "sent no page"
+				 : err == -E_PEER ? "is gone"
+						  : "call failed: ",
+				 err == -E_NOENT || err == -E_PEER
+					 ? ""
+					 : errno_name(err));
+			proc_kill_current(tf, why);
+		}
+	}
+	proc_kill_current(tf, "page fault its pager could not settle");
 }
 
 void syscall_dispatch(struct trap_frame *tf)
@@ -657,30 +773,35 @@ void syscall_dispatch(struct trap_frame *tf)
 	case SYS_CLOCK:
 		ret = (long)time_ns();
 		break;
-	case SYS_MAP: {
+	case SYS_MAP:
+	case SYS_MAP_PAGER: {
 		vaddr_t addr = tf->a0;
-		size_t len = tf->a1;
 		unsigned int prot = (unsigned int)tf->a2;
 
 		if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) {
 			ret = -E_INVAL;
 			break;
 		}
-		bool pick = !addr;
-
-		if (pick) {	/* reserve the range, a guard page after it */
-			spin_lock(&p->lock);
-			addr = p->map_next;
-			if (len < AS_USER_TOP)
-				p->map_next += ALIGN_UP(len, PAGE_SIZE) +
-					       PAGE_SIZE;
-			spin_unlock(&p->lock);
-		}
-		ret = as_region_add(p->as, addr, len, prot | AS_PROT_USER);
+		/* addr 0: the lowest free range from MAP_BASE, with a
+		 * guard page after it. */
+		if (tf->a7 == SYS_MAP)
+			ret = as_region_add_at(p->as, &addr, tf->a1,
+					       prot | AS_PROT_USER, NULL, 0,
+					       MAP_BASE);
+		else
+			ret = ipc_map_pager(p, &addr, tf->a1,
+					    prot | AS_PROT_USER, (long)tf->a3,
+					    tf->a4);
 		if (!ret)
 			ret = (long)addr;
 		break;
 	}
+	case SYS_DEBUG_READ:
+		ret = debug_read((char *)tf->a0, tf->a1, tf->a2);
+		break;
+	case SYS_PROC_INFO:
+		ret = proc_info((long)tf->a0, (void *)tf->a1);
+		break;
 	case SYS_THREAD_CREATE:
 		ret = thread_create_syscall(p, tf);
 		break;
@@ -739,7 +860,11 @@ void syscall_dispatch(struct trap_frame *tf)
 		ret = as_region_unmap(p->as, tf->a0, tf->a1);
 		break;
 	case SYS_HANDLE_CLOSE ... SYS_IPC_BUFFER:
+	case SYS_PAGER_EVICT:
 		ret = ipc_syscall(p, tf);
+		break;
+	case SYS_DEVICE_INFO ... SYS_KLOG_BIND:
+		ret = device_syscall(p, tf);
 		break;
 	default:
 		ret = -E_NOSYS;

@@ -38,6 +38,31 @@ def command(kernel, harts, mem, append=None, machine="virt", bios="default",
     return cmd + list(extra)
 
 
+class Transcript:
+    """A pexpect logfile_read that keeps everything read, as text."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, s):
+        self.parts.append(s)
+
+    def flush(self):
+        pass
+
+    def text(self):
+        return "".join(self.parts).replace("\r", "")
+
+
+def spawn(cmd, timeout=60):
+    """A QEMU run to type at: (pexpect child, its Transcript)."""
+    child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8",
+                          codec_errors="replace", timeout=timeout)
+    t = Transcript()
+    child.logfile_read = t
+    return child, t
+
+
 class Boot:
     """The outcome of one QEMU run."""
 

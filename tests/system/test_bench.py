@@ -1,8 +1,10 @@
-"""The stress servers pf-anon and pf-samept, as the benchmark runs them:
-one `bench` line with every key, lock statistics, and a usage message for
-bad arguments; and the benchmark driver scripts/bench on a tiny sweep and
-in its -icount mode. (Timings are not checked here: benchmarks are for
-`make bench`.)"""
+"""The stress servers pf-anon, pf-samept, pf-reclaim, map-churn and
+spawn-storm, as the benchmark runs them: one `bench` line with every key
+(two for pf-reclaim, one per phase), lock statistics, counts that agree
+with the kernel's (SYS_STATS page faults >= pages the program touched),
+and a usage message for bad arguments; and the benchmark driver
+scripts/bench on tiny sweeps and in its -icount mode. (Timings are not
+checked here: benchmarks are for `make bench`.)"""
 import csv
 import importlib.util
 import os
@@ -18,7 +20,7 @@ from test_boot import check_boot, verdict
 BENCH_RE = re.compile(
     r"^bench (?:pf-anon|pf-samept) harts=(\d+) threads=(\d+) ptlock=(split|single) "
     r"seconds=(\d+) mib=(\d+) faults=(\d+) per_s=(\d+) ns_per_op=(\d+) "
-    r"contended_pct=(\d+\.\d\d)$")
+    r"contended_pct=(\d+\.\d\d) kfaults=(\d+)$")
 
 
 @pytest.mark.parametrize("prog", ["pf-anon", "pf-samept"])
@@ -39,6 +41,9 @@ def test_pf_anon(boot, prog, mode, log_path):
             problems.append("bench line says %r" % m[0].group(0))
         if int(g[5]) < 4 * 256:   # at least one round
             problems.append("only %s faults" % g[5])
+        if int(g[9]) < int(g[5]):
+            problems.append("the kernel counted %s faults, fewer than the "
+                            "%s pages touched" % (g[9], g[5]))
     kinds = [l for l in lines
              if l.startswith("bench %s-locks kind=" % prog)]
     if len(kinds) != 2:
@@ -46,6 +51,200 @@ def test_pf_anon(boot, prog, mode, log_path):
     if not any(l == "init: exited with status 0" for l in lines):
         problems.append("%s did not exit with status 0" % prog)
     verdict(b, problems, log_path, "%s ptlock=%s" % (prog, mode))
+
+
+# ---------------------------------------------------------------------------
+# pf-reclaim, map-churn and spawn-storm: a short run of each on 4 harts (over-
+# subscribed on a 2-core host, which only makes the run slower). The lines
+# are parsed as key=value words; the keys each must carry are listed here.
+
+COMMON_KEYS = ("harts", "threads", "ptlock", "seconds", "per_s", "ns_per_op",
+               "contended_pct", "kfaults")
+FAULT_KEYS = COMMON_KEYS + ("mib", "faults")
+KEYS = {
+    "pf-reclaim": FAULT_KEYS + ("phase", "faulters", "slices", "reclaimed",
+                                "refaults"),
+    "map-churn": FAULT_KEYS + ("faulters", "churners", "ops", "ops_per_s",
+                               "churn_faults", "nomem"),
+    "spawn-storm": COMMON_KEYS + ("burst", "spawns", "bursts", "again",
+                                  "spawn_us", "wait_us", "free_before",
+                                  "free_after"),
+}
+NUM_RE = re.compile(r"^\d+(\.\d\d)?$")
+
+
+def bench_lines(lines, prog):
+    """[(name, {key: value})] of the `bench PROG...` lines, in order."""
+    out = []
+    for line in lines:
+        words = line.split()
+        if len(words) < 2 or words[0] != "bench" or \
+                not words[1].startswith(prog):
+            continue
+        kv = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+        if len(kv) != len(words) - 2:
+            kv["?"] = line      # a word that is not key=value
+        out.append((words[1], kv))
+    return out
+
+
+def check_line(prog, kv, harts, mode):
+    """Problems with one result line of @prog."""
+    problems = []
+    if "?" in kv:
+        problems.append("not all key=value: %r" % kv["?"])
+    missing = [k for k in KEYS[prog] if k not in kv]
+    if missing:
+        return problems + ["%s line lacks %s" % (prog, ", ".join(missing))]
+    for k, v in kv.items():
+        if k not in ("ptlock", "phase", "?") and not NUM_RE.match(v):
+            problems.append("%s=%r is not a number" % (k, v))
+    if problems:
+        return problems
+    if (kv["harts"], kv["ptlock"]) != (str(harts), mode):
+        problems.append("line says harts=%s ptlock=%s"
+                        % (kv["harts"], kv["ptlock"]))
+    if int(kv["per_s"]) <= 0:
+        problems.append("per_s=%s" % kv["per_s"])
+    return problems
+
+
+def check_lock_lines(named, prog, phases):
+    want = sorted((p, k) for p in phases for k in ("pt", "as"))
+    got = sorted((kv.get("phase"), kv.get("kind")) for name, kv in named
+                 if name == prog + "-locks")
+    if got != want:
+        return ["lock lines %r, expected %r" % (got, want)]
+    return []
+
+
+def check_pf_reclaim(named, harts, mode):
+    problems = []
+    res = {kv.get("phase"): kv for name, kv in named if name == "pf-reclaim"}
+    if sorted(res) != ["base", "reclaim"]:
+        return ["expected a phase=base and a phase=reclaim line, got %r"
+                % sorted(res)]
+    for kv in res.values():
+        problems += check_line("pf-reclaim", kv, harts, mode)
+    if problems:
+        return problems
+    b, r = res["base"], res["reclaim"]
+    n = lambda kv, k: int(kv[k])     # noqa: E731
+    if n(b, "threads") != harts or n(b, "faulters") != harts - 1:
+        problems.append("threads=%s faulters=%s on %d harts"
+                        % (b["threads"], b["faulters"], harts))
+    for kv in (b, r):
+        if n(kv, "faults") <= 0:
+            problems.append("phase=%s: no faults" % kv["phase"])
+    # The kernel counts every fault of the run, each phase's touches among
+    # them (its slices' counts are summed per phase; a stretch crossing
+    # into the other phase is split by time, so compare the sums).
+    kf = n(b, "kfaults") + n(r, "kfaults")
+    touched = n(b, "faults") + n(r, "faults")
+    if kf < touched:
+        problems.append("the kernel counted %d faults, fewer than the %d "
+                        "pages the faulting threads touched" % (kf, touched))
+    if n(b, "reclaimed") != 0:
+        problems.append("the reclaimer worked in phase=base")
+    if n(r, "reclaimed") <= 0 or n(r, "refaults") <= 0:
+        problems.append("phase=reclaim: reclaimed=%s refaults=%s"
+                        % (r["reclaimed"], r["refaults"]))
+    pct = n(r, "per_s") * 100.0 / n(b, "per_s")
+    if abs(float(r.get("vs_base_pct", "-1")) - pct) > 0.1:
+        problems.append("vs_base_pct=%s but per_s %s/%s"
+                        % (r.get("vs_base_pct"), r["per_s"], b["per_s"]))
+    return problems + check_lock_lines(named, "pf-reclaim",
+                                       ["base", "reclaim"])
+
+
+def check_map_churn(named, harts, mode, mib):
+    res = [kv for name, kv in named if name == "map-churn"]
+    if len(res) != 1:
+        return ["expected one 'bench map-churn' line, got %d" % len(res)]
+    kv = res[0]
+    problems = check_line("map-churn", kv, harts, mode)
+    if problems:
+        return problems
+    n = lambda k: int(kv[k])     # noqa: E731
+    if (n("faulters"), n("churners")) != (harts - harts // 2, harts // 2):
+        problems.append("faulters=%s churners=%s" % (kv["faulters"],
+                                                     kv["churners"]))
+    if n("faults") <= 0 or n("faults") % (mib * 256):
+        problems.append("faults=%s: not whole rounds of %d MiB"
+                        % (kv["faults"], mib))
+    # Each completed cycle: map, protect, unmap, and 4 pages written.
+    if n("ops") <= 0 or n("ops") % 3 or n("churn_faults") != n("ops") // 3 * 4:
+        problems.append("ops=%s churn_faults=%s" % (kv["ops"],
+                                                    kv["churn_faults"]))
+    if n("kfaults") < n("faults") + n("churn_faults"):
+        problems.append("the kernel counted %s faults, fewer than the %d "
+                        "pages touched" % (kv["kfaults"],
+                                           n("faults") + n("churn_faults")))
+    return problems + check_lock_lines(named, "map-churn", [None])
+
+
+def check_spawn_storm(named, harts, mode, burst):
+    res = [kv for name, kv in named if name == "spawn-storm"]
+    if len(res) != 1:
+        return ["expected one 'bench spawn-storm' line, got %d" % len(res)]
+    kv = res[0]
+    problems = check_line("spawn-storm", kv, harts, mode)
+    if problems:
+        return problems
+    n = lambda k: int(kv[k])     # noqa: E731
+    if n("spawns") <= 0 or n("bursts") <= 0:
+        problems.append("spawns=%s bursts=%s" % (kv["spawns"], kv["bursts"]))
+    if n("spawns") > n("bursts") * burst or \
+            (n("again") == 0 and n("spawns") != n("bursts") * burst):
+        problems.append("spawns=%s in %s bursts of %d (again=%s)"
+                        % (kv["spawns"], kv["bursts"], burst, kv["again"]))
+    if n("free_before") != n("free_after") or n("free_before") <= 0:
+        problems.append("free frames %s before, %s after the storm"
+                        % (kv["free_before"], kv["free_after"]))
+    return problems + check_lock_lines(named, "spawn-storm", [None])
+
+
+@pytest.mark.parametrize("prog", ["pf-reclaim", "map-churn", "spawn-storm"])
+@pytest.mark.parametrize("mode", ["split", "single"])
+def test_stress(boot, prog, mode, log_path):
+    harts, mib, burst = 4, 4, 4
+    args = "seconds=1" + ("" if prog == "spawn-storm" else " mib=%d" % mib)
+    b = boot(harts, "256M", append="init=%s ptlock=%s -- %s"
+             % (prog, mode, args), timeout=120)
+    problems = check_boot(b, harts)
+    lines = [l.strip() for l in b.lines]
+    named = bench_lines(lines, prog)
+    if prog == "pf-reclaim":
+        problems += check_pf_reclaim(named, harts, mode)
+    elif prog == "map-churn":
+        problems += check_map_churn(named, harts, mode, mib)
+    else:
+        problems += check_spawn_storm(named, harts, mode, burst)
+    if not any(l == "init: exited with status 0" for l in lines):
+        problems.append("%s did not exit with status 0" % prog)
+    verdict(b, problems, log_path, "%s ptlock=%s on %d harts"
+            % (prog, mode, harts))
+
+
+@pytest.mark.parametrize("prog,args", [
+    ("pf-reclaim", "threads=1"),         # needs a faulting thread too
+    ("pf-reclaim", "phase=base"),
+    ("map-churn", "threads=4 churners=4"),
+    ("map-churn", "churners=0"),
+    ("spawn-storm", "mib=4"),            # takes no region size
+    ("spawn-storm", "threads=13 burst=4"),   # 52 children > 48
+])
+def test_stress_bad_arguments(boot, prog, args, log_path):
+    b = boot(1, "128M", append="init=%s -- %s" % (prog, args))
+    problems = check_boot(b, 1)
+    lines = [l.strip() for l in b.lines]
+    if not any(l.startswith("usage: %s " % prog) for l in lines):
+        problems.append("no usage message")
+    if not any(l == "init: exited with status 2" for l in lines):
+        problems.append("exit status is not 2")
+    if any(l.startswith("bench ") for l in lines):
+        problems.append("a bench line despite the bad argument")
+    verdict(b, problems, log_path, "%s %s" % (prog, args))
 
 
 def test_pf_anon_bad_arguments(boot, log_path):
@@ -156,6 +355,51 @@ def test_bench_driver_without_matplotlib(kernel, tmp_path, log_path):
         ("pf-samept", "ok")]
     assert (out / "summary.csv").is_file()
     assert not list(out.glob("*.png")) and not list(out.glob("*.svg"))
+
+
+@pytest.mark.qemu
+def test_bench_driver_new_workloads(kernel, tmp_path, log_path):
+    """pf-reclaim gives a row per phase, map-churn its churners' ops, and
+    spawn-storm (no region size: mib 0) spawns/s; the summary has the
+    reclaim table and the reclaim plot is drawn."""
+    out = tmp_path / "bench"
+    run_bench(kernel, out, ["--quick", "--harts", "2", "--repeats", "1",
+                            "--modes", "split", "--workloads",
+                            "pf-reclaim,map-churn,spawn-storm"], log_path)
+    header, rows = read_csv(out / "results.csv")
+    assert header == bench_plot.RUN_COLUMNS
+    rows.sort(key=lambda r: (r["workload"], r["phase"]))
+    assert [(r["workload"], r["phase"]) for r in rows] == [
+        ("map-churn", ""), ("pf-reclaim", "base"), ("pf-reclaim", "reclaim"),
+        ("spawn-storm", "")]
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert int(r["per_s"]) > 0 and int(r["kfaults"]) >= 0, r
+    churn, base, recl, storm = rows
+    assert int(churn["ops"]) > 0 and int(churn["ops_per_s"]) > 0, churn
+    assert int(churn["kfaults"]) >= int(churn["faults"]) > 0, churn
+    assert base["seq"] == recl["seq"] and base["vs_base_pct"] == ""
+    assert abs(float(recl["vs_base_pct"]) -
+               100.0 * int(recl["per_s"]) / int(base["per_s"])) <= 0.1, recl
+    assert int(base["kfaults"]) + int(recl["kfaults"]) >= \
+        int(base["faults"]) + int(recl["faults"])
+    assert storm["mib"] == "0" and storm["faults"] == "", storm
+    assert int(storm["ops"]) > 0, storm
+
+    _, cells = read_csv(out / "summary.csv")
+    assert [(c["workload"], c["phase"]) for c in cells] == [
+        (r["workload"], r["phase"]) for r in rows]
+    assert cells[2]["vs_base_pct_median"] == "%.2f" % float(
+        recl["vs_base_pct"])
+    md = (out / "summary.md").read_text()
+    assert "spawn-storm\n" in md and "split spawns/s" in md
+    assert "split churn ops/s" in md
+    assert "pf-reclaim, mib=8: faulting threads' faults/s without" in md
+    if have_matplotlib():
+        for name in ("reclaim-pf-reclaim.png", "throughput-map-churn.png",
+                     "throughput-spawn-storm.svg"):
+            assert (out / name).stat().st_size > 1000, name
+        assert not (out / "throughput-pf-reclaim.png").exists()
 
 
 @pytest.mark.qemu

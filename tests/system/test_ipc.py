@@ -2,9 +2,13 @@
 partners that die) on 1, 4 and 8 harts in both page-table locking modes.
 
 ipctest starts `ipcpeer` children for its cross-process cases, so a run
-also exercises spawn with a handle, kill of a process blocked in IPC, and
-the wake-ups of the other side.
+also exercises spawn with a handle, kill of a process blocked in IPC, the
+wake-ups of the other side, and pager-backed regions: faulted from every
+hart, evicted while other threads fault, served to another process, and a
+pager that fails its client (killed with one report line).
 """
+import re
+
 import pytest
 
 from test_boot import check_boot, check_ktap, verdict
@@ -19,15 +23,24 @@ def test_ipctest(boot, harts, mode, log_path, notes):
     problems = check_boot(b, harts)
     kp, res = check_ktap(b, notes)
     problems += kp
-    if res.passed < 20:
+    if res.passed < 24:
         problems.append("only %d ipctest cases passed" % res.passed)
     if exit_status(b) != 0:
         problems.append("ipctest exit status %r, expected 0"
                         % exit_status(b))
-    # Only the peers the test kills on purpose may be reported killed,
-    # and they are killed by SYS_KILL, which prints nothing.
-    killed = [l for l in b.lines if l.startswith("proc: killed")]
-    if killed:
-        problems.append("unexpected kill reports: %r" % killed[:3])
+    # SYS_KILL prints nothing; the only report lines are the two pager
+    # clients ipctest dooms on purpose (a pager that answers without a
+    # page, then one that is gone), each exactly once.
+    killed = [l.strip() for l in b.lines if l.startswith("proc: killed")]
+    want = [r"^proc: killed pid \d+ \(ipcpeer\), thread \d+, hart \d+: "
+            r"load page fault, and its pager sent no page at pc 0x[0-9a-f]+,"
+            r" address 0x[0-9a-f]+$",
+            r"^proc: killed pid \d+ \(ipcpeer\), thread \d+, hart \d+: "
+            r"load page fault, and its pager is gone at pc 0x[0-9a-f]+, "
+            r"address 0x[0-9a-f]+$"]
+    if len(killed) != 2 or not all(re.match(w, k)
+                                   for w, k in zip(want, killed)):
+        problems.append("kill reports %r, expected the two pager ones"
+                        % killed[:4])
     verdict(b, problems, log_path, "ipctest, %d harts, ptlock=%s (%s)"
             % (harts, mode, res.summary()))

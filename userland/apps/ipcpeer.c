@@ -7,6 +7,9 @@
  *   noreply     receive one call and never answer (sleep until killed)
  *   call        call once with w0 = 42 and wait forever for the reply
  *   recv        wait forever for a call that never comes
+ *   touch       map 4 pages backed by the pager behind HANDLE_SPAWN (key
+ *               9) and read them; exit 0 if every read saw the word the
+ *               pager put there (its key, offset), else 3
  * Exit status 2 for a bad mode, 3 if a call failed where it should not.
  */
 #include <rivet.h>
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 	struct ipc_msg m = { 0 };
 
 	if (argc != 2) {
-		printf("usage: ipcpeer echo|noreply|call|recv\n");
+		printf("usage: ipcpeer echo|noreply|call|recv|touch\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "echo"))
@@ -54,6 +57,18 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "recv"))
 		return ipc_recv(HANDLE_SPAWN, &m, 0) ? 3 : 0;
+	if (!strcmp(argv[1], "touch")) {
+		long va = sys_map_pager(0, 4 * 4096, PROT_READ | PROT_WRITE,
+					HANDLE_SPAWN, 9);
+
+		if (va < 0)
+			return 3;
+		for (unsigned long k = 0; k < 4; k++)
+			if (*(volatile unsigned long *)(va + k * 4096) !=
+			    (9UL << 32 | k * 4096))
+				return 3;
+		return 0;
+	}
 	printf("ipcpeer: unknown mode '%s'\n", argv[1]);
 	return 2;
 }

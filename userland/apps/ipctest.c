@@ -650,6 +650,249 @@ static void handle_table_full(void)
 	EXPECT_RET(sys_handle_close(ep), 0);
 }
 
+/* ---- pagers ------------------------------------------------------------- */
+
+#define OBJ_PAGES	64
+
+/* A pager thread: its memory object is @mem (OBJ_PAGES pages of its own);
+ * each fault is answered with the object's page at the offset asked,
+ * whose first word it sets to key << 32 | offset on first use. With
+ * @refuse it answers without a page. */
+struct pager {
+	long ep;
+	unsigned long *mem;
+	unsigned long faults;	/* atomic */
+	bool refuse;
+	long err, tid;
+};
+
+static void pager_fn(void *arg)
+{
+	struct pager *pg = arg;
+	struct ipc_msg m;
+	long r = ipc_recv(pg->ep, &m, 0);
+
+	while (r == 0 && IPC_INFO_LABEL(m.info) == PAGER_FAULT) {
+		unsigned long off = m.w[1], key = m.w[0];
+		unsigned long *page = pg->mem + off / 8;
+
+		__atomic_fetch_add(&pg->faults, 1, __ATOMIC_RELAXED);
+		if (off >= OBJ_PAGES * 4096UL || pg->refuse) {
+			m.info = IPC_INFO(1, 0, 0);
+		} else {
+			if (!page[0])
+				page[0] = key << 32 | off;
+			m.info = IPC_INFO(0, 0, IPC_INFO_PAGE);
+			m.w[0] = (unsigned long)page;
+		}
+		r = ipc_reply_recv(pg->ep, &m, 0);
+	}
+	if (r == 0)
+		ipc_reply(&(struct ipc_msg){ 0 });	/* the STOP call */
+	else
+		pg->err = r;
+	sys_thread_exit(0);
+}
+
+static bool pager_start(struct pager *pg)
+{
+	long mem = sys_map(0, OBJ_PAGES * 4096UL, PROT_READ | PROT_WRITE);
+
+	pg->ep = sys_endpoint_create();
+	pg->mem = (unsigned long *)mem;
+	EXPECT(mem > 0 && pg->ep > 0, "pager memory %ld, endpoint %ld", mem,
+	       pg->ep);
+	if (mem <= 0 || pg->ep <= 0)
+		return false;
+	pg->tid = thread_spawn(pager_fn, pg, -1);
+	EXPECT(pg->tid > 0, "pager thread: %ld", pg->tid);
+	return pg->tid > 0;
+}
+
+static void pager_stop(struct pager *pg)
+{
+	struct ipc_msg m = { .info = IPC_INFO(STOP, 0, 0) };
+
+	EXPECT_RET(ipc_call(pg->ep, &m, 0), 0);
+	EXPECT_RET(thread_join(pg->tid), 0);
+	EXPECT_RET(pg->err, 0);
+	EXPECT_RET(sys_unmap(pg->mem, OBJ_PAGES * 4096UL), 0);
+	EXPECT_RET(sys_handle_close(pg->ep), 0);
+}
+
+struct toucher {
+	unsigned long *region;
+	unsigned int id, n;
+	unsigned long first, count;	/* pages [first, first+count) */
+	long deadline;			/* 0: one pass */
+	unsigned long bad, passes;
+};
+
+/* Write this thread's mark into its pages, then read every page of the
+ * range (all threads' marks visible: the object is shared). */
+static void toucher_fn(void *arg)
+{
+	struct toucher *t = arg;
+
+	do {
+		for (unsigned long k = t->first; k < t->first + t->count; k++) {
+			volatile unsigned long *w =
+				(volatile unsigned long *)((char *)t->region +
+							   k * 4096);
+
+			if (w[0] != (1UL << 32 | k * 4096))
+				t->bad++;
+			if (k % t->n == t->id)
+				w[1] = k + 1;
+		}
+		t->passes++;
+	} while (t->deadline && sys_clock() < t->deadline);
+	sys_thread_exit(0);
+}
+
+static void pager_many_harts(void)
+{
+	static struct toucher tt[8];
+	struct pager pg = { 0 };
+	long va, tids[8];
+
+	if (!pager_start(&pg))
+		return;
+	va = sys_map_pager(0, OBJ_PAGES * 4096UL, PROT_READ | PROT_WRITE,
+			   pg.ep, 1);
+	EXPECT(va > 0, "map_pager: %ld", va);
+	for (unsigned int i = 0; va > 0 && i < 8; i++) {
+		tt[i] = (struct toucher){ (unsigned long *)va, i, 8, 0,
+					  OBJ_PAGES, 0, 0, 0 };
+		tids[i] = thread_spawn(toucher_fn, &tt[i], (int)(i % nharts));
+	}
+	for (unsigned int i = 0; va > 0 && i < 8; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(thread_join(tids[i]), 0);
+		EXPECT_RET(tt[i].bad, 0);
+	}
+	/* Shared memory: the marks are in the pager's object. */
+	for (unsigned long k = 0; va > 0 && k < OBJ_PAGES; k++)
+		if (pg.mem[k * 512 + 1] != k + 1) {
+			EXPECT(pg.mem[k * 512 + 1] == k + 1,
+			       "object page %lu word 1: %lu", k,
+			       pg.mem[k * 512 + 1]);
+			break;
+		}
+	EXPECT(pg.faults >= OBJ_PAGES && pg.faults <= 8 * OBJ_PAGES,
+	       "%lu pager faults for %d pages", pg.faults, OBJ_PAGES);
+	printf(UKTAP_DIAG "%lu pager faults for %d pages on %u harts\n",
+	       pg.faults, OBJ_PAGES, nharts);
+	/* Evict the first half: unmapped, refaulted, contents kept. */
+	unsigned long f0 = pg.faults;
+
+	EXPECT_RET(sys_pager_evict(pg.ep, 1, 0, OBJ_PAGES / 2 * 4096UL),
+		   OBJ_PAGES / 2);
+	EXPECT_RET(sys_pager_evict(pg.ep, 1, 0, OBJ_PAGES / 2 * 4096UL), 0);
+	for (unsigned long k = 0; va > 0 && k < OBJ_PAGES; k++) {
+		unsigned long w = ((volatile unsigned long *)va)[k * 512 + 1];
+
+		if (w != k + 1) {
+			EXPECT(w == k + 1, "page %lu after eviction: %lu", k,
+			       w);
+			break;
+		}
+	}
+	EXPECT_RET(pg.faults - f0, OBJ_PAGES / 2);
+	/* Bad evictions. */
+	EXPECT_RET(sys_pager_evict(pg.ep, 1, 1, 4096), -E_INVAL);
+	EXPECT_RET(sys_pager_evict(pg.ep, 1, 0, 0), -E_INVAL);
+	long s = sys_handle_dup(pg.ep, HANDLE_R_SEND);
+
+	EXPECT_RET(sys_pager_evict(s, 1, 0, 4096), -E_PERM);
+	EXPECT_RET(sys_handle_close(s), 0);
+	if (va > 0)
+		EXPECT_RET(sys_unmap((void *)va, OBJ_PAGES * 4096UL), 0);
+	pager_stop(&pg);
+}
+
+static void pager_evict_while_faulting(void)
+{
+	static struct toucher tt[4];
+	struct pager pg = { 0 };
+	long va, tids[4], evicted = 0, rounds = 0;
+	unsigned int n = nharts > 1 ? 4 : 2;
+
+	if (!pager_start(&pg))
+		return;
+	va = sys_map_pager(0, OBJ_PAGES * 4096UL, PROT_READ | PROT_WRITE,
+			   pg.ep, 1);
+	EXPECT(va > 0, "map_pager: %ld", va);
+	if (va <= 0) {
+		pager_stop(&pg);
+		return;
+	}
+	/* Threads fault the upper half over and over; the lower half is
+	 * evicted meanwhile, which must not disturb them. */
+	for (unsigned int i = 0; i < n; i++) {
+		tt[i] = (struct toucher){ (unsigned long *)va, i, n,
+					  OBJ_PAGES / 2, OBJ_PAGES / 2, 0, 0,
+					  0 };
+		tt[i].deadline = sys_clock() + (long)(300 * MS);
+		tids[i] = thread_spawn(toucher_fn, &tt[i], (int)(i % nharts));
+	}
+	while (sys_clock() < tt[0].deadline) {
+		for (unsigned long k = 0; k < OBJ_PAGES / 2; k += 4)
+			(void)((volatile unsigned long *)va)[k * 512];
+		evicted += sys_pager_evict(pg.ep, 1, 0,
+					   OBJ_PAGES / 2 * 4096UL);
+		rounds++;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(thread_join(tids[i]), 0);
+		EXPECT_RET(tt[i].bad, 0);
+		EXPECT(tt[i].passes > 0, "thread %u made no pass", i);
+	}
+	EXPECT(evicted >= rounds * (OBJ_PAGES / 8) / 2,
+	       "%ld pages evicted in %ld rounds", evicted, rounds);
+	printf(UKTAP_DIAG "%ld evictions of %ld pages while %u threads "
+	       "faulted elsewhere\n", rounds, evicted, n);
+	EXPECT_RET(sys_unmap((void *)va, OBJ_PAGES * 4096UL), 0);
+	pager_stop(&pg);
+}
+
+static void pager_cross_process(void)
+{
+	struct pager pg = { 0 };
+	long pid;
+
+	if (!pager_start(&pg))
+		return;
+	pid = sys_spawn_handle("ipcpeer", "touch", pg.ep);
+	EXPECT(pid > 0, "spawn: %ld", pid);
+	if (pid > 0)
+		EXPECT_RET(sys_wait(pid), 0);
+	/* A pager that answers without a page: the child is killed (one
+	 * report line), the pager and this process live on. */
+	pg.refuse = true;
+	pid = sys_spawn_handle("ipcpeer", "touch", pg.ep);
+	if (pid > 0)
+		EXPECT_RET(sys_wait(pid), -1);
+	pg.refuse = false;
+	pager_stop(&pg);
+}
+
+static void pager_gone(void)
+{
+	long ep = sys_endpoint_create(), pid;
+	long s = sys_handle_dup(ep, HANDLE_R_SEND | HANDLE_R_GRANT);
+
+	/* Nobody serves the endpoint once we close our receive right:
+	 * the child's first touch finds no pager and it is killed. */
+	pid = sys_spawn_handle("ipcpeer", "touch", s);
+	EXPECT(pid > 0, "spawn: %ld", pid);
+	EXPECT_RET(sys_handle_close(s), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+	if (pid > 0)
+		EXPECT_RET(sys_wait(pid), -1);
+}
+
 static const struct uktap_case cases[] = {
 	{ "handle_basics", handle_basics },
 	{ "forged_handles", forged_handles },
@@ -669,6 +912,10 @@ static const struct uktap_case cases[] = {
 	{ "dead_client_process", dead_client_process },
 	{ "kill_blocked_receiver", kill_blocked_receiver },
 	{ "notifications", notifications },
+	{ "pager_many_harts", pager_many_harts },
+	{ "pager_evict_while_faulting", pager_evict_while_faulting },
+	{ "pager_cross_process", pager_cross_process },
+	{ "pager_gone", pager_gone },
 	{ "handle_table_full", handle_table_full },
 	{ "objects_released", objects_released },
 };

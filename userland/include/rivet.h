@@ -94,6 +94,25 @@ unsigned long *ipc_buffer_new(void);
 /* Stop using it as the IPC buffer and unmap it. */
 void ipc_buffer_free(unsigned long *buf);
 
+/* Pagers (docs/abi.md): a region whose pages come from endpoint @ep's
+ * server under @key; and, for that server, taking pages back. */
+long sys_map_pager(void *addr, size_t len, int prot, long ep,
+		   unsigned long key);			/* addr, or -E_* */
+long sys_pager_evict(long ep, unsigned long key, unsigned long off,
+		     unsigned long len);		/* pages unmapped */
+/* Console input until the console server exists: at least one byte,
+ * waiting up to @timeout ns (0: forever, IPC_POLL: not at all). */
+long sys_debug_read(char *buf, size_t len, unsigned long timeout);
+long sys_proc_info(long index, struct rivet_proc_info *out);
+
+/* Devices (the first process holds them; docs/abi.md "Devices"). */
+long sys_device_info(long h, struct rivet_device_info *out);
+long sys_device_map(long h, void *addr);	/* address, or -E_* */
+long sys_irq_bind(long h, long notify, unsigned long bits);
+long sys_irq_ack(long h);
+long sys_klog_read(char *buf, size_t len);	/* bytes */
+long sys_klog_bind(long notify, unsigned long bits);
+
 /*
  * Formatted output: the kernel's formatter (kernel/lib/printf.c; the
  * conversions listed in kern/printf.h, no floating point). printf and
@@ -114,6 +133,26 @@ struct bench_args {
 /* Parse argv; threads defaults to @nharts. -1 after a usage message. */
 int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
 		struct bench_args *a);
+/* One more key=N argument of a program (struct bench_spec). */
+struct bench_opt {
+	const char *key;	/* "churners" */
+	unsigned long *val;	/* preset to the default by the caller */
+	unsigned long lo, hi;	/* the values accepted */
+};
+/* What a program takes besides seconds=. */
+struct bench_spec {
+	unsigned long min_threads, max_threads;	/* 0: 1, STATS_MAX_HARTS */
+	bool no_mib;				/* no mib= */
+	const struct bench_opt *opts;		/* more keys */
+	int nopts;
+};
+/* bench_parse for @sp; threads defaults to @nharts within its range. */
+int bench_parse_spec(const char *name, int argc, char **argv,
+		     unsigned int nharts, struct bench_args *a,
+		     const struct bench_spec *sp);
+/* "NAME: WHY" and the usage line (for checks across arguments). */
+void bench_usage(const char *name, const char *why,
+		 const struct bench_spec *sp);
 /* One thread of a stress program (bench_run). */
 struct bench_worker {
 	unsigned int id;
@@ -132,6 +171,32 @@ struct bench_worker {
 int bench_run(const char *name, const struct bench_args *args,
 	      void (*fn)(void *), struct bench_worker *workers,
 	      const struct rivet_stats *s0);
+/* What the kernel counted during (part of) a run: SYS_STATS differences,
+ * summed over the parts by bench_delta_add. Zero-initialise. */
+struct bench_delta {
+	unsigned long kfaults;		/* page faults handled, all harts */
+	struct rivet_lockstat pt, as;	/* page-table-page, address-space */
+};
+unsigned long bench_kfaults(const struct rivet_stats *s);
+void bench_delta_add(struct bench_delta *d, const struct rivet_stats *s0,
+		     const struct rivet_stats *s1);
+/* Contended share of @d's pt and as acquisitions, in hundredths of %. */
+unsigned long bench_contended_pct100(const struct bench_delta *d);
+/*
+ * Print `bench NAME [phase=PHASE] harts= threads= ptlock= seconds= mib=
+ * faults= per_s= ns_per_op= contended_pct= kfaults= EXTRA` and the two
+ * lock lines. @workers: the threads the faults are counted of (ns_per_op
+ * = elapsed x workers / faults); @phase and @extra may be 0.
+ */
+void bench_print(const char *name, const char *phase,
+		 const struct bench_args *a, const struct rivet_stats *s,
+		 unsigned long workers, unsigned long faults,
+		 unsigned long elapsed_ns, const struct bench_delta *d,
+		 const char *extra);
+/* `bench NAME-locks [phase=PHASE] kind=pt|as acquired= contended=
+ * wait_ns=`, two lines. */
+void bench_print_locks(const char *name, const char *phase,
+		       const struct bench_delta *d);
 
 /* The program: crt0.S calls main(argc, argv) and exits with its result. */
 int main(int argc, char **argv);

@@ -19,76 +19,160 @@ static int parse_u(const char *s, unsigned long *out)
 	return 0;
 }
 
-static void usage(const char *name, const char *why)
+static const struct bench_spec plain;	/* pf-anon's: threads, seconds, mib */
+
+static unsigned long min_threads(const struct bench_spec *sp)
 {
-	printf("%s: %s\n", name, why);
-	printf("usage: %s [threads=1..%d] [seconds=1..3600] [mib=1..512]\n",
-	       name, STATS_MAX_HARTS);
+	return sp->min_threads ? sp->min_threads : 1;
 }
 
-int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
-		struct bench_args *a)
+static unsigned long max_threads(const struct bench_spec *sp)
+{
+	return sp->max_threads ? sp->max_threads : STATS_MAX_HARTS;
+}
+
+void bench_usage(const char *name, const char *why,
+		 const struct bench_spec *sp)
+{
+	char buf[PRINTF_MAX / 2];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < sp->nopts && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      " [%s=%lu..%lu]", sp->opts[i].key,
+				      sp->opts[i].lo, sp->opts[i].hi);
+	printf("%s: %s\n", name, why);
+	printf("usage: %s [threads=%lu..%lu] [seconds=1..3600]%s%s\n", name,
+	       min_threads(sp), max_threads(sp),
+	       sp->no_mib ? "" : " [mib=1..512]", buf);
+}
+
+int bench_parse_spec(const char *name, int argc, char **argv,
+		     unsigned int nharts, struct bench_args *a,
+		     const struct bench_spec *sp)
 {
 	a->threads = 0;
 	a->seconds = 5;
 	a->mib = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
+		const struct bench_opt *o = 0;
 		unsigned long *dst = 0;
 
 		if (!strncmp(s, "threads=", 8))
 			dst = &a->threads, s += 8;
 		else if (!strncmp(s, "seconds=", 8))
 			dst = &a->seconds, s += 8;
-		else if (!strncmp(s, "mib=", 4))
+		else if (!strncmp(s, "mib=", 4) && !sp->no_mib)
 			dst = &a->mib, s += 4;
+		for (int k = 0; !dst && k < sp->nopts; k++) {
+			size_t len = strlen(sp->opts[k].key);
+
+			if (!strncmp(s, sp->opts[k].key, len) &&
+			    s[len] == '=') {
+				o = &sp->opts[k];
+				dst = o->val;
+				s += len + 1;
+			}
+		}
 		if (!dst || parse_u(s, dst)) {
-			usage(name, "bad argument");
-			printf("%s: '%s' is not threads=N, seconds=N or mib=N\n",
+			bench_usage(name, "bad argument", sp);
+			printf("%s: '%s' is not one of the key=N words above\n",
 			       name, argv[i]);
 			return -1;
 		}
+		if (o && (*dst < o->lo || *dst > o->hi)) {
+			bench_usage(name, "value out of range", sp);
+			return -1;
+		}
 	}
-	if (!a->threads)
+	if (!a->threads) {	/* one per hart, within the program's range */
 		a->threads = nharts;
-	if (a->threads < 1 || a->threads > STATS_MAX_HARTS || a->seconds < 1 ||
-	    a->seconds > 3600 || a->mib > 512) {
-		usage(name, "value out of range");
+		if (a->threads < min_threads(sp))
+			a->threads = min_threads(sp);
+		if (a->threads > max_threads(sp))
+			a->threads = max_threads(sp);
+	}
+	if (a->threads < min_threads(sp) || a->threads > max_threads(sp) ||
+	    a->seconds < 1 || a->seconds > 3600 || a->mib > 512) {
+		bench_usage(name, "value out of range", sp);
 		return -1;
 	}
 	return 0;
 }
 
-static unsigned long pct100(unsigned long part, unsigned long whole)
+int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
+		struct bench_args *a)
 {
-	return whole ? part * 10000 / whole : 0;	/* hundredths of % */
+	return bench_parse_spec(name, argc, argv, nharts, a, &plain);
 }
 
-static void bench_report(const char *name, const struct bench_args *a,
-		  const struct rivet_stats *s0, const struct rivet_stats *s1,
-		  unsigned long faults, unsigned long elapsed_ns)
+static void lock_add(struct rivet_lockstat *d, const struct rivet_lockstat *a,
+		     const struct rivet_lockstat *b)
 {
-	unsigned long acq = s1->pt.acquired - s0->pt.acquired +
-			    s1->as.acquired - s0->as.acquired;
-	unsigned long con = s1->pt.contended - s0->pt.contended +
-			    s1->as.contended - s0->as.contended;
-	unsigned long c = pct100(con, acq);
+	d->acquired += b->acquired - a->acquired;
+	d->contended += b->contended - a->contended;
+	d->wait_ns += b->wait_ns - a->wait_ns;
+}
 
-	printf("bench %s harts=%u threads=%lu ptlock=%s seconds=%lu mib=%lu "
-	       "faults=%lu per_s=%lu ns_per_op=%lu contended_pct=%lu.%02lu\n",
-	       name, s1->nharts, a->threads,
-	       s1->ptlock_split ? "split" : "single", a->seconds, a->mib,
+unsigned long bench_kfaults(const struct rivet_stats *s)
+{
+	unsigned long n = 0;
+
+	for (unsigned int h = 0; h < s->nharts && h < STATS_MAX_HARTS; h++)
+		n += s->faults[h];
+	return n;
+}
+
+void bench_delta_add(struct bench_delta *d, const struct rivet_stats *s0,
+		     const struct rivet_stats *s1)
+{
+	d->kfaults += bench_kfaults(s1) - bench_kfaults(s0);
+	lock_add(&d->pt, &s0->pt, &s1->pt);
+	lock_add(&d->as, &s0->as, &s1->as);
+}
+
+unsigned long bench_contended_pct100(const struct bench_delta *d)
+{
+	unsigned long acq = d->pt.acquired + d->as.acquired;
+	unsigned long con = d->pt.contended + d->as.contended;
+
+	return acq ? con * 10000 / acq : 0;	/* hundredths of % */
+}
+
+void bench_print_locks(const char *name, const char *phase,
+		       const struct bench_delta *d)
+{
+	const struct rivet_lockstat *l[2] = { &d->pt, &d->as };
+	const char *kind[2] = { "pt", "as" };
+
+	for (int i = 0; i < 2; i++)
+		printf("bench %s-locks %s%s%skind=%s acquired=%lu "
+		       "contended=%lu wait_ns=%lu\n", name,
+		       phase ? "phase=" : "", phase ? phase : "",
+		       phase ? " " : "", kind[i], l[i]->acquired,
+		       l[i]->contended, l[i]->wait_ns);
+}
+
+void bench_print(const char *name, const char *phase,
+		 const struct bench_args *a, const struct rivet_stats *s,
+		 unsigned long workers, unsigned long faults,
+		 unsigned long elapsed_ns, const struct bench_delta *d,
+		 const char *extra)
+{
+	unsigned long c = bench_contended_pct100(d);
+
+	printf("bench %s %s%s%sharts=%u threads=%lu ptlock=%s seconds=%lu "
+	       "mib=%lu faults=%lu per_s=%lu ns_per_op=%lu "
+	       "contended_pct=%lu.%02lu kfaults=%lu%s%s\n",
+	       name, phase ? "phase=" : "", phase ? phase : "",
+	       phase ? " " : "", s->nharts, a->threads,
+	       s->ptlock_split ? "split" : "single", a->seconds, a->mib,
 	       faults, faults * 1000 / (elapsed_ns / 1000000 + 1),
-	       faults ? elapsed_ns * a->threads / faults : 0, c / 100,
-	       c % 100);
-	printf("bench %s-locks kind=pt acquired=%lu contended=%lu "
-	       "wait_ns=%lu\n", name, s1->pt.acquired - s0->pt.acquired,
-	       s1->pt.contended - s0->pt.contended,
-	       s1->pt.wait_ns - s0->pt.wait_ns);
-	printf("bench %s-locks kind=as acquired=%lu contended=%lu "
-	       "wait_ns=%lu\n", name, s1->as.acquired - s0->as.acquired,
-	       s1->as.contended - s0->as.contended,
-	       s1->as.wait_ns - s0->as.wait_ns);
+	       faults ? elapsed_ns * workers / faults : 0, c / 100, c % 100,
+	       d->kfaults, extra && *extra ? " " : "", extra ? extra : "");
+	bench_print_locks(name, phase, d);
 }
 
 int bench_run(const char *name, const struct bench_args *args,
@@ -96,6 +180,7 @@ int bench_run(const char *name, const struct bench_args *args,
 	      const struct rivet_stats *s0)
 {
 	static struct rivet_stats s1;	/* too big for the stack */
+	struct bench_delta d = { 0 };
 	long tids[STATS_MAX_HARTS], t0 = sys_clock();
 	unsigned long faults = 0;
 
@@ -117,7 +202,8 @@ int bench_run(const char *name, const struct bench_args *args,
 			       t, workers[t].err);
 	}
 	sys_stats(&s1);
-	bench_report(name, args, s0, &s1, faults,
-		     (unsigned long)(sys_clock() - t0));
+	bench_delta_add(&d, s0, &s1);
+	bench_print(name, 0, args, &s1, args->threads, faults,
+		    (unsigned long)(sys_clock() - t0), &d, 0);
 	return 0;
 }

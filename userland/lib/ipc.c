@@ -87,29 +87,16 @@ long ipc_call(long ep, struct ipc_msg *m, unsigned long timeout)
 
 long ipc_recv(long ep, struct ipc_msg *m, unsigned long timeout)
 {
-	register long a0 __asm__("a0") = ep;
-	register unsigned long a1 __asm__("a1") = timeout;
-	register unsigned long a2 __asm__("a2");
-	register unsigned long a3 __asm__("a3");
-	register unsigned long a4 __asm__("a4");
-	register unsigned long a5 __asm__("a5");
-	register unsigned long a6 __asm__("a6");
-	register long a7 __asm__("a7") = SYS_IPC_RECV;
+	/* SYS_IPC_RECV reads a0 and a1 (the timeout) only; m is output,
+	 * left as it was after a failure. */
+	unsigned long info = m->info;
+	long r;
 
-	__asm__ __volatile__("ecall"
-			     : "+r"(a0), "+r"(a1), "=r"(a2), "=r"(a3),
-			       "=r"(a4), "=r"(a5), "=r"(a6)
-			     : "r"(a7)
-			     : "memory");
-	if (a0 == 0) {
-		m->info = a1;
-		m->w[0] = a2;
-		m->w[1] = a3;
-		m->w[2] = a4;
-		m->w[3] = a5;
-		m->sender = a6;
-	}
-	return a0;
+	m->info = timeout;
+	r = ipc_trap(SYS_IPC_RECV, ep, m, 0);
+	if (r)
+		m->info = info;
+	return r;
 }
 
 long ipc_reply(const struct ipc_msg *m)

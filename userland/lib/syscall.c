@@ -170,3 +170,66 @@ long sys_spawn_handle(const char *name, const char *args, long handle)
 {
 	return syscall5(SYS_SPAWN, (long)name, (long)args, 0, 0, handle);
 }
+
+long sys_map_pager(void *addr, size_t len, int prot, long ep,
+		   unsigned long key)
+{
+	return syscall5(SYS_MAP_PAGER, (long)addr, (long)len, prot, ep,
+			(long)key);
+}
+
+long sys_pager_evict(long ep, unsigned long key, unsigned long off,
+		     unsigned long len)
+{
+	register long a0 __asm__("a0") = ep;
+	register unsigned long a1 __asm__("a1") = key;
+	register unsigned long a2 __asm__("a2") = off;
+	register unsigned long a3 __asm__("a3") = len;
+	register long a7 __asm__("a7") = SYS_PAGER_EVICT;
+
+	__asm__ __volatile__("ecall"
+			     : "+r"(a0)
+			     : "r"(a1), "r"(a2), "r"(a3), "r"(a7)
+			     : "memory");
+	return a0;
+}
+
+long sys_debug_read(char *buf, size_t len, unsigned long timeout)
+{
+	return syscall3(SYS_DEBUG_READ, (long)buf, (long)len, (long)timeout);
+}
+
+long sys_proc_info(long index, struct rivet_proc_info *out)
+{
+	return syscall2(SYS_PROC_INFO, index, (long)out);
+}
+
+long sys_device_info(long h, struct rivet_device_info *out)
+{
+	return syscall2(SYS_DEVICE_INFO, h, (long)out);
+}
+
+long sys_device_map(long h, void *addr)
+{
+	return syscall2(SYS_DEVICE_MAP, h, (long)addr);
+}
+
+long sys_irq_bind(long h, long notify, unsigned long bits)
+{
+	return syscall3(SYS_IRQ_BIND, h, notify, (long)bits);
+}
+
+long sys_irq_ack(long h)
+{
+	return syscall1(SYS_IRQ_ACK, h);
+}
+
+long sys_klog_read(char *buf, size_t len)
+{
+	return syscall2(SYS_KLOG_READ, (long)buf, (long)len);
+}
+
+long sys_klog_bind(long notify, unsigned long bits)
+{
+	return syscall2(SYS_KLOG_BIND, notify, (long)bits);
+}

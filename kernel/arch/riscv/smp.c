@@ -69,8 +69,10 @@ void secondary_main(struct hart *h)
 
 static bool hart_wait_online(struct hart *h)
 {
-	/* HSM start is asynchronous; give a hart one second (timebase). */
-	uint64_t deadline = arch_time() + riscv_timebase_hz;
+	/* HSM start is asynchronous. A real hart answers in microseconds;
+	 * under QEMU on a loaded, over-subscribed host a vCPU thread may not
+	 * run for over a second, so allow ten. */
+	uint64_t deadline = arch_time() + 10 * riscv_timebase_hz;
 
 	while (arch_time() < deadline) {
 		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
@@ -118,7 +120,7 @@ void smp_boot(const struct boot_info *bi)
 		if (err || !hart_wait_online(h)) {
 			printk("smp: hart %lu failed to start (%s)\n",
 			       (unsigned long)bh->hartid,
-			       err ? sbi_err_name(err) : "no answer in 1 s");
+			       err ? sbi_err_name(err) : "no answer in 10 s");
 			failed++;
 			continue;
 		}

@@ -13,6 +13,7 @@
 #include <kern/irq.h>
 #include <kern/printf.h>
 #include <kern/thread.h>
+#include <kern/ipc.h>
 #include <kern/timer.h>
 #include <sbi/sbi.h>
 
@@ -71,6 +72,7 @@ void timer_handle(void)
 		h->next_tick = now + period;
 	timer_program(h->next_tick);
 	sched_tick();
+	klog_tick();
 }
 
 uint64_t time_ns(void)

@@ -88,8 +88,7 @@ static void user_exception(struct trap_frame *tf, unsigned long code)
 	default:
 		proc_kill_current(tf, trap_cause_name(tf->scause));
 	}
-	if (as_fault(p->as, tf->stval, access) != 0)
-		proc_kill_current(tf, trap_cause_name(tf->scause));
+	proc_user_fault(tf, access);
 }
 
 static bool extable_fixup(struct trap_frame *tf)

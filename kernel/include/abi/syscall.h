@@ -84,7 +84,63 @@
 #define SYS_IPC_REPLY	  25
 #define SYS_IPC_REPLY_RECV 26
 #define SYS_IPC_BUFFER	  27
-#define SYS_NR		  28
+/*
+ * External pagers (docs/abi.md, "Pagers").
+ *
+ * SYS_MAP_PAGER (addr, len, prot, h, key): like SYS_MAP, but the region's
+ *   pages come from the pager behind endpoint h (needs HANDLE_R_SEND): a
+ *   fault on an absent page suspends the thread and calls h with label
+ *   PAGER_FAULT, w0 = key, w1 = offset of the page in the region, w2 =
+ *   access (PAGER_READ/WRITE/EXEC), sender = the faulting thread. The
+ *   pager answers with IPC_INFO_PAGE set and w0 = the address of a page
+ *   of its own (readable; writable if prot has PROT_WRITE): that frame is
+ *   mapped at the fault address, shared with the pager, and the thread
+ *   resumes. Any other answer, or a pager that is gone, kills the faulting
+ *   process with the usual report line.
+ * SYS_PAGER_EVICT (h, key, offset, len): unmap the pages [offset,
+ *   offset+len) of every region backed by (h, key) (needs HANDLE_R_RECV:
+ *   only the pager); the next touch faults to the pager again. Returns
+ *   the number of pages unmapped.
+ */
+#define SYS_MAP_PAGER	  28
+#define SYS_PAGER_EVICT	  29
+/* (char *buf, size_t len, timeout_ns): console input bytes (at least one,
+ * waiting for it; -E_TIMEDOUT), until the console server exists. */
+#define SYS_DEBUG_READ	  30
+/* (index, struct rivet_proc_info *): 0 and the index-th live process
+ * (0, 1, ... in table order); -E_NOENT past the last. */
+#define SYS_PROC_INFO	  31
+/*
+ * Devices (docs/abi.md, "Devices"). The first process gets a handle
+ * (HANDLE_T_DEVICE, rights MAP|GRANT|DUP) for every device of the device
+ * tree the kernel does not keep for itself (it keeps the interrupt
+ * controller and timers), the console UART included.
+ *
+ * SYS_DEVICE_INFO (h, struct rivet_device_info *): 0.
+ * SYS_DEVICE_MAP (h, addr): map the device's registers (addr 0: the
+ *   kernel picks) read/write into the caller; returns the address. Mapping
+ *   the console UART hands the console over: from then on the kernel
+ *   writes its messages only to its log (SYS_KLOG_READ), except a panic.
+ * SYS_IRQ_BIND (h, notify_h, bits): the device's interrupt signals bits
+ *   on the notification (needs SIGNAL), then stays masked until
+ *   SYS_IRQ_ACK (h). Both need HANDLE_R_MAP on h.
+ * SYS_KLOG_READ (char *buf, size_t len): kernel log bytes written since
+ *   the console was handed over and not read yet (0 if none).
+ * SYS_KLOG_BIND (notify_h, bits): signal bits when the log has new text.
+ */
+#define SYS_DEVICE_INFO	  32
+#define SYS_DEVICE_MAP	  33
+#define SYS_IRQ_BIND	  34
+#define SYS_IRQ_ACK	  35
+#define SYS_KLOG_READ	  36
+#define SYS_KLOG_BIND	  37
+#define SYS_NR		  38
+
+#define PAGER_FAULT	0x70666c74	/* label of a pager fault message */
+#define PAGER_READ	0
+#define PAGER_WRITE	1
+#define PAGER_EXEC	2
+#define IPC_INFO_PAGE	0x1000		/* a reply to PAGER_FAULT: w0 = page */
 
 /* Handle rights. */
 #define HANDLE_R_SEND	0x01	/* endpoint: call */
@@ -93,11 +149,13 @@
 #define HANDLE_R_DUP	0x08	/* may be duplicated */
 #define HANDLE_R_SIGNAL	0x10	/* notification: signal */
 #define HANDLE_R_WAIT	0x20	/* notification: wait */
-#define HANDLE_R_ALL	0x3f
+#define HANDLE_R_MAP	0x40	/* device: map, bind and ack its interrupt */
+#define HANDLE_R_ALL	0x7f
 
 /* Object types (SYS_HANDLE_INFO). */
 #define HANDLE_T_ENDPOINT	1
 #define HANDLE_T_NOTIFY		2
+#define HANDLE_T_DEVICE		3
 
 /* Message info word: IPC_INFO(label, payload words, flags). */
 #define IPC_BUF_WORDS		 512	/* one 4 KiB page of 8-byte words */
@@ -137,6 +195,27 @@ struct rivet_stats {
 	struct rivet_lockstat pt;	/* page-table-page locks */
 	struct rivet_lockstat as;	/* address-space locks */
 	struct rivet_lockstat frame;	/* frame pool lock */
+	unsigned long total_frames;	/* frames the allocator manages */
+};
+
+/* SYS_DEVICE_INFO */
+struct rivet_device_info {
+	char compatible[32];		/* the node's first compatible */
+	char path[64];			/* its path in the device tree */
+	unsigned long base, size;	/* registers (size page aligned) */
+	unsigned int irq;		/* interrupt source, 0 if none */
+	unsigned int console;		/* 1: the kernel's console UART */
+	unsigned int reg_shift;		/* reg-shift (UARTs), default 0 */
+	unsigned int reg_io_width;	/* reg-io-width, default 1 */
+};
+
+/* SYS_PROC_INFO */
+struct rivet_proc_info {
+	int pid;
+	int parent;			/* 0 for init */
+	unsigned int threads;		/* live threads, the main one too */
+	unsigned int exiting;		/* 1: ending (killed or exited) */
+	char name[32];
 };
 #endif
 

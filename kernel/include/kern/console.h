@@ -22,3 +22,14 @@ void console_set_driver(const struct console_ops *ops);
 void console_panic_mode(void);
 /* A byte of input if one waits, else -1 (polled). */
 int console_getc(void);
+
+/* A console server owns the UART now: text goes to the log ring. */
+void console_hand_over(void);
+bool console_handed_over(void);
+/* The first process ended: the kernel writes to the UART again, starting
+ * with whatever the log still holds. */
+void console_take_back(void);
+/* Was text logged since the last call? (clears the flag) */
+bool console_log_pending(void);
+/* Take up to @len logged bytes. Return: how many. */
+size_t console_log_read(char *buf, size_t len);

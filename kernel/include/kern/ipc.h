@@ -41,14 +41,17 @@
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
+#include <mm/as.h>
 
 struct thread;
 struct proc;
 struct frame;
+struct as;
 
 enum kobj_type {
 	KOBJ_ENDPOINT = 1,	/* = HANDLE_T_ENDPOINT */
 	KOBJ_NOTIFY = 2,	/* = HANDLE_T_NOTIFY */
+	KOBJ_DEVICE = 3,	/* = HANDLE_T_DEVICE */
 };
 
 struct kobj {
@@ -97,6 +100,7 @@ struct thread_ipc {
 	struct endpoint *reply_ep;	/* holds a reference while set */
 	/* The server that owes this thread a reply (caller side). */
 	struct thread *reply_from;
+	struct frame *page;		/* a pager's page with msg */
 	struct frame *buf;		/* pinned IPC buffer, or NULL */
 	unsigned long *buf_kva;
 	bool interrupted;		/* atomic: its process is ending */
@@ -136,8 +140,10 @@ int ipc_call(struct kobj *ep, struct ipc_msg *msg, struct kobj *xfer,
 	     unsigned int xfer_rights, uint64_t deadline);
 int ipc_recv(struct kobj *ep, struct ipc_msg *msg, unsigned long *sender,
 	     uint64_t deadline);
+/* @page: a frame reference that travels with the reply (a pager's
+ * answer, IPC_INFO_PAGE), or NULL. */
 int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
-	      unsigned int xfer_rights);
+	      unsigned int xfer_rights, struct frame *page);
 int notify_signal(struct kobj *n, unsigned long bits);
 int notify_wait(struct kobj *n, unsigned long *bits, uint64_t deadline);
 
@@ -151,6 +157,34 @@ void ipc_thread_exit(struct thread *t);
 /* Its process is ending: wake @t from any IPC wait with -E_INTR. */
 void ipc_interrupt(struct thread *t);
 
+/*
+ * Pagers (the endpoint side of pager-backed regions, mm/as.h).
+ * pager_fault - on behalf of the faulting thread, ask the pager for the
+ *   page @pf names and map what it answers. Return: 0, -E_AGAIN (the
+ *   region changed: fault again), or why the process cannot go on.
+ * pager_evict - as_pager_evict in every client of @ep. Return: pages.
+ */
+int pager_fault(struct as *as, const struct as_fault_info *pf,
+		enum as_access access);
+long pager_evict(struct kobj *ep, unsigned long key, unsigned long off,
+		 unsigned long len);
+
 /* The handle and IPC system calls (SYS_HANDLE_CLOSE .. SYS_IPC_BUFFER). */
 struct trap_frame;
 long ipc_syscall(struct proc *p, struct trap_frame *tf);
+/* Devices (kernel/ipc/device.c). */
+struct dt;
+struct boot_info;
+void devices_init(const struct dt *dt, const struct boot_info *bi);
+/* The device objects, for the first process's handle table. */
+unsigned int devices_list(struct kobj *const **list);
+/* A PLIC source fired: true if a user driver has it (then it stays
+ * claimed until SYS_IRQ_ACK). */
+bool device_irq(uint32_t src, int ctx);
+/* Timer tick: signal the console server if the kernel log grew. */
+void klog_tick(void);
+long device_syscall(struct proc *p, struct trap_frame *tf);
+
+/* SYS_MAP_PAGER's region, once the address is chosen. */
+long ipc_map_pager(struct proc *p, vaddr_t *addr, size_t len,
+		   unsigned int prot, long h, unsigned long key);

@@ -10,7 +10,7 @@
  *   main                 immutable after proc_spawn.
  *   exit_status          written once by the exiting thread before it is
  *                        DEAD; read after thread_join.
- *   map_next, threads[], joining[], exiting   lock.
+ *   threads[], joining[], exiting   lock.
  *   handles              its own lock (kern/ipc.h); closed when the main
  *                        thread ends.
  */
@@ -30,12 +30,13 @@ struct proc {
 	struct as *as;
 	struct thread *main;
 	int exit_status;
-	vaddr_t map_next;	/* next address SYS_MAP hands out */
 	struct spinlock lock;	/* rank 60 (misc) */
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
-	int parent;		/* pid of the spawner, 0 for init */
+	int parent;		/* pid of the spawner, 0 for init; 1 once
+				 * the spawner ended (proc_table_lock) */
+	bool claimed;		/* a SYS_WAIT waits for it (proc_table_lock) */
 	struct handle_table handles;
 };
 
@@ -56,6 +57,8 @@ struct proc_share {
 	size_t len;
 	struct kobj *handle;	/* and this object as its first handle */
 	unsigned int rights;	/* (HANDLE_SPAWN), or NULL */
+	struct kobj *const *handles;	/* then these, rights MAP|GRANT|DUP */
+	unsigned int nhandles;
 };
 
 int proc_spawn(const char *name, const void *elf, size_t size,
@@ -63,7 +66,8 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	       struct proc **out);
 /* Enter @p in the process table (pids for wait and kill). */
 int proc_register(struct proc *p, int parent);
-/* Wait for @p to end, free everything it held, return its status. */
+/* Wait for @p to end (taking it out of the table), free everything it
+ * held, return its status. */
 int proc_wait(struct proc *p);
 /* The process of the calling thread, or NULL for a kernel thread. */
 struct proc *proc_current(void);
@@ -75,6 +79,10 @@ void proc_check_exit(void);
 
 /* Trap-side entry points (arch/riscv/trap.c). */
 void syscall_dispatch(struct trap_frame *tf);
+/* A page fault in user mode: resolve it or end the process. */
+void proc_user_fault(struct trap_frame *tf, enum as_access access);
+/* Where SYS_MAP (and SYS_MAP_PAGER) put regions when given address 0. */
+#define MAP_BASE	0x1000000000UL
 /* A user fault the kernel cannot resolve: one report line, then exit. */
 __noreturn void proc_kill_current(const struct trap_frame *tf,
 				  const char *why);

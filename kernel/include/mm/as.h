@@ -75,14 +75,18 @@ enum as_access {
  *               change. A fault reads the slot between two even, equal
  *               reads of seq, and before installing a page checks, under
  *               the leaf table's lock, that seq has not moved.
- *   start, end, prot  written under as->lock between the two seq bumps;
- *               read locklessly under seq.
+ *   start, end, prot, pager, key, pgoff  written under as->lock between the
+ *               two seq bumps; read locklessly under seq. A slot with a
+ *               pager holds one as_pager_ref() on it.
  */
 struct as_region {
 	struct spinlock lock;
 	unsigned int seq;
 	unsigned int prot;	/* AS_PROT_*, 0 while dying */
 	vaddr_t start, end;	/* [start, end), page aligned */
+	void *pager;		/* backing pager (a reference), or NULL */
+	unsigned long key;	/* the pager's name for what backs it */
+	unsigned long pgoff;	/* byte offset of start in that */
 };
 
 struct as {
@@ -95,6 +99,7 @@ struct as {
 	int nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	uint64_t nr_pt;
+	unsigned int pins;	/* atomic: as_pin() holders; as_destroy waits */
 };
 
 /* Mode for new address spaces: Kconfig's choice, or ptlock= at boot. */
@@ -154,6 +159,59 @@ int as_region_add(struct as *as, vaddr_t start, size_t len,
 int as_region_unmap(struct as *as, vaddr_t start, size_t len);
 int as_region_protect(struct as *as, vaddr_t start, size_t len,
 		      unsigned int prot);
+/*
+ * Pager-backed regions (the pager itself lives outside mm: kernel/ipc).
+ *
+ * as_region_add_at - as as_region_add; with *@start 0 the region goes to
+ *   the lowest free range at or above @from (with a guard page after it)
+ *   and *@start says where. With @pager (else NULL), absent pages come
+ *   from @pager (an opaque object; the region holds a reference through
+ *   as_pager_ref) under @key.
+ * as_fault_ex - as as_fault, but a fault on an absent page of a
+ *   pager-backed region returns AS_FAULT_PAGER and fills @pf (with a
+ *   reference to the pager, as_pager_ref(pf->pager, NULL, +1), that the
+ *   caller drops) instead of failing.
+ * as_install_pager_page - map @f (whose reference the mapping takes on
+ *   success) at the page @pf faulted on, if the region has not changed
+ *   since and the page is still absent. Return: 0 (installed), -E_EXIST
+ *   (mapped meanwhile: the caller keeps its reference), -E_AGAIN (the
+ *   region changed: fault again).
+ * as_pager_evict - unmap the pages [off, off+len) of every region of @as
+ *   backed by (@pager, @key). Return: pages unmapped.
+ */
+#define AS_FAULT_PAGER	1
+/* As the pager of a region: device memory at physical address @key (the
+ * pages fault in uncached-by-PMA, no frames behind them). */
+#define AS_PAGER_DEVICE	((void *)1)
+struct as_fault_info {
+	void *pager;
+	unsigned long key;
+	unsigned long offset;		/* of the page in the region */
+	vaddr_t va;			/* the page */
+	unsigned int prot;
+	struct as_region *slot;		/* to check it did not change */
+	unsigned int seq;
+};
+int as_region_add_at(struct as *as, vaddr_t *start, size_t len,
+		     unsigned int prot, void *pager, unsigned long key,
+		     vaddr_t from);
+int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
+		struct as_fault_info *pf);
+int as_install_pager_page(struct as *as, struct frame *f,
+			  const struct as_fault_info *pf);
+long as_pager_evict(struct as *as, void *pager, unsigned long key,
+		    unsigned long off, unsigned long len);
+/* Keep @as from being destroyed (as_destroy waits for the last unpin). */
+void as_pin(struct as *as);
+void as_unpin(struct as *as);
+/*
+ * Upcall, defined by the pager side (kernel/ipc/pager.c; host tests stub
+ * it): a region of @as backed by @pager came (+1) or went (-1), or (@as
+ * NULL) a plain reference is taken (+1) or dropped (-1). -E_NOMEM if a
+ * new client cannot be tracked (only for +1 with @as).
+ */
+int as_pager_ref(void *pager, struct as *as, int delta);
+
 /* Sum of the slots' sequence counts: changes whenever a region does
  * (tests use it to check that a refused call changed nothing). */
 unsigned long as_region_version(struct as *as);

@@ -14,3 +14,8 @@ void plic_init_hart(void);
 /* Claim, dispatch and complete every pending source of this hart. */
 void plic_handle(void);
 bool plic_present(void);
+/* User drivers' interrupts: enable @src for the boot hart's context, or
+ * disable it; complete a claim on @ctx. */
+int plic_route(uint32_t src);
+void plic_unroute(uint32_t src);
+void plic_complete(int ctx, uint32_t src);

@@ -239,3 +239,15 @@ const struct ktest_suite *const host_suites[] = { &frame_suite, &pt_suite,
 						  &tlb_suite, &smp_suite,
 						  &region_suite };
 const size_t host_nsuites = ARRAY_SIZE(host_suites);
+
+/* The pager upcall of mm/as.h (kernel/ipc provides it in the kernel): a
+ * count of references per fake pager, and the address spaces it serves. */
+long host_pager_refs;		/* atomic: references held, all pagers */
+
+int as_pager_ref(void *pager, struct as *as, int delta)
+{
+	(void)pager;
+	(void)as;
+	__atomic_fetch_add(&host_pager_refs, delta, __ATOMIC_RELAXED);
+	return 0;
+}

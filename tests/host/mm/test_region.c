@@ -387,6 +387,74 @@ KTEST(region_protect_keeps_cow)
 	as_destroy(src);
 }
 
+/* Pager-backed regions: faults come back to the caller, the page it
+ * brings is installed once, cuts keep each page's offset in the object,
+ * eviction unmaps only that object's pages, and every pager reference
+ * taken is given back. */
+extern long host_pager_refs;
+
+KTEST(region_pager)
+{
+	static int pager;	/* any address names a fake pager */
+	struct as_fault_info pf;
+	vaddr_t va = 0;
+	struct frame *f;
+	struct as *as;
+	long refs0 = host_pager_refs;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(as);
+	KT_ASSERT_EQ(as_region_add_at(as, &va, 8 * P, RW, &pager, 7,
+				      0x1000000),
+		     0);
+	KT_EXPECT_EQ(va, 0x1000000);
+	KT_EXPECT_EQ(host_pager_refs, refs0 + 1);
+	/* Picking again skips the region and its guard page. */
+	vaddr_t va2 = 0;
+
+	KT_ASSERT_EQ(as_region_add_at(as, &va2, P, RW, NULL, 0, 0x1000000),
+		     0);
+	KT_EXPECT_EQ(va2, 0x1000000 + 9 * P);
+	/* Plain as_fault cannot wait for a pager. */
+	KT_EXPECT_EQ(as_fault(as, va + 3 * P, AS_ACCESS_READ), -E_FAULT);
+	KT_ASSERT_EQ(as_fault_ex(as, va + 3 * P, AS_ACCESS_WRITE, &pf),
+		     AS_FAULT_PAGER);
+	KT_EXPECT(pf.pager == &pager && pf.key == 7 && pf.offset == 3 * P);
+	KT_EXPECT_EQ(host_pager_refs, refs0 + 2);	/* the caller's */
+	as_pager_ref(pf.pager, NULL, -1);
+	f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+	KT_ASSERT(f);
+	/* Its first reference stands for the pager's own mapping; the
+	 * second travels with the answer and the mapping takes it. */
+	__atomic_fetch_add(&f->refcount, 1, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(as_install_pager_page(as, f, &pf), 0);
+	KT_EXPECT_EQ(as_install_pager_page(as, f, &pf), -E_EXIST);
+	KT_EXPECT_EQ(as_fault(as, va + 3 * P, AS_ACCESS_WRITE), 0);
+	/* A cut: the tail's pages keep their offsets in the object. */
+	KT_EXPECT_EQ(as_region_unmap(as, va + P, P), 0);
+	KT_EXPECT_EQ(host_pager_refs, refs0 + 2);	/* head and tail */
+	KT_ASSERT_EQ(as_fault_ex(as, va + 5 * P, AS_ACCESS_READ, &pf),
+		     AS_FAULT_PAGER);
+	KT_EXPECT_EQ(pf.offset, 5 * P);
+	as_pager_ref(pf.pager, NULL, -1);
+	/* A stale fault (the region changed since) is refused. */
+	struct as_fault_info old = pf;
+
+	KT_EXPECT_EQ(as_region_protect(as, va + 2 * P, 6 * P, RO), 0);
+	KT_EXPECT_EQ(as_install_pager_page(as, f, &old), -E_AGAIN);
+	/* Eviction of the object's page 3 (and a range with nothing). */
+	KT_EXPECT_EQ(as_pager_evict(as, &pager, 7, 3 * P, P), 1);
+	KT_EXPECT_EQ(as_lookup(as, va + 3 * P, NULL, NULL), -E_NOENT);
+	KT_EXPECT_EQ(as_pager_evict(as, &pager, 8, 0, 8 * P), 0);
+	KT_EXPECT_EQ(as_check(as), 0);
+	as_destroy(as);
+	KT_EXPECT_EQ(host_pager_refs, refs0);
+	/* The mapping's reference went with the eviction; ours is left. */
+	KT_EXPECT_EQ(f->refcount, 1);
+	frame_free(f);
+}
+
 KTEST_SUITE(region_suite, "mm_region", KTEST_CASE(region_table_edges),
-	    KTEST_CASE(region_protect_keeps_cow),
+	    KTEST_CASE(region_protect_keeps_cow), KTEST_CASE(region_pager),
 	    KTEST_CASE(region_churn_split), KTEST_CASE(region_churn_single));
