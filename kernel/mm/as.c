@@ -547,11 +547,10 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 	return err;
 }
 
-/* Read slot @r consistently. Return: false if it is being written. */
 /* Read slot @r consistently into @ref (all but ref->r). Return: false
  * if it is being written. */
-static bool slot_read(struct as_region *r, struct region_ref *ref,
-		      vaddr_t *end)
+static inline bool slot_read(struct as_region *r, struct region_ref *ref,
+			     vaddr_t *end)
 {
 	unsigned int s = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 
