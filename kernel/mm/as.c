@@ -1050,6 +1050,7 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 			goto out_end;
 		}
 		if (found) {
+			arch_race_window(MM_RACE_FAULT_LOCK);
 			if (!pt_leaf_find_lock(as, &pl)) {
 				frame_free(f);	/* table unlinked: again */
 				continue;

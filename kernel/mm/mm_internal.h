@@ -194,3 +194,6 @@ static inline vaddr_t leaf_base(vaddr_t va)
 
 /* Windows for arch_race_window() (host tests stretch them). */
 #define MM_RACE_REGION_SCAN	1	/* a fault read one region slot */
+#define MM_RACE_FAULT_LOCK	2	/* a fault found a leaf table and
+					 * allocated its frame, interrupts
+					 * off, and is about to lock it */
