@@ -55,7 +55,8 @@ void lockstat_reset(void);
 /* Wait for ticket @me of a lock found taken; count the wait. */
 void spin_wait(struct spinlock *l, uint16_t me);
 /* CONFIG_DEBUG_SPINLOCK: recursion and lock-order checks before taking
- * @l, owner check and order bookkeeping before releasing it. */
+ * @l, owner check and order bookkeeping before releasing it (the general
+ * case; spin_debug_lock/unlock below do the usual one inline). */
 void spin_debug_acquire(struct spinlock *l);
 void spin_debug_release(struct spinlock *l);
 /* CONFIG_DEBUG: irq_pop with interrupts on, or without irq_push. */
@@ -82,13 +83,54 @@ static inline void irq_pop(void)
 		arch_irq_enable();
 }
 
+#ifdef CONFIG_DEBUG_SPINLOCK
+/*
+ * The debug checks' usual case inline: @l is not held by this hart and,
+ * with the lock-order checker, this hart holds no other lock (no rank to
+ * compare: @l becomes the only entry) or, on release, only @l. Anything
+ * else, and every panic, goes through spinlock.c.
+ */
+static inline void spin_debug_lock(struct hart *h, struct spinlock *l)
+{
+	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) ==
+		     h->id + 1)
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	    || h->nheld != 0
+#endif
+	) {
+		spin_debug_acquire(l);
+		return;
+	}
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	h->held[0] = (uint8_t)l->cls;
+	h->nheld = 1;
+#endif
+}
+
+static inline void spin_debug_unlock(struct hart *h, struct spinlock *l)
+{
+	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) !=
+		     h->id + 1)
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	    || h->nheld != 1 || h->held[0] != l->cls
+#endif
+	) {
+		spin_debug_release(l);
+		return;
+	}
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	h->nheld = 0;
+#endif
+}
+#endif
+
 static inline void spin_lock_raw(struct spinlock *l)
 {
 	struct hart *h = this_hart();
 	uint32_t old;
 
 #ifdef CONFIG_DEBUG_SPINLOCK
-	spin_debug_acquire(l);
+	spin_debug_lock(h, l);
 #endif
 	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
 	if (unlikely((uint16_t)old != (uint16_t)(old >> 16)))
@@ -112,7 +154,7 @@ static inline void spin_unlock_raw(struct spinlock *l)
 	uint16_t *owner = (uint16_t *)&l->ticket;
 
 #ifdef CONFIG_DEBUG_SPINLOCK
-	spin_debug_release(l);
+	spin_debug_unlock(this_hart(), l);
 #endif
 	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
 	/* Only the holder writes the owner half: a plain read is enough. */
