@@ -185,6 +185,8 @@ sdcard: $(O)/sdcard.img
 $(O)/sdcard.img: $(O)/rivet.bin $(O)/rivet.itb scripts/mksdcard.sh FORCE
 	$(Q)scripts/mksdcard.sh $(O)/rivet.bin $@ "$(APPEND)"
 
+# Without APPEND the kernel starts init from etc/manifest, which starts the
+# servers and the shell (docs/servers.md); the shell's `shutdown` powers off.
 run: deps all
 	$(QEMU) $(QEMU_ARGS)
 
@@ -230,7 +232,7 @@ distclean:
 help:
 	@echo "rivet make targets:"
 	@echo "  all (default)    build $(O)/rivet.elf and $(O)/rivet.bin"
-	@echo "  run              boot in QEMU virt (HARTS=$(HARTS) MEM=$(MEM) APPEND=...)"
+	@echo "  run              boot in QEMU virt to the shell (HARTS=$(HARTS) MEM=$(MEM) APPEND=...)"
 	@echo "  test             host tests and QEMU boots, via pytest"
 	@echo "  test-host        only the host unit tests, KTAP on stdout"
 	@echo "  debug / gdb      QEMU waiting for gdb / gdb-multiarch attached to it"
@@ -239,7 +241,8 @@ help:
 	@echo "  image / sdcard   FIT image (bootm) and SD-card image (U-Boot extlinux);"
 	@echo "                   scripts/flash-sdcard /dev/sdX writes the card"
 	@echo "  bench            split vs single page-table locking (QUICK=1: short,"
-	@echo "                   ICOUNT=1: instructions per fault); scripts/bench-plot"
+	@echo "                   ICOUNT=1: instructions per fault and per IPC round"
+	@echo "                   trip); scripts/bench-plot"
 	@echo "  profile          instructions per fault by function (-icount, a TCG"
 	@echo "                   plugin; PROFILE_ARGS=\"--lines FUNC ...\")"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"

@@ -12,9 +12,12 @@ meaning of each column is written in scripts/bench's header comment.
     files = bench_plot.plot_sweep(cells, "build/bench")  # ImportError
                                                 # when matplotlib is missing
 
-Workloads with phases (pf-reclaim: phase=base without the reclaimer,
-phase=reclaim with it, both from one QEMU run) give two rows per run and
-two cells per configuration; they get their own table and plot.
+Workloads with phases (pf-reclaim and pf-reclaim-pager: phase=base
+without the reclaimer, phase=reclaim with it, both from one QEMU run)
+give two rows per run and two cells per configuration; they get their own
+table and plot. Workloads with variants (ipc-pingpong: variant=same or
+cross, one QEMU run each) get a cell per variant, a table with a row per
+(harts, variant) and one plot with a line per (variant, ptlock).
 
 matplotlib (Debian's python3-matplotlib) is imported only by the plot_*
 functions, so everything else works without it.
@@ -29,21 +32,23 @@ from collections import namedtuple
 # results.csv (one row per QEMU run) and icount.csv (the same, plus
 # insns_per_fault). Meanings: scripts/bench, header comment.
 RUN_COLUMNS = [
-    "workload", "phase", "harts", "ptlock", "repeat", "seq", "threads",
+    "workload", "phase", "variant", "harts", "ptlock", "repeat", "seq", "threads",
     "seconds", "mib", "faults", "per_s", "ns_per_op", "contended_pct",
     "kfaults", "ops", "ops_per_s", "vs_base_pct",
     "pt_acquired", "pt_contended", "pt_wait_ns",
     "as_acquired", "as_contended", "as_wait_ns",
     "wall_s", "host_cores", "oversubscribed", "host_load", "status",
 ]
-ICOUNT_COLUMNS = RUN_COLUMNS + ["insns_per_fault"]
+ICOUNT_COLUMNS = RUN_COLUMNS + ["insns_per_fault", "insns_per_op"]
 # Columns added after the first CSV files were written (docs/perf/): a
 # file without them reads as if they were empty.
-OPTIONAL_COLUMNS = ("phase", "kfaults", "ops", "ops_per_s", "vs_base_pct")
+OPTIONAL_COLUMNS = ("phase", "variant", "kfaults", "ops", "ops_per_s",
+                    "vs_base_pct", "insns_per_op")
 
-# summary.csv: one row per (workload, phase, mib, harts, ptlock) cell.
+# summary.csv: one row per (workload, phase, variant, mib, harts, ptlock)
+# cell.
 SUMMARY_COLUMNS = [
-    "workload", "phase", "mib", "harts", "ptlock", "runs", "failed",
+    "workload", "phase", "variant", "mib", "harts", "ptlock", "runs", "failed",
     "per_s_median", "per_s_min", "per_s_max",
     "contended_pct_median", "contended_pct_min", "contended_pct_max",
     "ns_per_op_median", "ops_per_s_median",
@@ -54,15 +59,17 @@ SUMMARY_COLUMNS = [
 MODES = ("split", "single")
 # Phases of a workload measured twice in one run, in report order.
 PHASES = ("base", "reclaim")
+# Variants of a workload, each its own QEMU run and cell, in report order.
+VARIANTS = {"ipc-pingpong": ("same", "cross")}
 # What per_s counts, where it is not page faults.
-RATE_UNIT = {"spawn-storm": "spawns/s"}
+RATE_UNIT = {"spawn-storm": "spawns/s", "ipc-pingpong": "round trips/s"}
 # What ops_per_s counts, for the workloads that report it.
 OPS_UNIT = {"map-churn": "churn ops/s"}
 
 Stat = namedtuple("Stat", "median min max")
 Cell = namedtuple("Cell", "workload mib harts ptlock runs failed per_s "
                   "contended_pct ns_per_op host_cores phase ops_per_s "
-                  "vs_base_pct")
+                  "vs_base_pct variant")
 
 
 def rate_unit(workload):
@@ -112,20 +119,27 @@ def _opt_stat(rows, col):
     return _stat(vals) if vals else None
 
 
+def _variant_rank(workload, variant):
+    order = VARIANTS.get(workload, ())
+    return order.index(variant) if variant in order else (
+        -1 if not variant else len(order))
+
+
 def summarise(runs):
-    """Cells (sorted by workload, mib, harts, phase, split before single)
-    with the median, min and max over the runs whose status is "ok"; a
-    cell whose runs all failed has per_s etc. set to None. ops_per_s and
-    vs_base_pct are None where the workload does not report them."""
+    """Cells (sorted by workload, mib, harts, variant, phase, split before
+    single) with the median, min and max over the runs whose status is
+    "ok"; a cell whose runs all failed has per_s etc. set to None.
+    contended_pct, ops_per_s and vs_base_pct are None where the workload
+    does not report them."""
     groups = {}
     for r in runs:
         key = (r["workload"], int(r["mib"] or 0), int(r["harts"]),
-               r.get("phase") or "", r["ptlock"])
+               r.get("variant") or "", r.get("phase") or "", r["ptlock"])
         groups.setdefault(key, []).append(r)
 
     def order(k):
-        return (k[0], k[1], k[2], k[3],
-                MODES.index(k[4]) if k[4] in MODES else 9)
+        return (k[0], k[1], k[2], _variant_rank(k[0], k[3]), k[3], k[4],
+                MODES.index(k[5]) if k[5] in MODES else 9)
     cells = []
     for key in sorted(groups, key=order):
         rs = groups[key]
@@ -133,14 +147,14 @@ def summarise(runs):
         cores = max(int(r["host_cores"]) for r in rs)
         if ok:
             per_s = _stat([int(r["per_s"]) for r in ok])
-            cont = _stat([float(r["contended_pct"]) for r in ok])
             nspo = _stat([int(r["ns_per_op"]) for r in ok])
         else:
-            per_s = cont = nspo = None
-        cells.append(Cell(key[0], key[1], key[2], key[4], len(ok),
-                          len(rs) - len(ok), per_s, cont, nspo, cores,
-                          key[3], _opt_stat(ok, "ops_per_s"),
-                          _opt_stat(ok, "vs_base_pct")))
+            per_s = nspo = None
+        cells.append(Cell(key[0], key[1], key[2], key[5], len(ok),
+                          len(rs) - len(ok), per_s,
+                          _opt_stat(ok, "contended_pct"), nspo, cores,
+                          key[4], _opt_stat(ok, "ops_per_s"),
+                          _opt_stat(ok, "vs_base_pct"), key[3]))
     return cells
 
 
@@ -160,7 +174,8 @@ def write_summary(cells, path):
         for c in cells:
             p, k, n = c.per_s, c.contended_pct, c.ns_per_op
             o, v = c.ops_per_s, c.vs_base_pct
-            w.writerow([c.workload, c.phase, c.mib, c.harts, c.ptlock,
+            w.writerow([c.workload, c.phase, c.variant, c.mib, c.harts,
+                        c.ptlock,
                         c.runs, c.failed,
                         _fmt(p and p.median), _fmt(p and p.min),
                         _fmt(p and p.max),
@@ -177,11 +192,22 @@ def write_summary(cells, path):
 
 def _groups(cells):
     """{(workload, mib): {(harts, ptlock): cell}} in first-seen order, for
-    the cells without a phase."""
+    the cells without a phase or a variant."""
     out = {}
     for c in cells:
-        if not c.phase:
+        if not c.phase and not c.variant:
             out.setdefault((c.workload, c.mib), {})[(c.harts, c.ptlock)] = c
+    return out
+
+
+def _variant_groups(cells):
+    """{(workload, mib): {(harts, variant, ptlock): cell}} in first-seen
+    order, for the cells with a variant."""
+    out = {}
+    for c in cells:
+        if c.variant:
+            out.setdefault((c.workload, c.mib), {})[
+                (c.harts, c.variant, c.ptlock)] = c
     return out
 
 
@@ -213,6 +239,14 @@ def _pct(st):
     if st.min == st.max:
         return "%.2f" % st.median
     return "%.2f (%.2f–%.2f)" % (st.median, st.min, st.max)
+
+
+def _us(c):
+    """Median time of one operation of one thread (pair), in µs."""
+    if not c or not c.ns_per_op:
+        return "–"
+    us = c.ns_per_op.median / 1000.0
+    return "%.1f" % us if us < 100 else _thousands(us)
 
 
 def _harts(h, cs):
@@ -277,42 +311,79 @@ def summary_markdown(cells):
                          cs[(m, PHASES[-1])].contended_pct) for m in MODES]
             out.write("| %s |\n" % " | ".join(row))
         out.write("\n")
+    for (wl, mib), by in _variant_groups(cells).items():
+        unit = rate_unit(wl)
+        out.write("%s: %s of all pairs together, median (min–max); µs per "
+                  "round trip of one pair, median (pairs: harts for same, "
+                  "harts/2 for cross)\n\n" % (_title(wl, mib), unit))
+        out.write("| harts | variant | runs | split %s | single %s "
+                  "| split/single | split µs | single µs |\n"
+                  % (unit, unit))
+        out.write("|---:|---|---:|---:|---:|---:|---:|---:|\n")
+        for h, v in sorted({k[:2] for k in by},
+                           key=lambda k: (k[0], _variant_rank(wl, k[1]))):
+            s, g = by.get((h, v, "split")), by.get((h, v, "single"))
+            ratio = "–"
+            if s and g and s.per_s and g.per_s and g.per_s.median:
+                ratio = "%.2f" % (s.per_s.median / g.per_s.median)
+            runs = "/".join(str(c.runs) for c in (s, g) if c)
+            out.write("| %s | %s | %s | %s | %s | %s | %s | %s |\n"
+                      % (_harts(h, (s, g)), v, runs, _rate(s), _rate(g),
+                         ratio, _us(s), _us(g)))
+        out.write("\n")
     return out.getvalue()
 
 
+# What one operation is, per workload, in the -icount table.
+OP_NAME = {"ipc-pingpong": "round trip"}
+
+
+def _insns(r):
+    """Instructions per operation of an icount.csv row (insns_per_op;
+    files from before that column have insns_per_fault only)."""
+    return r.get("insns_per_op") or r.get("insns_per_fault") or ""
+
+
 def icount_markdown(rows):
-    """Markdown table of icount.csv rows: one line per (workload, mib,
-    ptlock) with every run's instructions per fault and whether the runs
-    agree exactly (faults, instructions and lock counts)."""
+    """Markdown table of icount.csv rows: one line per (workload, variant,
+    mib, ptlock) with the operations counted (faults, or round trips),
+    every run's instructions per operation and whether the runs agree
+    exactly (counts, instructions and lock counts)."""
     groups = {}
     for r in rows:
-        groups.setdefault((r["workload"], int(r["mib"]), r["ptlock"]),
-                          []).append(r)
+        name = r["workload"] + (" " + r["variant"] if r.get("variant")
+                                else "")
+        groups.setdefault((name, r["workload"], int(r["mib"] or 0),
+                           r["ptlock"]), []).append(r)
     out = io.StringIO()
-    out.write("| workload | mib | ptlock | faults | instructions/fault "
-              "(each run) | pt lock acquisitions | identical |\n")
+    out.write("| workload | mib | ptlock | operations | instructions per "
+              "operation (each run) | pt lock acquisitions | identical |\n")
     out.write("|---|---:|---|---:|---:|---:|---|\n")
-    for (wl, mib, mode), rs in groups.items():
+    for (name, wl, mib, mode), rs in groups.items():
         ok = [r for r in rs if r["status"] == "ok"]
-        ipf = ", ".join(r["insns_per_fault"] if r["status"] == "ok"
-                        else r["status"] for r in rs)
+        ipo = ", ".join(_insns(r) if r["status"] == "ok" else r["status"]
+                        for r in rs)
         same = "yes" if len(ok) == len(rs) and icount_identical(rs) else "NO"
         first = ok[0] if ok else {}
-        out.write("| %s | %d | %s | %s | %s | %s | %s |\n"
-                  % (wl, mib, mode, first.get("faults", "–"), ipf,
+        op = OP_NAME.get(wl, "fault")
+        count = first.get("ops") if op != "fault" else first.get("faults")
+        out.write("| %s | %s | %s | %s | %s | %s | %s |\n"
+                  % (name, mib or "–", mode,
+                     "%s %ss" % (count, op) if count else "–", ipo,
                      first.get("pt_acquired", "–"), same))
     return out.getvalue()
 
 
 # What must repeat exactly between two -icount runs of one configuration.
-ICOUNT_KEYS = ("faults", "per_s", "insns_per_fault", "pt_acquired",
-               "pt_contended", "as_acquired", "as_contended")
+ICOUNT_KEYS = ("faults", "ops", "per_s", "insns_per_fault", "insns_per_op",
+               "pt_acquired", "pt_contended", "as_acquired", "as_contended")
 
 
 def icount_identical(rows):
     """True when every row of @rows (runs of one configuration) has the
-    same ICOUNT_KEYS values."""
-    return len({tuple(r[k] for k in ICOUNT_KEYS) for r in rows}) <= 1
+    same ICOUNT_KEYS values (a key a row lacks counts as empty)."""
+    return len({tuple(r.get(k, "") for k in ICOUNT_KEYS)
+                for r in rows}) <= 1
 
 
 # ------------------------------------------------------------------ plots --
@@ -463,21 +534,94 @@ def _plot_phases(plt, by, cores, title):
     return fig
 
 
+VARIANT_STYLE = {"same": dict(linestyle="-"),
+                 "cross": dict(linestyle="--", markerfacecolor="none")}
+VARIANT_DODGE = {"same": 0.98, "cross": 1.02}
+VARIANT_LABEL = {"same": "same hart", "cross": "cross hart"}
+
+
+def _plot_variants(plt, wl, by, cores, title):
+    """Two panels against harts, a line per (variant, ptlock): the rate of
+    all pairs together, and the time of one operation of one pair (log
+    scale: cross-hart round trips on a loaded host span decades)."""
+    harts = sorted({k[0] for k in by})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+    fig.suptitle(title, fontsize=11)
+    for a in (ax, ax2):
+        a.set_xlabel("harts (QEMU -smp)")
+        a.set_xscale("log", base=2)
+        a.set_xticks(harts)
+        a.set_xticklabels([str(h) for h in harts])
+        a.minorticks_off()
+        a.set_xlim(min(harts) / 1.3, max(harts) * 1.3)
+        a.grid(True, which="major", alpha=0.4)
+        if max(harts) > cores:
+            a.axvspan(cores * 1.3, max(harts) * 1.3, color="0.92",
+                      zorder=0, label="over-subscribed (> %d host cores)"
+                      % cores)
+    unit = rate_unit(wl)
+    variants = sorted({k[1] for k in by}, key=lambda v: _variant_rank(wl, v))
+    lows, highs, rlows, rhighs = [], [], [], []
+    for mode in MODES:
+        for v in variants:
+            sub = {(h, m): c for (h, vv, m), c in by.items() if vv == v}
+            st = dict(STYLE[mode])
+            st.update(VARIANT_STYLE.get(v, {}))
+            label = "%s, %s" % (VARIANT_LABEL.get(v, v), mode)
+            dodge = DODGE[mode] * VARIANT_DODGE.get(v, 1.0)
+            xs, ys, err = _series(sub, mode, "per_s")
+            if xs:
+                ax.errorbar([x * dodge for x in xs], ys, yerr=err,
+                            capsize=3, linewidth=1.5, label=label, **st)
+                rlows += [y - d for y, d in zip(ys, err[0])]
+                rhighs += [y + d for y, d in zip(ys, err[1])]
+            xs, ys, err = _series(sub, mode, "ns_per_op")
+            if xs:
+                us = [y / 1000.0 for y in ys]
+                e = [[x / 1000.0 for x in err[0]],
+                     [x / 1000.0 for x in err[1]]]
+                ax2.errorbar([x * dodge for x in xs], us, yerr=e,
+                             capsize=3, linewidth=1.5, label=label, **st)
+                lows += [y - d for y, d in zip(us, e[0])]
+                highs += [y + d for y, d in zip(us, e[1])]
+    ax.set_ylabel("%s, all pairs together" % unit)
+    # Same-hart and cross-hart rates lie decades apart on a loaded host.
+    if rlows and min(rlows) > 0 and max(rhighs) / min(rlows) > 20:
+        ax.set_yscale("log")
+        ax.set_ylabel("%s, all pairs together (log scale)" % unit)
+    else:
+        ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(
+        lambda v, _: "{:,.0f}".format(v)))
+    ax.legend(fontsize=7)
+    ax2.set_ylabel("µs per %s of one pair (log scale)"
+                   % unit.split("/")[0].rstrip("s"))
+    if lows and min(lows) > 0:
+        ax2.set_yscale("log")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def plot_sweep(cells, out_dir):
     """Draw, for each workload, throughput-<workload>.{png,svg} (its rate
     against harts, both modes, median with min–max error bars) and
     contended-<workload>.{png,svg} (contended fraction of lock
-    acquisitions against harts); for a workload with phases (pf-reclaim)
-    reclaim-<workload>.{png,svg} instead: each phase's rate and their
-    per-run ratio against harts. A workload run with several region sizes
-    gets "-<mib>mib" in its file names. Return the paths written.
-    Raises ImportError when matplotlib is missing."""
+    acquisitions against harts); for a workload with phases (pf-reclaim,
+    pf-reclaim-pager) reclaim-<workload>.{png,svg} instead: each phase's
+    rate and their per-run ratio against harts; for a workload with
+    variants (ipc-pingpong) throughput-<workload>.{png,svg} only, with a
+    line per variant and mode and a second panel of the time per
+    operation. A workload run with several region sizes gets "-<mib>mib"
+    in its file names. Return the paths written. Raises ImportError when
+    matplotlib is missing."""
     plt = _pyplot()
     os.makedirs(out_dir, exist_ok=True)
     groups = _groups(cells)
     phased = _phase_groups(cells)
+    varied = _variant_groups(cells)
     mibs = {}
-    for wl, mib in list(groups) + list(phased):
+    for wl, mib in list(groups) + list(phased) + list(varied):
         mibs.setdefault(wl, []).append(mib)
     paths = []
 
@@ -495,6 +639,15 @@ def plot_sweep(cells, out_dir):
         fig = _plot_phases(plt, by, cores, "Faults per second with and "
                            "without the reclaimer\n" + sub)
         paths += _save(fig, out_dir, "reclaim-" + stem)
+        plt.close(fig)
+    for (wl, mib), by in varied.items():
+        if not any(c.per_s for c in by.values()):
+            continue
+        cores = max(c.host_cores for c in by.values())
+        stem, sub = describe(wl, mib, by)
+        fig = _plot_variants(plt, wl, by, cores, "%s per second\n%s" % (
+            rate_unit(wl).split("/")[0].capitalize(), sub))
+        paths += _save(fig, out_dir, "throughput-" + stem)
         plt.close(fig)
     for (wl, mib), by in groups.items():
         if not any(c.per_s for c in by.values()):

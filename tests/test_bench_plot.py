@@ -5,6 +5,8 @@ no build or QEMU is needed. (tests/system/test_bench.py runs the driver
 for real.)"""
 
 import csv
+import importlib.machinery
+import importlib.util
 import os
 import subprocess
 import sys
@@ -124,7 +126,25 @@ def test_icount_identical():
     b = dict(a, insns_per_fault="3001")
     assert not bench_plot.icount_identical([a, b])
     md = bench_plot.icount_markdown([a, dict(a, insns_per_fault="3001")])
-    assert "| pf-anon | 8 | split | 10 | 3000, 3001 | 20 | NO |" in md
+    assert "| pf-anon | 8 | split | 10 faults | 3000, 3001 | 20 | NO |" in md
+
+
+def test_icount_ipc():
+    """ipc-pingpong's -icount rows: round trips, instructions per round
+    trip in insns_per_op (insns_per_fault stays empty), no mib."""
+    a = dict(dict.fromkeys(bench_plot.ICOUNT_COLUMNS, ""),
+             workload="ipc-pingpong", variant="same", mib="0",
+             ptlock="split", status="ok", ops="229696", per_s="227421",
+             ns_per_op="4393", insns_per_op="4393", pt_acquired="0",
+             as_acquired="3")
+    assert bench_plot.icount_identical([a, dict(a)])
+    assert not bench_plot.icount_identical([a, dict(a, ops="229697")])
+    assert not bench_plot.icount_identical([a, dict(a, insns_per_op="1")])
+    md = bench_plot.icount_markdown([a, dict(a, ptlock="single"), dict(a)])
+    assert ("| ipc-pingpong same | – | split | 229696 round trips "
+            "| 4393, 4393 | 0 | yes |") in md
+    assert "| ipc-pingpong same | – | single | 229696 round trips " \
+        "| 4393 | 0 | yes |" in md
 
 
 def test_plots(results_csv, tmp_path):
@@ -306,3 +326,150 @@ def test_reclaim_plot(tmp_path):
         "reclaim-pf-reclaim.png", "reclaim-pf-reclaim.svg"]
     for p in paths:
         assert os.path.getsize(p) > 1000, p
+
+
+# ------------------------------------------------------------------------
+# ipc-pingpong's variants (same and cross hart, one run each), the
+# pager-reclaim workload, and the driver's helpers for them.
+
+def ipc_rows():
+    """ipc-pingpong at 1, 2 and 4 harts, both modes, two repeats: same
+    at every hart count, cross from 2 harts."""
+    rows = []
+    for harts in (1, 2, 4):
+        for var in ("same", "cross") if harts > 1 else ("same",):
+            for mode in ("split", "single"):
+                for rep, rate in enumerate((200000, 100000), 1):
+                    if var == "cross":
+                        rate //= 100
+                    pairs = harts if var == "same" else harts // 2
+                    r = run_row("ipc-pingpong", harts, mode, rep, rate, 0.0,
+                                mib=0)
+                    r.update(variant=var, threads=2 * pairs, faults="",
+                             ops=rate, ns_per_op=10 ** 9 * pairs // rate,
+                             pt_acquired=0, as_acquired=2)
+                    rows.append(r)
+    return rows
+
+
+def test_variants_summary(tmp_path):
+    path = tmp_path / "results.csv"
+    bench_plot.write_runs(str(path), ipc_rows())
+    cells = bench_plot.summarise(bench_plot.read_runs(str(path)))
+    assert [(c.harts, c.variant, c.ptlock) for c in cells] == [
+        (1, "same", "split"), (1, "same", "single"),
+        (2, "same", "split"), (2, "same", "single"),
+        (2, "cross", "split"), (2, "cross", "single"),
+        (4, "same", "split"), (4, "same", "single"),
+        (4, "cross", "split"), (4, "cross", "single")]
+    c = cells[4]
+    assert c.per_s == (1500, 1000, 2000) and c.phase == ""
+    assert c.ns_per_op == (750000, 500000, 1000000)
+
+    bench_plot.write_summary(cells, str(tmp_path / "summary.csv"))
+    with open(tmp_path / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["variant"] for r in rows[:6]] == [
+        "same", "same", "same", "same", "cross", "cross"]
+
+    md = bench_plot.summary_markdown(cells)
+    assert md.startswith("ipc-pingpong: round trips/s of all pairs")
+    assert "| harts | variant | runs | split round trips/s " in md
+    lines = md.splitlines()
+    assert "| 2 | cross | 2/2 | 1 500 (1 000–2 000) | 1 500 (1 000–2 000) " \
+        "| 1.00 | 750 | 750 |" in lines
+    assert "| 1 | same | 2/2 | 150 000 (100 000–200 000) " \
+        "| 150 000 (100 000–200 000) | 1.00 | 7.5 | 7.5 |" in lines
+    assert [x.split(" | ")[0] for x in lines if x.startswith("| 4")] == \
+        ["| 4 (over-subscribed)"] * 2
+    # No fault table for them.
+    assert "faults/s" not in md
+
+
+def test_variants_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    cells = bench_plot.summarise(ipc_rows())
+    paths = bench_plot.plot_sweep(cells, str(tmp_path))
+    assert sorted(os.path.basename(p) for p in paths) == [
+        "throughput-ipc-pingpong.png", "throughput-ipc-pingpong.svg"]
+    for p in paths:
+        assert os.path.getsize(p) > 1000, p
+
+
+def test_reclaim_pager_is_its_own_workload(tmp_path):
+    """pf-reclaim-pager's rows (phases, no variant) get their own table
+    and plot beside pf-reclaim's."""
+    rows = phase_rows()
+    rows += [dict(r, workload="pf-reclaim-pager") for r in phase_rows()]
+    cells = bench_plot.summarise(rows)
+    md = bench_plot.summary_markdown(cells)
+    assert "pf-reclaim, mib=8: faulting threads'" in md
+    assert "pf-reclaim-pager, mib=8: faulting threads'" in md
+    if importlib.util.find_spec("matplotlib"):
+        paths = bench_plot.plot_sweep(cells, str(tmp_path))
+        assert sorted(os.path.basename(p) for p in paths) == sorted(
+            "reclaim-%s.%s" % (w, e) for w in ("pf-reclaim",
+                                                "pf-reclaim-pager")
+            for e in ("png", "svg"))
+
+
+def load_bench():
+    """scripts/bench as a module (it has no .py suffix)."""
+    loader = importlib.machinery.SourceFileLoader(
+        "bench_driver", os.path.join(SCRIPTS, "bench"))
+    spec = importlib.util.spec_from_loader("bench_driver", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def test_driver_variants():
+    bench = load_bench()
+    assert bench.variants("ipc-pingpong", 1) == ["same"]
+    assert bench.variants("ipc-pingpong", 4) == ["same", "cross"]
+    assert bench.variants("pf-anon", 4) == [""]
+    assert bench.variant_args("ipc-pingpong", "same", 4) == \
+        "mode=same pairs=4"
+    assert bench.variant_args("ipc-pingpong", "cross", 4) == \
+        "mode=cross pairs=2"
+    assert bench.variant_args("pf-anon", "", 4) == ""
+    assert bench.PROGRAM["pf-reclaim-pager"][:2] == ("pf-reclaim",
+                                                     "reclaim=pager")
+    found = bench.parse_console(
+        "bench ipc-pingpong harts=2 pairs=1 mode=cross seconds=1 "
+        "round_trips=10 per_s=10 ns_per_op=100000000 ptlock=split "
+        "contended_pct=0.00 kfaults=0\r\n"
+        "bench ipc-pingpong-locks kind=pt acquired=0 contended=0 "
+        "wait_ns=0\n")
+    assert found["ipc-pingpong"]["mode"] == "cross"
+    assert found["ipc-pingpong-locks-pt"]["acquired"] == "0"
+
+
+def test_driver_runs_again_when_a_hart_did_not_come_up(capsys):
+    """A run in which the kernel could not start every hart (status
+    mismatch, `smp: hart N failed to start`) is run again, at most
+    MAX_TRIES runs in all; other failures are not."""
+    bench = load_bench()
+    calls = []
+
+    def fake(results):
+        def run_one(a, *args, **kw):
+            status, text = results[len(calls)]
+            calls.append(args)
+            return [{"status": status}], text
+        return run_one
+    late = "smp: hart 1 failed to start (no answer in 1 s)\n"
+    bench.run_one = fake([("mismatch", late), ("ok", "")])
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert (rows[0]["status"], dropped, len(calls)) == ("ok", 1, 2)
+    assert "a hart did not come up" in capsys.readouterr().out
+    del calls[:]
+    bench.run_one = fake([("mismatch", late)] * bench.MAX_TRIES)
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert rows[0]["status"] == "mismatch"
+    assert len(calls) == bench.MAX_TRIES and dropped == bench.MAX_TRIES - 1
+    del calls[:]
+    bench.run_one = fake([("mismatch", "bench pf-anon harts=3\n"),
+                          ("ok", "")])
+    rows, _, dropped = bench.run_tries(None, "pf-anon", 8, 2, "split")
+    assert (rows[0]["status"], dropped, len(calls)) == ("mismatch", 0, 1)

@@ -6,9 +6,11 @@ kernel/arch/riscv/initrd.S includes in the kernel image. These tests read
 what the build left behind (run `make` first; `make test` does):
 
   * the archive exists, is newc ("070701"), and `cpio -it` lists exactly
-    bin/hello, bin/fault, bin/exit42, bin/spin, bin/utest and etc/manifest (with
-    their directories), all without a leading "./";
-  * etc/manifest names programs that are in bin/;
+    bin/<program> for every program userland/build.mk names (USER_APPS and
+    USER_SERVERS) and etc/manifest (with their directories), all without
+    a leading "./";
+  * etc/manifest names programs that are in bin/, init first (the kernel
+    starts it; init starts the rest, docs/servers.md);
   * every program, as stored in the archive, is a static RISC-V ELF64
     executable (`readelf -hlW`): ET_EXEC, no PT_INTERP or PT_DYNAMIC, every
     PT_LOAD readable, none both writable and executable, p_vaddr congruent
@@ -33,9 +35,18 @@ if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
 
 ARCHIVE = BUILD / "initrd.cpio"
-PROGRAMS = ("hello", "fault", "exit42", "spin", "kread", "cowchild", "pf-anon",
-            "pf-samept", "pf-reclaim", "map-churn", "spawn-storm", "ipc-pingpong",
-            "utest", "ipctest", "ipcpeer", "devtest")
+
+
+def build_mk_list(var):
+    """The words of a `VAR := ...` list in userland/build.mk (with its
+    backslash continuations)."""
+    text = (ROOT / "userland" / "build.mk").read_text().replace("\\\n", " ")
+    m = re.search(r"^%s\s*:=(.*)$" % var, text, re.M)
+    assert m, "no %s in userland/build.mk" % var
+    return tuple(m.group(1).split())
+
+
+PROGRAMS = build_mk_list("USER_APPS") + build_mk_list("USER_SERVERS")
 MANIFEST = "etc/manifest"
 USER_BASE = 0x10000  # kernel/include/abi/syscall.h
 PAGE = 4096
@@ -97,7 +108,8 @@ def test_manifest_names_programs(archive):
     text = member(archive, MANIFEST).decode()
     names = text.split()
     assert text.endswith("\n")
-    assert "hello" in names
+    assert names[:1] == ["init"], "the manifest starts %r" % names[:1]
+    assert text == "".join(n + "\n" for n in names), "one name a line"
     for name in names:
         assert name in PROGRAMS, "manifest names %r, not in bin/" % name
 

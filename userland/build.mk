@@ -6,12 +6,19 @@
 #                             (vsnprintf/snprintf), kernel/lib/string.c
 #                             (memcpy, strlen, ...) and kernel/lib/errno.c
 #                             (errno_name), compiled with the user flags
-#   $(O)/userland/<app>.elf   one per userland/apps/<app>.c, linked with
+#   $(O)/userland/<app>.elf   one per userland/apps/<app>.c and per
+#                             userland/servers/<server>.c, linked with
 #                             userland/user.ld at USER_BASE; full debug info
-#   $(O)/userland/root/       the staged tree: bin/<app> (the ELFs without
-#                             debug info) and etc/manifest
+#   $(O)/userland/root/       the staged tree: bin/<program> (the ELFs
+#                             without debug info) and etc/manifest
 #   $(O)/initrd.cpio          newc archive of that tree; names have no
 #                             leading "./" (bin/hello, etc/manifest, ...)
+#
+# etc/manifest lists USER_MANIFEST, one name a line. The kernel starts the
+# first (init) when booted without init=NAME; init starts the others in
+# order and keeps them running. User space cannot read the archive, so
+# init gets that same list compiled in (INIT_SERVERS, below); words after
+# " -- " on the kernel command line replace it (docs/servers.md).
 #
 # kernel/arch/riscv/initrd.S .incbin's the archive into the kernel image
 # (initrd_start/initrd_end), so that object depends on it.
@@ -20,8 +27,10 @@
 
 USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
 	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
-	devtest
-USER_MANIFEST := hello
+	devtest pagertest crashtest
+USER_SERVERS := init names console pager shell crashy
+USER_MANIFEST := init names console pager shell
+USER_PROGS := $(USER_APPS) $(USER_SERVERS)
 
 USER_DIR := $(O)/userland
 USER_OBJDIR := $(USER_DIR)/obj
@@ -46,14 +55,17 @@ USER_LDFLAGS := -march=rv64imac -mabi=lp64 -nostdlib -static -no-pie \
 	-Wl,-T,userland/user.ld
 
 USER_LIB_SRCS := userland/lib/syscall.c userland/lib/bench.c \
-	userland/lib/ipc.c userland/lib/uktap.c \
+	userland/lib/ipc.c userland/lib/uktap.c userland/lib/proto.c \
 	kernel/lib/string.c \
 	userland/lib/stdio.c kernel/lib/printf.c kernel/lib/errno.c
 USER_LIB_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_LIB_SRCS))
 USER_CRT0 := $(USER_OBJDIR)/userland/lib/crt0.o
 USER_LIB := $(USER_DIR)/libuser.a
-USER_APP_OBJS := $(patsubst %,$(USER_OBJDIR)/userland/apps/%.o,$(USER_APPS))
-USER_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_APPS))
+USER_APP_OBJS := $(patsubst %,$(USER_OBJDIR)/userland/apps/%.o,$(USER_APPS)) \
+	$(patsubst %,$(USER_OBJDIR)/userland/servers/%.o,$(USER_SERVERS))
+USER_APP_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_APPS))
+USER_SERVER_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_SERVERS))
+USER_ELFS := $(USER_APP_ELFS) $(USER_SERVER_ELFS)
 USER_ROOT := $(USER_DIR)/root
 INITRD := $(O)/initrd.cpio
 
@@ -71,7 +83,16 @@ $(USER_LIB): $(USER_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(USER_AR) rcs $@ $^
 
-$(USER_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/apps/%.o \
+# init's list: the manifest after init itself.
+$(USER_OBJDIR)/userland/servers/init.o: USER_CFLAGS += \
+	-DINIT_SERVERS='"$(wordlist 2,$(words $(USER_MANIFEST)),$(USER_MANIFEST))"'
+
+$(USER_APP_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/apps/%.o \
+		$(USER_CRT0) $(USER_LIB) userland/user.ld
+	@echo "  USERLD  $@"
+	$(Q)$(CC) $(USER_LDFLAGS) $(USER_CRT0) $< $(USER_LIB) -lgcc -o $@
+
+$(USER_SERVER_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/servers/%.o \
 		$(USER_CRT0) $(USER_LIB) userland/user.ld
 	@echo "  USERLD  $@"
 	$(Q)$(CC) $(USER_LDFLAGS) $(USER_CRT0) $< $(USER_LIB) -lgcc -o $@
@@ -82,7 +103,7 @@ $(USER_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/apps/%.o \
 $(INITRD): $(USER_ELFS) userland/build.mk
 	@echo "  CPIO    $@"
 	$(Q)rm -rf $(USER_ROOT) && mkdir -p $(USER_ROOT)/bin $(USER_ROOT)/etc
-	$(Q)$(foreach a,$(USER_APPS),$(OBJCOPY) --strip-debug \
+	$(Q)$(foreach a,$(USER_PROGS),$(OBJCOPY) --strip-debug \
 		$(USER_DIR)/$(a).elf $(USER_ROOT)/bin/$(a) && \
 		chmod 755 $(USER_ROOT)/bin/$(a) &&) true
 	$(Q)printf '%s\n' $(USER_MANIFEST) > $(USER_ROOT)/etc/manifest

@@ -1,7 +1,9 @@
-"""The stress servers pf-anon, pf-samept, pf-reclaim, map-churn and
-spawn-storm, as the benchmark runs them: one `bench` line with every key
+"""The stress servers pf-anon, pf-samept, pf-reclaim (unmapping, and
+reclaim=pager: through its pager), map-churn, spawn-storm and
+ipc-pingpong, as the benchmark runs them: one `bench` line with every key
 (two for pf-reclaim, one per phase), lock statistics, counts that agree
-with the kernel's (SYS_STATS page faults >= pages the program touched),
+with the kernel's (SYS_STATS page faults >= pages the program touched;
+round trips, rate and time per round trip that agree with each other),
 and a usage message for bad arguments; and the benchmark driver
 scripts/bench on tiny sweeps and in its -icount mode. (Timings are not
 checked here: benchmarks are for `make bench`.)"""
@@ -63,7 +65,7 @@ COMMON_KEYS = ("harts", "threads", "ptlock", "seconds", "per_s", "ns_per_op",
 FAULT_KEYS = COMMON_KEYS + ("mib", "faults")
 KEYS = {
     "pf-reclaim": FAULT_KEYS + ("phase", "faulters", "slices", "reclaimed",
-                                "refaults"),
+                                "refaults", "reclaim"),
     "map-churn": FAULT_KEYS + ("faulters", "churners", "ops", "ops_per_s",
                                "churn_faults", "nomem"),
     "spawn-storm": COMMON_KEYS + ("burst", "spawns", "bursts", "again",
@@ -97,7 +99,8 @@ def check_line(prog, kv, harts, mode):
     if missing:
         return problems + ["%s line lacks %s" % (prog, ", ".join(missing))]
     for k, v in kv.items():
-        if k not in ("ptlock", "phase", "?") and not NUM_RE.match(v):
+        if k not in ("ptlock", "phase", "reclaim", "mode", "?") and \
+                not NUM_RE.match(v):
             problems.append("%s=%r is not a number" % (k, v))
     if problems:
         return problems
@@ -118,7 +121,8 @@ def check_lock_lines(named, prog, phases):
     return []
 
 
-def check_pf_reclaim(named, harts, mode):
+def check_pf_reclaim(named, harts, mode, how="unmap"):
+    """@how: the reclaim= the run was given (unmap or pager)."""
     problems = []
     res = {kv.get("phase"): kv for name, kv in named if name == "pf-reclaim"}
     if sorted(res) != ["base", "reclaim"]:
@@ -126,6 +130,18 @@ def check_pf_reclaim(named, harts, mode):
                 % sorted(res)]
     for kv in res.values():
         problems += check_line("pf-reclaim", kv, harts, mode)
+        if kv.get("reclaim") != how:
+            problems.append("phase=%s: reclaim=%s, expected %s"
+                            % (kv.get("phase"), kv.get("reclaim"), how))
+        # With the pager the contents survive eviction: every page holds
+        # what the toucher wrote last (the program counts those that do
+        # not, and prints lost= only in this mode).
+        if (how == "pager") != ("lost" in kv):
+            problems.append("lost=%s with reclaim=%s" % (kv.get("lost"),
+                                                          how))
+        elif how == "pager" and kv["lost"] != "0":
+            problems.append("phase=%s: lost=%s pages" % (kv["phase"],
+                                                         kv["lost"]))
     if problems:
         return problems
     b, r = res["base"], res["reclaim"]
@@ -138,17 +154,28 @@ def check_pf_reclaim(named, harts, mode):
             problems.append("phase=%s: no faults" % kv["phase"])
     # The kernel counts every fault of the run, each phase's touches among
     # them (its slices' counts are summed per phase; a stretch crossing
-    # into the other phase is split by time, so compare the sums).
+    # into the other phase is split by time, so compare the sums). A
+    # faulting thread credits its pages every CHECK_PAGES (32) pages, in
+    # proportion to time: the stretches across the first slice's start
+    # and the last one's end may credit up to 32 pages each that the
+    # kernel counted before or after the measured window (seen: 100
+    # touched, 90 counted, in a run of 1-2 faults per 10 ms). The
+    # refaults are not added: the toucher may still be in a pass it
+    # credited after main's last SYS_STATS.
     kf = n(b, "kfaults") + n(r, "kfaults")
     touched = n(b, "faults") + n(r, "faults")
-    if kf < touched:
+    if kf + 2 * 32 * n(b, "faulters") < touched:
         problems.append("the kernel counted %d faults, fewer than the %d "
                         "pages the faulting threads touched" % (kf, touched))
     if n(b, "reclaimed") != 0:
         problems.append("the reclaimer worked in phase=base")
-    if n(r, "reclaimed") <= 0 or n(r, "refaults") <= 0:
-        problems.append("phase=reclaim: reclaimed=%s refaults=%s"
-                        % (r["reclaimed"], r["refaults"]))
+    # What was reclaimed was faulted back in. Not necessarily within the
+    # reclaim phase: the toucher shares its hart with the reclaimer (and
+    # the pager), and on a loaded host it may run a pass only in the
+    # next base slice (seen, both ways: refaults=0 in the reclaim phase).
+    if n(r, "reclaimed") <= 0 or n(b, "refaults") + n(r, "refaults") <= 0:
+        problems.append("reclaimed=%s, refaults=%s and %s"
+                        % (r["reclaimed"], b["refaults"], r["refaults"]))
     pct = n(r, "per_s") * 100.0 / n(b, "per_s")
     if abs(float(r.get("vs_base_pct", "-1")) - pct) > 0.1:
         problems.append("vs_base_pct=%s but per_s %s/%s"
@@ -204,18 +231,24 @@ def check_spawn_storm(named, harts, mode, burst):
     return problems + check_lock_lines(named, "spawn-storm", [None])
 
 
-@pytest.mark.parametrize("prog", ["pf-reclaim", "map-churn", "spawn-storm"])
+@pytest.mark.parametrize("prog", ["pf-reclaim", "pf-reclaim-pager",
+                                  "map-churn", "spawn-storm"])
 @pytest.mark.parametrize("mode", ["split", "single"])
 def test_stress(boot, prog, mode, log_path):
+    """pf-reclaim-pager is pf-reclaim reclaim=pager, as scripts/bench runs
+    it."""
     harts, mib, burst = 4, 4, 4
     args = "seconds=1" + ("" if prog == "spawn-storm" else " mib=%d" % mib)
+    if prog == "pf-reclaim-pager":
+        prog, args = "pf-reclaim", args + " reclaim=pager"
     b = boot(harts, "256M", append="init=%s ptlock=%s -- %s"
              % (prog, mode, args), timeout=120)
     problems = check_boot(b, harts)
     lines = [l.strip() for l in b.lines]
     named = bench_lines(lines, prog)
     if prog == "pf-reclaim":
-        problems += check_pf_reclaim(named, harts, mode)
+        problems += check_pf_reclaim(named, harts, mode,
+                                     "pager" if "pager" in args else "unmap")
     elif prog == "map-churn":
         problems += check_map_churn(named, harts, mode, mib)
     else:
@@ -229,6 +262,11 @@ def test_stress(boot, prog, mode, log_path):
 @pytest.mark.parametrize("prog,args", [
     ("pf-reclaim", "threads=1"),         # needs a faulting thread too
     ("pf-reclaim", "phase=base"),
+    ("pf-reclaim", "reclaim=swap"),
+    ("pf-reclaim", "reclaim=pager threads=17"),
+    ("ipc-pingpong", "mode=cross"),      # on 1 hart
+    ("ipc-pingpong", "pairs=0"),
+    ("ipc-pingpong", "mib=8"),
     ("map-churn", "threads=4 churners=4"),
     ("map-churn", "churners=0"),
     ("spawn-storm", "mib=4"),            # takes no region size
@@ -245,6 +283,76 @@ def test_stress_bad_arguments(boot, prog, args, log_path):
     if any(l.startswith("bench ") for l in lines):
         problems.append("a bench line despite the bad argument")
     verdict(b, problems, log_path, "%s %s" % (prog, args))
+
+
+IPC_KEYS = ("harts", "pairs", "mode", "seconds", "round_trips", "per_s",
+            "ns_per_op", "ptlock", "contended_pct", "kfaults")
+
+
+def check_ipc_pingpong(named, harts, variant, pairs, mode, seconds):
+    res = [kv for name, kv in named if name == "ipc-pingpong"]
+    if len(res) != 1:
+        return ["expected one 'bench ipc-pingpong' line, got %d" % len(res)]
+    kv = res[0]
+    problems = []
+    if "?" in kv:
+        problems.append("not all key=value: %r" % kv["?"])
+    missing = [k for k in IPC_KEYS if k not in kv]
+    if missing:
+        return problems + ["ipc-pingpong line lacks %s" % ", ".join(missing)]
+    for k, v in kv.items():
+        if k not in ("ptlock", "mode", "?") and not NUM_RE.match(v):
+            problems.append("%s=%r is not a number" % (k, v))
+    if problems:
+        return problems
+    if (kv["harts"], kv["pairs"], kv["mode"], kv["ptlock"]) != \
+            (str(harts), str(pairs), variant, mode):
+        problems.append("line says harts=%s pairs=%s mode=%s ptlock=%s"
+                        % (kv["harts"], kv["pairs"], kv["mode"],
+                           kv["ptlock"]))
+    n = lambda k: int(kv[k])     # noqa: E731
+    trips, per_s, ns = n("round_trips"), n("per_s"), n("ns_per_op")
+    if trips <= 0 or per_s <= 0 or ns <= 0:
+        return problems + ["round_trips=%d per_s=%d ns_per_op=%d"
+                           % (trips, per_s, ns)]
+    # The run lasted at least seconds=: per_s is at most the round trips
+    # per requested second, and round trips x time per round trip of a
+    # pair / pairs (= the run's length) is at least that long.
+    if per_s > trips // seconds:
+        problems.append("per_s=%d but %d round trips in %d s"
+                        % (per_s, trips, seconds))
+    if trips * ns // pairs < seconds * 10 ** 9 * 0.99:
+        problems.append("%d round trips of %d ns by %d pairs: shorter "
+                        "than %d s" % (trips, ns, pairs, seconds))
+    # per_s and ns_per_op come from the same elapsed time (per_s rounds
+    # it to whole milliseconds, plus one, and is a whole number).
+    if abs(per_s * ns / pairs / 1e9 - 1.0) > 0.01 + 1.0 / per_s:
+        problems.append("per_s=%d and ns_per_op=%d disagree for %d pairs"
+                        % (per_s, ns, pairs))
+    # IPC faults no page: the kernel saw only the threads' stacks.
+    if n("kfaults") > 8 * pairs:
+        problems.append("kfaults=%s for %d pairs" % (kv["kfaults"], pairs))
+    return problems + check_lock_lines(named, "ipc-pingpong", [None])
+
+
+@pytest.mark.parametrize("variant,mode", [("same", "split"),
+                                          ("cross", "single")])
+def test_ipc_pingpong(boot, variant, mode, log_path):
+    """The driver's shape of run on 4 harts: a pair per hart (same), or a
+    pair per two harts (cross)."""
+    harts, seconds = 4, 1
+    pairs = harts if variant == "same" else harts // 2
+    b = boot(harts, "256M", append="init=ipc-pingpong ptlock=%s -- "
+             "seconds=%d mode=%s pairs=%d" % (mode, seconds, variant, pairs),
+             timeout=120)
+    problems = check_boot(b, harts)
+    lines = [l.strip() for l in b.lines]
+    problems += check_ipc_pingpong(bench_lines(lines, "ipc-pingpong"),
+                                   harts, variant, pairs, mode, seconds)
+    if not any(l == "init: exited with status 0" for l in lines):
+        problems.append("ipc-pingpong did not exit with status 0")
+    verdict(b, problems, log_path, "ipc-pingpong mode=%s ptlock=%s on %d "
+            "harts" % (variant, mode, harts))
 
 
 def test_pf_anon_bad_arguments(boot, log_path):
@@ -403,17 +511,70 @@ def test_bench_driver_new_workloads(kernel, tmp_path, log_path):
 
 
 @pytest.mark.qemu
+def test_bench_driver_ipc_and_pager(kernel, tmp_path, log_path):
+    """ipc-pingpong gives a row per variant (same at 1 hart; same and
+    cross at 2), pf-reclaim-pager a row per phase, both in the summary
+    and the plots."""
+    out = tmp_path / "bench"
+    run_bench(kernel, out, ["--quick", "--harts", "1,2", "--repeats", "1",
+                            "--modes", "split", "--workloads",
+                            "ipc-pingpong,pf-reclaim-pager"], log_path)
+    header, rows = read_csv(out / "results.csv")
+    assert header == bench_plot.RUN_COLUMNS
+    got = sorted((r["workload"], r["harts"], r["variant"], r["phase"])
+                 for r in rows)
+    assert got == [("ipc-pingpong", "1", "same", ""),
+                   ("ipc-pingpong", "2", "cross", ""),
+                   ("ipc-pingpong", "2", "same", ""),
+                   ("pf-reclaim-pager", "1", "", "base"),
+                   ("pf-reclaim-pager", "1", "", "reclaim"),
+                   ("pf-reclaim-pager", "2", "", "base"),
+                   ("pf-reclaim-pager", "2", "", "reclaim")], got
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert int(r["per_s"]) > 0 and int(r["ns_per_op"]) > 0, r
+        if r["workload"] == "ipc-pingpong":
+            pairs = int(r["harts"]) // (2 if r["variant"] == "cross" else 1)
+            assert r["threads"] == str(2 * pairs), r
+            assert r["mib"] == "0" and r["faults"] == "", r
+            assert int(r["ops"]) >= int(r["per_s"]), r    # 1 s or more
+        else:
+            assert int(r["faults"]) > 0, r
+    _, cells = read_csv(out / "summary.csv")
+    assert ("ipc-pingpong", "cross", "2") in [
+        (c["workload"], c["variant"], c["harts"]) for c in cells]
+    md = (out / "summary.md").read_text()
+    assert "| harts | variant | runs | split round trips/s" in md
+    assert "pf-reclaim-pager, mib=8: faulting threads' faults/s" in md
+    if have_matplotlib():
+        for name in ("throughput-ipc-pingpong.png",
+                     "reclaim-pf-reclaim-pager.svg"):
+            assert (out / name).stat().st_size > 1000, name
+        assert not (out / "contended-ipc-pingpong.png").exists()
+
+
+@pytest.mark.qemu
 def test_bench_driver_icount(kernel, tmp_path, log_path, notes):
     out = tmp_path / "bench"
-    run_bench(kernel, out, ["--icount", "--workloads", "pf-anon", "--mib",
-                            "4", "--modes", "split"], log_path)
+    run_bench(kernel, out, ["--icount", "--workloads",
+                            "pf-anon,ipc-pingpong", "--mib", "4", "--modes",
+                            "split"], log_path)
     header, rows = read_csv(out / "icount.csv")
     assert header == bench_plot.ICOUNT_COLUMNS
-    assert len(rows) == 2
+    assert [(r["workload"], r["variant"]) for r in rows] == [
+        ("pf-anon", "")] * 2 + [("ipc-pingpong", "same")] * 2
     assert all(r["status"] == "ok" and r["harts"] == "1" for r in rows)
-    # Deterministic: both runs executed exactly the same.
-    assert bench_plot.icount_identical(rows), rows
-    ipf = int(rows[0]["insns_per_fault"])
-    assert ipf == int(rows[0]["ns_per_op"]) and 100 < ipf < 100000
-    notes("pf-anon mib=4 split: %d instructions per fault "
-          "(-icount shift=0,sleep=off)" % ipf)
+    # Deterministic: both runs of each executed exactly the same.
+    anon, ipc = rows[:2], rows[2:]
+    assert bench_plot.icount_identical(anon), anon
+    assert bench_plot.icount_identical(ipc), ipc
+    ipf = int(anon[0]["insns_per_fault"])
+    assert ipf == int(anon[0]["ns_per_op"]) == int(anon[0]["insns_per_op"])
+    assert 100 < ipf < 100000
+    ipr = int(ipc[0]["insns_per_op"])
+    assert ipc[0]["insns_per_fault"] == "" and ipc[0]["mib"] == "0"
+    assert ipr == int(ipc[0]["ns_per_op"]) and 50 < ipr < 100000
+    assert int(ipc[0]["ops"]) > 0 and ipc[0]["threads"] == "2"
+    notes("pf-anon mib=4 split: %d instructions per fault; ipc-pingpong "
+          "same hart: %d instructions per round trip (-icount "
+          "shift=0,sleep=off)" % (ipf, ipr))

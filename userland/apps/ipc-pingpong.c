@@ -9,10 +9,14 @@
  *
  * Prints one line
  *   bench ipc-pingpong harts=H pairs=P mode=M seconds=S round_trips=N
- *         per_s=R ns_per_op=T
+ *         per_s=R ns_per_op=T ptlock=L contended_pct=C kfaults=F
  * where ns_per_op is the time of one round trip of one pair (under QEMU
- * -icount shift=0 on one hart: instructions per round trip). Bad
- * arguments get a usage message and status 2.
+ * -icount shift=0 on one hart: instructions per round trip), and the
+ * last three are the kernel's counts over the run, as in the other
+ * stress programs (the ptlock boot option, the contended share of
+ * page-table-page and address-space lock acquisitions, page faults),
+ * followed by the two `bench ipc-pingpong-locks kind=pt|as ...` lines.
+ * Bad arguments get a usage message and status 2.
  */
 #include <rivet.h>
 
@@ -93,8 +97,9 @@ static bool number(const char *s, unsigned long lo, unsigned long hi,
 
 int main(int argc, char **argv)
 {
-	static struct rivet_stats st;
-	unsigned long npairs = 1, seconds = 5, total = 0;
+	static struct rivet_stats st, st1;	/* too big for the stack */
+	struct bench_delta d = { 0 };
+	unsigned long npairs = 1, seconds = 5, total = 0, c;
 	bool cross = false;
 	long tids[2 * MAX_PAIRS], t0, dt;
 	unsigned int nharts;
@@ -140,6 +145,8 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < 2 * npairs; i++)
 		thread_join(tids[i]);
 	dt = sys_clock() - t0;
+	sys_stats(&st1);
+	bench_delta_add(&d, &st, &st1);
 	for (unsigned long i = 0; i < npairs; i++) {
 		if (pairs[i].err) {
 			printf("ipc-pingpong: pair %lu failed: %ld\n", i,
@@ -148,10 +155,15 @@ int main(int argc, char **argv)
 		}
 		total += pairs[i].trips;
 	}
+	c = bench_contended_pct100(&d);
 	printf("bench ipc-pingpong harts=%u pairs=%lu mode=%s seconds=%lu "
-	       "round_trips=%lu per_s=%lu ns_per_op=%lu\n", nharts, npairs,
+	       "round_trips=%lu per_s=%lu ns_per_op=%lu ptlock=%s "
+	       "contended_pct=%lu.%02lu kfaults=%lu\n", nharts, npairs,
 	       cross ? "cross" : "same", seconds, total,
 	       total * 1000 / ((unsigned long)dt / 1000000 + 1),
-	       total ? (unsigned long)dt * npairs / total : 0);
+	       total ? (unsigned long)dt * npairs / total : 0,
+	       st1.ptlock_split ? "split" : "single", c / 100, c % 100,
+	       d.kfaults);
+	bench_print_locks("ipc-pingpong", 0, &d);
 	return 0;
 }

@@ -145,6 +145,8 @@ struct bench_spec {
 	bool no_mib;				/* no mib= */
 	const struct bench_opt *opts;		/* more keys */
 	int nopts;
+	const char *more_usage;	/* words the program parses itself, for
+				 * the usage line: " [reclaim=unmap|pager]" */
 };
 /* bench_parse for @sp; threads defaults to @nharts within its range. */
 int bench_parse_spec(const char *name, int argc, char **argv,

@@ -43,9 +43,10 @@ void bench_usage(const char *name, const char *why,
 				      " [%s=%lu..%lu]", sp->opts[i].key,
 				      sp->opts[i].lo, sp->opts[i].hi);
 	printf("%s: %s\n", name, why);
-	printf("usage: %s [threads=%lu..%lu] [seconds=1..3600]%s%s\n", name,
+	printf("usage: %s [threads=%lu..%lu] [seconds=1..3600]%s%s%s\n", name,
 	       min_threads(sp), max_threads(sp),
-	       sp->no_mib ? "" : " [mib=1..512]", buf);
+	       sp->no_mib ? "" : " [mib=1..512]", buf,
+	       sp->more_usage ? sp->more_usage : "");
 }
 
 int bench_parse_spec(const char *name, int argc, char **argv,

@@ -34,6 +34,14 @@ static char emerg_stacks[CONFIG_MAX_HARTS][EMERG_STACK_SIZE] __aligned(16);
 void secondary_main(struct hart *h);
 extern char secondary_entry[];
 
+/* h->online while a hart starts: 0 until it runs secondary_main, which
+ * claims the slot (ARRIVED) or finds it abandoned (then it parks); 1
+ * once it is up. */
+#define HART_STARTING	0
+#define HART_ARRIVED	2
+#define HART_ABANDONED	3
+
+
 /* Prepare logical hart @id's struct hart (owner: the boot hart, before the
  * hart runs; the hart itself after). */
 static void hart_setup(unsigned int id, uint64_t hartid, int plic_ctx)
@@ -47,6 +55,10 @@ static void hart_setup(unsigned int id, uint64_t hartid, int plic_ctx)
 	h->stack_hi = (unsigned long)kstacks[id] + KSTACK_SLOT;
 	h->kstack_top = h->stack_hi;
 	h->emerg_sp = (unsigned long)emerg_stacks[id] + EMERG_STACK_SIZE;
+	/* A slot given up on (a hart that never answered) is reused; a hart
+	 * that answers later than that finds it taken again (a window of
+	 * one hart start, after over 10 s: not closed). */
+	h->online = 0;
 }
 
 void smp_init_boot_hart(uint64_t hartid, int plic_ctx)
@@ -58,6 +70,15 @@ void smp_init_boot_hart(uint64_t hartid, int plic_ctx)
 /* Runs on each secondary hart with the MMU on and tp = @h. */
 void secondary_main(struct hart *h)
 {
+	int starting = HART_STARTING;
+
+	/* Claim the slot, unless the boot hart gave up waiting for us and
+	 * may hand it to another hart: then stay out of the way for good. */
+	if (!__atomic_compare_exchange_n(&h->online, &starting, HART_ARRIVED,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		for (;;)
+			arch_wait_for_irq();	/* interrupts are off */
 	csr_write(CSR_SIE, SIE_SSIE);
 	sched_init_hart();
 	timer_start_hart();
@@ -74,12 +95,21 @@ static bool hart_wait_online(struct hart *h)
 	 * run for over a second, so allow ten. */
 	uint64_t deadline = arch_time() + 10 * riscv_timebase_hz;
 
+	int starting = HART_STARTING;
+
 	while (arch_time() < deadline) {
-		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE) == 1)
 			return true;
 		arch_cpu_relax();
 	}
-	return false;
+	/* Too late: unless it has just claimed its slot, it never may. */
+	if (__atomic_compare_exchange_n(&h->online, &starting,
+					HART_ABANDONED, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return false;
+	while (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE) != 1)
+		arch_cpu_relax();
+	return true;
 }
 
 void smp_boot(const struct boot_info *bi)
@@ -183,7 +213,7 @@ void smp_stop_others(void)
 	unsigned int self = hart_self();
 
 	for (unsigned int i = 0; i < nr_harts; i++)
-		if (i != self && harts[i].online)
+		if (i != self && harts[i].online == 1)
 			ipi_send(i, IPI_STOP);
 }
 

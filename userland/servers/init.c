@@ -1,0 +1,390 @@
+/*
+ * init.c - the first process: starts the servers, keeps them running
+ * (docs/servers.md)
+ *
+ * The kernel starts the first name of the boot archive's etc/manifest
+ * (or init=NAME). The archive cannot be read from user space, so init's
+ * list comes from its arguments (the words after " -- " on the kernel
+ * command line), or, without any, from INIT_SERVERS: the rest of
+ * etc/manifest, compiled in by userland/build.mk from the same list. Each
+ * word is a program of the boot archive started in that order:
+ *
+ *   NAME        a server: started, and restarted whenever it ends
+ *   test=NAME   run once after the servers; when it ends, init stops
+ *               everything and exits with its status (for the tests)
+ *
+ * The name server ("names") gets the name-server endpoint with every
+ * right as HANDLE_SPAWN; every other program gets it with SEND | GRANT.
+ * init keeps the endpoint with every right, so it outlives a name server
+ * that crashes: calls queue until the restarted one receives them.
+ *
+ * Like MINIX 3's reincarnation server, one thread per program waits for
+ * it in SYS_WAIT and starts it again when it ends, after a back-off that
+ * doubles from 100 ms to 5 s (back to 100 ms once it ran for 10 s), with
+ * one console line per restart.
+ *
+ * init registers its own endpoint as "init": INIT_LIST reports the
+ * programs, INIT_SHUTDOWN stops everything and ends init, and with it the
+ * kernel (which powers off when its first process ends).
+ */
+#include <proto.h>
+#include <ulock.h>
+
+#ifndef INIT_SERVERS
+#define INIT_SERVERS "names"
+#endif
+
+#define MS		1000000UL
+#define BACKOFF_MIN	(100 * MS)
+#define BACKOFF_MAX	(5000 * MS)
+#define STABLE_NS	(10000 * MS)	/* ran this long: back-off resets */
+#define PROGS_MAX	16
+
+/*
+ * Locking: lock guards pid and stopping (a kill must not miss a program
+ * being started). name, flags and tid are set before the keepers start;
+ * restarts is written by the program's keeper only.
+ */
+struct prog {
+	char name[NS_NAME_MAX + 1];
+	unsigned int flags;		/* INIT_F_* */
+	long pid;			/* 0: not running */
+	unsigned int restarts;
+	long tid;			/* its keeper thread */
+};
+
+static struct prog progs[PROGS_MAX];
+static unsigned int nprogs;
+static struct ulock lock;
+static bool stopping;
+static long ns_ep;	/* the name-server endpoint, every right */
+static long ns_send;	/* the same with SEND | GRANT, for the others */
+static long self_ep;	/* init's own endpoint ("init") */
+static long reaper_tid;
+
+static long start(struct prog *p)
+{
+	long h = strcmp(p->name, "names") ? ns_send : ns_ep;
+
+	return sys_spawn_handle(p->name, NULL, h);
+}
+
+/* Sleep @ns, in slices, unless init is stopping. Return: false if it is. */
+static bool nap(unsigned long ns)
+{
+	for (unsigned long t = 0; t < ns; t += 50 * MS) {
+		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+			return false;
+		sys_sleep(50 * MS);
+	}
+	return !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+}
+
+static void shutdown_request(long status)
+{
+	struct ipc_msg m;
+
+	proto_call(self_ep, INIT_SHUTDOWN, (unsigned long)status, 0, &m, 0);
+}
+
+/* A program's keeper: wait for it to end and start it again. */
+static void keeper(void *arg)
+{
+	struct prog *p = arg;
+	unsigned long backoff = BACKOFF_MIN;
+	long pid = p->pid, status, t0;
+
+	for (;;) {
+		if (pid > 0) {
+			t0 = sys_clock();
+			status = sys_wait(pid);
+			ulock_lock(&lock);
+			p->pid = 0;
+			ulock_unlock(&lock);
+			if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+				return;
+			if (p->flags & INIT_F_ONCE) {
+				printf("init: %s (pid %ld) ended with status "
+				       "%ld; shutting down\n", p->name, pid,
+				       status);
+				shutdown_request(status);
+				return;
+			}
+			if (sys_clock() - t0 >= (long)STABLE_NS)
+				backoff = BACKOFF_MIN;
+			p->restarts++;
+			printf("init: %s (pid %ld) ended with status %ld%s; "
+			       "restarting it in %lu ms (restart %u)\n",
+			       p->name, pid, status,
+			       status == -1 ? " (killed or crashed)" : "",
+			       backoff / MS, p->restarts);
+		} else {
+			printf("init: cannot start %s: %s; retrying in %lu "
+			       "ms\n", p->name, errno_name((int)pid),
+			       backoff / MS);
+		}
+		if (!nap(backoff))
+			return;
+		if (backoff < BACKOFF_MAX)
+			backoff = MIN(backoff * 2, BACKOFF_MAX);
+		ulock_lock(&lock);
+		pid = stopping ? 0 : start(p);
+		if (pid > 0)
+			p->pid = pid;
+		ulock_unlock(&lock);
+		if (!pid)
+			return;
+		if (pid > 0)
+			printf("init: restarted %s as pid %ld\n", p->name, pid);
+	}
+}
+
+static bool is_prog(long pid)
+{
+	bool found = false;
+
+	ulock_lock(&lock);
+	for (unsigned int i = 0; i < nprogs && !found; i++)
+		found = progs[i].pid == pid;
+	ulock_unlock(&lock);
+	return found;
+}
+
+/*
+ * The kernel makes init the parent of processes whose parent ended
+ * (a program the shell ran, when the shell was killed). There is no
+ * "wait for any child": once a second, reap those that are ending.
+ */
+static void reaper(void *arg)
+{
+	struct rivet_proc_info pi;
+
+	do {
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++) {
+			long status;
+
+			if (pi.parent != 1 || !pi.exiting || is_prog(pi.pid))
+				continue;
+			status = sys_wait(pi.pid);
+			if (status != -E_NOENT)	/* not claimed meanwhile */
+				printf("init: reaped %s (pid %d), whose parent "
+				       "had ended: status %ld\n", pi.name,
+				       pi.pid, status);
+		}
+	} while (nap(1000 * MS));
+}
+
+/*
+ * Stop everything: no more restarts, every program init started killed,
+ * then every other process (the shell's children, say, whose parent may
+ * be gone already), and the keepers joined. Does not return.
+ */
+static __attribute__((noreturn)) void shutdown(long status)
+{
+	struct rivet_proc_info pi;
+
+	printf("init: shutting down\n");
+	ulock_lock(&lock);
+	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
+	for (unsigned int i = nprogs; i-- > 0;)
+		if (progs[i].pid > 0)
+			sys_kill(progs[i].pid);
+	ulock_unlock(&lock);
+	for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+		if (pi.pid != sys_getpid() && !pi.exiting)
+			sys_kill(pi.pid);
+	for (unsigned int i = 0; i < nprogs; i++)
+		if (progs[i].tid > 0)
+			thread_join(progs[i].tid);
+	if (reaper_tid > 0)
+		thread_join(reaper_tid);
+	sys_exit((int)status);
+}
+
+/* Fill @m and @buf with the reply to INIT_LIST. */
+static void list(struct ipc_msg *m, unsigned long *buf)
+{
+	unsigned long i = m->w[0];
+
+	if (i >= nprogs) {
+		*m = (struct ipc_msg){ .w = { (unsigned long)-E_NOENT } };
+		return;
+	}
+	ns_name_put(buf, progs[i].name);
+	ulock_lock(&lock);
+	*m = (struct ipc_msg){
+		.info = IPC_INFO(0, NS_NAME_WORDS, 0),
+		.w = { 0, (unsigned long)progs[i].pid, progs[i].restarts,
+		       progs[i].flags } };
+	ulock_unlock(&lock);
+}
+
+/*
+ * The kernel hands the first process a handle for each device of the
+ * device tree, from HANDLE_SPAWN on (docs/abi.md, "Devices"). Nothing
+ * drives them yet (no console server): say what there is.
+ */
+static long console_dev = -1;	/* the console UART's device handle */
+
+/* The kernel's device handles come first in our table. The console UART
+ * goes to the console server through the name server ("dev:console");
+ * the others stay here (no drivers for them yet). */
+static void report_devices(void)
+{
+	struct rivet_device_info info;
+	unsigned int n = 0;
+	long h = HANDLE_SPAWN;
+
+	for (;; h++, n++) {
+		long type = sys_handle_info(h);
+
+		if (type < 0 || (type >> 16) != HANDLE_T_DEVICE)
+			break;
+		if (!sys_device_info(h, &info) && info.console)
+			console_dev = h;
+	}
+	if (n)
+		printf("init: %u device handles; the console UART %s\n", n,
+		       console_dev > 0 ? "goes to the console server"
+				       : "is not among them");
+}
+
+/* Add one word of the list: NAME or test=NAME. */
+static void add(const char *word, size_t len)
+{
+	struct prog *p = &progs[nprogs];
+
+	if (nprogs == PROGS_MAX) {
+		printf("init: more than %d programs; '%.*s' left out\n",
+		       PROGS_MAX, (int)len, word);
+		return;
+	}
+	if (len > 5 && !strncmp(word, "test=", 5)) {
+		p->flags = INIT_F_ONCE;
+		word += 5;
+		len -= 5;
+	}
+	if (len > NS_NAME_MAX) {
+		printf("init: program name '%.*s' too long\n", (int)len, word);
+		return;
+	}
+	memcpy(p->name, word, len);
+	p->name[len] = '\0';
+	nprogs++;
+}
+
+static void add_words(const char *s)
+{
+	while (*s) {
+		size_t n = 0;
+
+		while (*s == ' ')
+			s++;
+		while (s[n] && s[n] != ' ')
+			n++;
+		if (n)
+			add(s, n);
+		s += n;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long *buf = ipc_buffer_new();
+	long next_refresh = 0, next_dev = 0, r;
+	char line[PROGS_MAX * (NS_NAME_MAX + 7) + 1] = "";
+	size_t used = 0;
+	struct ipc_msg m;
+
+	if (sys_getpid() != 1) {
+		printf("init: already running (I am pid %ld, not 1)\n",
+		       sys_getpid());
+		return 2;
+	}
+	ns_ep = sys_endpoint_create();
+	ns_send = sys_handle_dup(ns_ep, HANDLE_R_SEND | HANDLE_R_GRANT);
+	self_ep = sys_endpoint_create();
+	if (!buf || ns_ep < 0 || ns_send < 0 || self_ep < 0) {
+		printf("init: cannot set up (%ld %ld %ld)\n", ns_ep, ns_send,
+		       self_ep);
+		return 3;
+	}
+	if (argc > 1)
+		for (int i = 1; i < argc; i++)
+			add(argv[i], strlen(argv[i]));
+	else
+		add_words(INIT_SERVERS);
+	for (unsigned int i = 0; i < nprogs; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 " %s%s",
+					 progs[i].flags & INIT_F_ONCE ? "test="
+								       : "",
+					 progs[i].name);
+	printf("init: programs (%s):%s\n",
+	       argc > 1 ? "from the command line" : "from the manifest", line);
+
+	reaper_tid = thread_spawn(reaper, NULL, -1);
+	report_devices();
+
+	/* Servers in order, then the test programs; each start returns once
+	 * the process exists, so names is up before anyone calls it. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < nprogs; i++) {
+			struct prog *p = &progs[i];
+
+			if (!!(p->flags & INIT_F_ONCE) != pass)
+				continue;
+			/* Before: the program may print before we could. */
+			printf("init: starting %s\n", p->name);
+			p->pid = start(p);
+			if (p->pid == -E_NOENT) {
+				printf("init: no program '%s' in the boot "
+				       "archive\n", p->name);
+				p->flags |= INIT_F_GAVE_UP;
+				p->pid = 0;
+				if (p->flags & INIT_F_ONCE)
+					shutdown(127);
+				continue;
+			}
+			p->tid = thread_spawn(keeper, p, -1);
+			if (p->tid < 0)
+				printf("init: no keeper for %s: %s\n",
+				       p->name, errno_name((int)p->tid));
+		}
+	}
+
+	for (;;) {
+		/* Replies go out before the refresh: no call is made while
+		 * a reply is owed. */
+		ns_refresh(ns_ep, buf, "init", self_ep,
+			   HANDLE_R_SEND | HANDLE_R_GRANT, &next_refresh);
+		if (console_dev > 0)
+			ns_refresh(ns_ep, buf, "dev:console", console_dev,
+				   HANDLE_R_MAP | HANDLE_R_GRANT, &next_dev);
+		r = ipc_recv(self_ep, &m, NS_REFRESH_NS);
+		if (r == -E_TIMEDOUT)
+			continue;
+		if (r) {
+			printf("init: receive: %s\n", errno_name((int)r));
+			shutdown(4);
+		}
+		if (m.info & IPC_INFO_HANDLE)
+			sys_handle_close((long)m.w[3]);
+		switch (IPC_INFO_LABEL(m.info)) {
+		case INIT_SHUTDOWN: {
+			long status = (long)m.w[0];
+
+			m = (struct ipc_msg){ .w = { 0 } };
+			ipc_reply(&m);
+			shutdown(status);
+		}
+		case INIT_LIST:
+			list(&m, buf);
+			break;
+		default:
+			m = (struct ipc_msg){ .w = { (unsigned long)-E_NOSYS } };
+			break;
+		}
+		ipc_reply(&m);
+	}
+}
