@@ -7,6 +7,7 @@
 
 O		?= build
 BOARD		?= qemu_virt
+CONFIG_FRAGMENTS ?=
 # Debian's kconfiglib and pytest live in the system interpreter; a python3
 # earlier on PATH (pyenv, venv) would not see them.
 PY		?= /usr/bin/python3
@@ -41,7 +42,7 @@ CONFIG_H	:= $(O)/include/generated/config.h
 export KCONFIG_CONFIG
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-host test-system bench debug gdb image sdcard check deps \
+.PHONY: all run test test-host test-system bench profile debug gdb image sdcard check deps \
 	menuconfig defconfig savedefconfig clean distclean help FORCE
 
 # ---------------------------------------------------------------- config --
@@ -50,10 +51,15 @@ ifeq ($(filter %_defconfig menuconfig clean distclean help deps,$(MAKECMDGOALS))
 -include $(KCONFIG_CONFIG)
 endif
 
-$(KCONFIG_CONFIG):
+# CONFIG_FRAGMENTS: Kconfig fragments applied over the board's defconfig
+# when $(O)/.config is first made (later lines win), e.g.
+# kernel/configs/bench.config (debug checks off) for a benchmark build in
+# its own O=.
+$(KCONFIG_CONFIG): $(CONFIG_FRAGMENTS)
 	@mkdir -p $(O)
-	@echo "  DEFCONFIG platform/$(BOARD)/defconfig"
-	$(Q)$(PY) -m defconfig --kconfig Kconfig platform/$(BOARD)/defconfig >/dev/null
+	@echo "  DEFCONFIG platform/$(BOARD)/defconfig $(CONFIG_FRAGMENTS)"
+	$(Q)cat platform/$(BOARD)/defconfig $(CONFIG_FRAGMENTS) > $(O)/defconfig.in
+	$(Q)$(PY) -m defconfig --kconfig Kconfig $(O)/defconfig.in >/dev/null
 
 $(CONFIG_H): $(KCONFIG_CONFIG) $(shell find . -name Kconfig -not -path './$(O)/*')
 	@mkdir -p $(dir $@)
@@ -207,6 +213,13 @@ bench: deps all
 	$(Q)O=$(O) QEMU=$(QEMU) $(PY) scripts/bench $(if $(filter-out 0,$(QUICK)),--quick) \
 		$(if $(filter-out 0,$(ICOUNT)),--icount) $(BENCH_ARGS)
 
+# Instructions per fault by function (scripts/insn-profile: -icount and a
+# TCG plugin counting instructions per address); PROFILE_ARGS passes
+# options, e.g. PROFILE_ARGS="--ptlock single --lines as_fault".
+profile: deps all
+	$(Q)O=$(O) QEMU=$(QEMU) CROSS_COMPILE=$(CROSS_COMPILE) $(PY) scripts/insn-profile \
+		--kernel $(O)/rivet.elf $(PROFILE_ARGS)
+
 check: all host-tests
 	$(Q)scripts/check.sh
 
@@ -230,6 +243,10 @@ help:
 	@echo "  bench            split vs single page-table locking (QUICK=1: short,"
 	@echo "                   ICOUNT=1: instructions per fault and per IPC round"
 	@echo "                   trip); scripts/bench-plot"
+	@echo "  profile          instructions per fault by function (-icount, a TCG"
+	@echo "                   plugin; PROFILE_ARGS=\"--lines FUNC ...\")"
 	@echo "  <board>_defconfig, menuconfig, savedefconfig"
 	@echo "  clean, distclean"
 	@echo "options: O=dir BOARD=$(BOARD) CROSS_COMPILE=$(CROSS_COMPILE) V=1"
+	@echo "         CONFIG_FRAGMENTS=kernel/configs/bench.config (with a new O=:"
+	@echo "         the benchmark build without debug checks)"

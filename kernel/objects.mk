@@ -3,7 +3,7 @@ kernel-objs-y += kernel/arch/riscv/head.o kernel/arch/riscv/early.o \
 	kernel/arch/riscv/panic.o kernel/arch/riscv/mmu.o \
 	kernel/arch/riscv/smp.o kernel/arch/riscv/timer.o \
 	kernel/arch/riscv/asid.o kernel/arch/riscv/kstack.o \
-	kernel/arch/riscv/switch.o
+	kernel/arch/riscv/switch.o kernel/arch/riscv/page.o
 kernel-objs-y += kernel/main.o
 kernel-objs-y += kernel/lib/string.o kernel/lib/printf.o kernel/lib/printk.o \
 	kernel/lib/errno.o kernel/lib/console.o kernel/lib/cmdline.o

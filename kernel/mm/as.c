@@ -80,6 +80,7 @@ struct as *as_create(enum ptlock_mode mode)
 static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			    vaddr_t end, struct frame_batch *batch)
 {
+	vaddr_t lo = 0, hi = 0;		/* span cleared here, if hi */
 	unsigned int n = 0;
 
 	for (; va < end && batch->n < FRAME_BATCH_MAX; va += PAGE_SIZE) {
@@ -92,17 +93,22 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 		pl->table->pt.nr_valid--;
 		n++;
-		if (!batch->cleared || va < batch->lo)
-			batch->lo = va;
-		if (!batch->cleared || va + PAGE_SIZE > batch->hi)
-			batch->hi = va + PAGE_SIZE;
-		batch->cleared = true;
+		if (!hi)
+			lo = va;
+		hi = va + PAGE_SIZE;
 		f = pa_to_frame(pte_pa(e));
 		if (f) {
 			__atomic_fetch_sub(&f->user.mapcount, 1,
 					   __ATOMIC_RELEASE);
 			batch->user[batch->n++] = f;
 		}
+	}
+	if (hi) {			/* widen the batch's span */
+		if (!batch->cleared || lo < batch->lo)
+			batch->lo = lo;
+		if (!batch->cleared || hi > batch->hi)
+			batch->hi = hi;
+		batch->cleared = true;
 	}
 	batch->pages += n;
 	return va;
@@ -541,11 +547,10 @@ int as_region_unmap(struct as *as, vaddr_t start, size_t len)
 	return err;
 }
 
-/* Read slot @r consistently. Return: false if it is being written. */
 /* Read slot @r consistently into @ref (all but ref->r). Return: false
  * if it is being written. */
-static bool slot_read(struct as_region *r, struct region_ref *ref,
-		      vaddr_t *end)
+static inline bool slot_read(struct as_region *r, struct region_ref *ref,
+			     vaddr_t *end)
 {
 	unsigned int s = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 
@@ -562,17 +567,45 @@ static bool slot_read(struct as_region *r, struct region_ref *ref,
 	return __atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s;
 }
 
+/* Does slot @r hold @va in a live region? If so, fill @ref. */
+static inline bool slot_match(struct as_region *r, vaddr_t va,
+			      struct region_ref *ref)
+{
+	vaddr_t e;
+
+	while (!slot_read(r, ref, &e))
+		arch_cpu_relax();
+	arch_race_window(MM_RACE_REGION_SCAN);
+	if (ref->prot && va >= ref->start && va < e) {
+		ref->r = r;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The slot in which each hart last found a fault's region, tried first:
+ * a fault mostly lands in the region of the fault before it (pf-anon's
+ * loop finds its region in the third slot it reads without this). Owner
+ * hart only (relaxed atomics: a thread that moved to another hart since
+ * reading its id may write another's hint, harmlessly), each on its own
+ * cache line. Only a hint: the slot is read and checked like any other,
+ * so it may come from another address space.
+ */
+static struct {
+	unsigned int slot;
+} __cacheline_aligned region_hints[CONFIG_MAX_HARTS];
+
 static bool region_scan(struct as *as, vaddr_t va, struct region_ref *ref)
 {
-	for (int i = 0; i < AS_MAX_REGIONS; i++) {
-		struct as_region *r = &as->regions[i];
-		vaddr_t e;
+	unsigned int *hint = &region_hints[hart_self()].slot;
+	unsigned int h = __atomic_load_n(hint, __ATOMIC_RELAXED);
 
-		while (!slot_read(r, ref, &e))
-			arch_cpu_relax();
-		arch_race_window(MM_RACE_REGION_SCAN);
-		if (ref->prot && va >= ref->start && va < e) {
-			ref->r = r;
+	if (h < AS_MAX_REGIONS && slot_match(&as->regions[h], va, ref))
+		return true;
+	for (unsigned int i = 0; i < AS_MAX_REGIONS; i++) {
+		if (i != h && slot_match(&as->regions[i], va, ref)) {
+			__atomic_store_n(hint, i, __ATOMIC_RELAXED);
 			return true;
 		}
 	}
@@ -858,6 +891,51 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 	return err;
 }
 
+/*
+ * A fault on a page that looked mapped: copy-on-write, an A/D fix-up, a
+ * right the page does not give, or nothing left to do (another hart
+ * mapped it, or this hart's TLB held a stale invalid entry).
+ * Locks: takes and drops the leaf lock of @va.
+ * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
+ */
+static __noinline int fault_present(struct as *as, vaddr_t va,
+				    enum as_access access)
+{
+	struct pt_leaf pl;
+	pte_t *p, e;
+	int err;
+
+	err = pt_leaf_lock(as, va, false, &pl);
+	if (err)
+		return err == -E_NOENT ? -E_AGAIN : err;
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	e = *p;
+	if (!pte_is_valid(e)) {			/* unmapped meanwhile */
+		pt_leaf_unlock(as, &pl);
+		return -E_AGAIN;
+	}
+	if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
+		pt_leaf_unlock(as, &pl);
+		return cow_break(as, va);
+	}
+	err = 0;
+	if (!access_allowed(e, access)) {
+		err = -E_FAULT;
+	} else if (!(e & PTE_A) ||
+		   (access == AS_ACCESS_WRITE && !(e & PTE_D))) {
+		/* U74: the hardware does not set A/D. */
+		__atomic_store_n(p, e | PTE_A |
+				 (access == AS_ACCESS_WRITE ? PTE_D : 0),
+				 __ATOMIC_RELEASE);
+		this_hart()->mm_ad_fixups++;
+	} else {
+		this_hart()->mm_spurious++;
+	}
+	pt_leaf_unlock(as, &pl);
+	tlb_flush_local_page(as, va);
+	return err;
+}
+
 /* A device region's page: its physical address, no frame behind it. */
 static int map_device_page(struct as *as, vaddr_t va,
 			   const struct region_ref *ref)
@@ -881,6 +959,41 @@ static int map_device_page(struct as *as, vaddr_t va,
 	return err;
 }
 
+/*
+ * An absent page of a device or pager-backed region (@ref, found for
+ * @va). Return: 0 (a device page mapped), AS_FAULT_PAGER (@pf filled,
+ * with a reference to the pager), -E_FAULT (a pager region and the caller
+ * cannot wait), -E_AGAIN (look again) or another error.
+ */
+static __noinline int fault_backed(struct as *as, vaddr_t va,
+				   const struct region_ref *ref,
+				   struct as_fault_info *pf)
+{
+	bool same;
+
+	if (ref->pager == AS_PAGER_DEVICE)
+		return map_device_page(as, va, ref);
+	if (!pf)
+		return -E_FAULT;	/* the caller cannot wait */
+	/* A reference to the pager for the caller, taken while the region
+	 * provably still holds one. */
+	spin_lock(&as->lock);
+	same = ref->r->seq == ref->seq;
+	if (same)
+		as_pager_ref(ref->pager, NULL, 1);
+	spin_unlock(&as->lock);
+	if (!same)
+		return -E_AGAIN;
+	pf->pager = ref->pager;
+	pf->key = ref->key;
+	pf->offset = ref->pgoff + (va - ref->start);
+	pf->va = va;
+	pf->prot = ref->prot;
+	pf->slot = ref->r;
+	pf->seq = ref->seq;
+	return AS_FAULT_PAGER;
+}
+
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
 	return as_fault_ex(as, va, access, NULL);
@@ -889,10 +1002,12 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access)
 int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 		struct as_fault_info *pf)
 {
-	struct frame *f = NULL;
+	unsigned int idx = SV39_INDEX(va, 0);
 	struct region_ref ref;
+	struct frame *f;
 	struct pt_leaf pl;
-	pte_t *p, e;
+	bool found;
+	pte_t *p, bits;
 	int err;
 
 	if (va >= AS_USER_TOP)
@@ -900,109 +1015,77 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	this_hart()->mm_faults++;
 	for (;;) {
-		err = pt_leaf_lock(as, va, f != NULL, &pl);
-		if (err == -E_NOENT)
-			goto absent;
-		if (err)
-			goto out;
-		p = &pl.ptes[SV39_INDEX(va, 0)];
-		e = *p;
-		if (pte_is_valid(e)) {
-			if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
-				pt_leaf_unlock(as, &pl);
-				err = cow_break(as, va);
-				if (err == -E_AGAIN)
-					continue;
-				goto out;
-			}
-			if (!access_allowed(e, access)) {
-				err = -E_FAULT;
-			} else if (!(e & PTE_A) ||
-				   (access == AS_ACCESS_WRITE && !(e & PTE_D))) {
-				/* U74: the hardware does not set A/D. */
-				__atomic_store_n(p, e | PTE_A |
-					(access == AS_ACCESS_WRITE ? PTE_D : 0),
-					__ATOMIC_RELEASE);
-				this_hart()->mm_ad_fixups++;
-			} else {
-				/* Another hart mapped it first, or this hart's
-				 * TLB held a stale invalid entry. */
-				this_hart()->mm_spurious++;
-			}
-			pt_leaf_unlock(as, &pl);
-			tlb_flush_local_page(as, va);
-			goto out;
-		}
-		if (f && region_changed(&ref)) {
-			/* Our region changed since we looked (an unmap may
-			 * have removed it, a protect changed its rights):
-			 * look again. Changes to other regions do not
-			 * matter. */
-			pt_leaf_unlock(as, &pl);
-			frame_free(f);
-			f = NULL;
-			continue;
-		}
-		if (f) {
-			__atomic_fetch_add(&f->user.mapcount, 1,
-					   __ATOMIC_RELAXED);
-			__atomic_store_n(p, pte_make(frame_to_pa(f),
-						     pt_prot_bits(ref.prot)),
-					 __ATOMIC_RELEASE);
-			pl.table->pt.nr_valid++;
-			f = NULL;	/* the mapping owns the reference */
-			pt_leaf_unlock(as, &pl);
-			goto out;
-		}
-		pt_leaf_unlock(as, &pl);
-absent:
-		if (!region_find(as, va, &ref) ||
-		    !access_allowed(pt_prot_bits(ref.prot), access)) {
-			err = -E_FAULT;
-			goto out;
-		}
-		if (ref.pager == AS_PAGER_DEVICE) {
-			err = map_device_page(as, va, &ref);
+		/*
+		 * Look without a lock first (interrupts off while a leaf table
+		 * is found, so it stays). What the look says is only a hint,
+		 * checked again under the leaf lock: it lets a demand-zero
+		 * fault take that lock once, to install the frame it
+		 * allocated (and zeroed) outside every lock.
+		 */
+		found = pt_leaf_find(as, va, &pl);
+		if (found && pte_is_valid(__atomic_load_n(&pl.ptes[idx],
+							  __ATOMIC_RELAXED))) {
+			pt_leaf_find_end(as, &pl);
+			err = fault_present(as, va, access);
 			if (err == -E_AGAIN)
 				continue;
-			goto out;
+			return err;
 		}
-		if (ref.pager) {
-			bool same;
-
-			if (!pf) {
-				err = -E_FAULT;	/* the caller cannot wait */
-				goto out;
-			}
-			/* A reference to the pager for the caller, taken
-			 * while the region provably still holds one. */
-			spin_lock(&as->lock);
-			same = ref.r->seq == ref.seq;
-			if (same)
-				as_pager_ref(ref.pager, NULL, 1);
-			spin_unlock(&as->lock);
-			if (!same)
+		if (!region_find(as, va, &ref) ||
+		    !access_allowed(bits = pt_prot_bits(ref.prot), access)) {
+			err = -E_FAULT;
+			goto out_end;
+		}
+		if (unlikely(ref.pager)) {
+			if (found)
+				pt_leaf_find_end(as, &pl);
+			err = fault_backed(as, va, &ref, pf);
+			if (err == -E_AGAIN)
 				continue;
-			pf->pager = ref.pager;
-			pf->key = ref.key;
-			pf->offset = ref.pgoff + (va - ref.start);
-			pf->va = va;
-			pf->prot = ref.prot;
-			pf->slot = ref.r;
-			pf->seq = ref.seq;
-			err = AS_FAULT_PAGER;
-			goto out;
+			return err;
 		}
-		/* Allocate outside the lock, then look again. */
 		f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
 		if (!f) {
 			err = -E_NOMEM;
-			goto out;
+			goto out_end;
 		}
+		if (found) {
+			arch_race_window(MM_RACE_FAULT_LOCK);
+			if (!pt_leaf_find_lock(as, &pl)) {
+				frame_free(f);	/* table unlinked: again */
+				continue;
+			}
+		} else {
+			/* First touch of a 2 MiB span: populate the tables. */
+			err = pt_leaf_lock(as, va, true, &pl);
+			if (err) {
+				frame_free(f);
+				return err;
+			}
+		}
+		p = &pl.ptes[idx];
+		if (!pte_is_valid(*p) && !region_changed(&ref)) {
+			__atomic_fetch_add(&f->user.mapcount, 1,
+					   __ATOMIC_RELAXED);
+			/* Release: the zeroed contents before the mapping. */
+			__atomic_store_n(p, pte_make(frame_to_pa(f), bits),
+					 __ATOMIC_RELEASE);
+			pl.table->pt.nr_valid++;
+			pt_leaf_unlock(as, &pl);
+			return 0;	/* the mapping owns f's reference */
+		}
+		/*
+		 * Another hart mapped the page meanwhile (look at it again),
+		 * or our region changed since we looked (an unmap may have
+		 * removed it, a protect changed its rights; changes to other
+		 * regions do not matter): start over.
+		 */
+		pt_leaf_unlock(as, &pl);
+		frame_free(f);
 	}
-out:
-	if (f)
-		frame_free(f);	/* lost the race: another hart mapped it */
+out_end:
+	if (found)
+		pt_leaf_find_end(as, &pl);
 	return err;
 }
 

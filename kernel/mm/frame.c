@@ -10,6 +10,7 @@
  * (DESIGN.md, "Fault path goal").
  */
 #include <mm/frame.h>
+#include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/hart.h>
 #include <kern/panic.h>
@@ -23,7 +24,8 @@ _Static_assert(sizeof(struct frame) == 32,
 _Static_assert(sizeof(struct spinlock) == 8,
 	       "the pt_lock must fit the frame record in every configuration");
 
-#define FRAME_BATCH	16	/* frames moved per refill or drain */
+#define FRAME_BATCH_ORDER 4
+#define FRAME_BATCH	(1 << FRAME_BATCH_ORDER) /* frames per refill or drain */
 #define FRAME_CACHE_MAX	64	/* a cache above this drains a batch */
 
 struct frame *frame_table;
@@ -99,7 +101,11 @@ static __noreturn void frame_bad(const struct frame *f, const char *what)
 /* Put a free block into the pool, merging with free buddies; pool lock. */
 static void pool_add_locked(struct frame *f, unsigned int order)
 {
-	pfn_t pfn = frame_to_pfn(f);
+	/* Locals: the compiler cannot know that the stores to frame
+	 * records below leave these globals alone. */
+	struct frame *table = frame_table;
+	pfn_t base = frame_base_pfn, end = frame_end_pfn;
+	pfn_t pfn = base + (pfn_t)(f - table);
 
 	/* Only the head of a pool block carries FREE|HEAD and its order;
 	 * every other frame of the block has flags 0. */
@@ -107,22 +113,28 @@ static void pool_add_locked(struct frame *f, unsigned int order)
 	pool_free += 1UL << order;
 	while (order < FRAME_MAX_ORDER) {
 		pfn_t bpfn = pfn ^ (1UL << order);
-		struct frame *b = pfn_to_frame(bpfn);
+		struct frame *b;
 
+		if (bpfn - base >= end - base)	/* below base wraps around */
+			break;
+		b = &table[bpfn - base];
 		/* Relaxed loads: the flags of a frame in use are written
 		 * outside the pool lock, but only pool blocks (written under
 		 * it) match FREE|HEAD without CACHED. */
-		if (!b || (__atomic_load_n(&b->flags, __ATOMIC_RELAXED) &
-			   (FRAME_F_FREE | FRAME_F_HEAD | FRAME_F_CACHED)) !=
-				  (FRAME_F_FREE | FRAME_F_HEAD) ||
+		if ((__atomic_load_n(&b->flags, __ATOMIC_RELAXED) &
+		     (FRAME_F_FREE | FRAME_F_HEAD | FRAME_F_CACHED)) !=
+			    (FRAME_F_FREE | FRAME_F_HEAD) ||
 		    __atomic_load_n(&b->order, __ATOMIC_RELAXED) != order)
 			break;
-		list_del(b);
+		/* Unlink (list_del without clearing: b's links are dead now,
+		 * and prepare() clears them before any other use). */
+		b->free.prev->free.next = b->free.next;
+		b->free.next->free.prev = b->free.prev;
 		b->flags = 0;
 		pfn &= ~(1UL << order);
 		order++;
 	}
-	f = pfn_to_frame(pfn);
+	f = &table[pfn - base];
 	f->flags = FRAME_F_FREE | FRAME_F_HEAD;
 	f->order = order;
 	list_add(&free_lists[order], f);
@@ -203,7 +215,10 @@ int frame_init(const struct mem_range *usable, int n, paddr_t lo, paddr_t hi)
 	return 0;
 }
 
-static void prepare(struct frame *f, unsigned int order, unsigned int flags)
+/* Always inline: frame_alloc's single-frame path gets it with order 0
+ * folded in, so no loop is left of it there. */
+static __always_inline void prepare(struct frame *f, unsigned int order,
+				    unsigned int flags)
 {
 	unsigned int use = flags & FRAME_USE_MASK;
 
@@ -216,32 +231,46 @@ static void prepare(struct frame *f, unsigned int order, unsigned int flags)
 	f->refcount = use == FRAME_F_USER ? 1 : 0;
 	f->owner = (uint8_t)(hart_self() + 1);
 	f->batch_next = NULL;
-	memset(&f->pt, 0, sizeof(f->pt));
-	if (flags & FRAME_ZERO)
-		memset(frame_to_kva(f), 0, PAGE_SIZE << order);
+	/* The use-dependent union starts zeroed: two word stores (the
+	 * freestanding memset would be a call and a byte loop). */
+	_Static_assert(sizeof(f->pt) == sizeof(f->free) &&
+		       sizeof(f->user) == sizeof(f->free), "union of 2 words");
+	f->free.next = NULL;
+	f->free.prev = NULL;
+	if (flags & FRAME_ZERO) {
+		char *p = frame_to_kva(f);
+
+		for (unsigned long i = 0; i < (1UL << order); i++)
+			arch_clear_page(p + i * PAGE_SIZE);
+	}
 }
 
-struct frame *frame_alloc(unsigned int order, unsigned int flags)
+/*
+ * Refill this hart's empty cache from the pool (interrupts off): one
+ * FRAME_BATCH-frame block if the pool has one (a single take, where
+ * FRAME_BATCH takes of one frame each would split and search as often),
+ * else what single frames there are.
+ */
+static __noinline struct frame *cache_refill(struct frame_cache *c)
 {
-	struct frame_cache *c;
-	struct frame *f;
+	struct frame *b;
 
-	if (order > FRAME_MAX_ORDER)
-		return NULL;
-	if (order > 0) {
-		spin_lock(&frame_pool_lock);
-		f = pool_take_locked(order);
-		spin_unlock(&frame_pool_lock);
-		if (f)
-			prepare(f, order, flags);
-		return f;
-	}
+	spin_lock(&frame_pool_lock);
+	b = pool_take_locked(FRAME_BATCH_ORDER);
+	if (b) {
+		/* The block's frames go in from the top, so the cache hands
+		 * them out in ascending order. */
+		for (int i = FRAME_BATCH - 1; i >= 0; i--) {
+			struct frame *g = b + i;
 
-	irq_push();
-	c = &caches[hart_self()];
-	if (!c->head) {
-		/* Refill a batch (or what is left) under one lock hold. */
-		spin_lock(&frame_pool_lock);
+			g->flags = FRAME_F_FREE | FRAME_F_CACHED;
+			g->order = 0;
+			g->free.next = c->head;
+			c->head = g;
+		}
+		__atomic_store_n(&c->count, c->count + FRAME_BATCH,
+				 __ATOMIC_RELAXED);
+	} else {
 		for (int i = 0; i < FRAME_BATCH; i++) {
 			struct frame *g = pool_take_locked(0);
 
@@ -253,9 +282,38 @@ struct frame *frame_alloc(unsigned int order, unsigned int flags)
 			__atomic_store_n(&c->count, c->count + 1,
 					 __ATOMIC_RELAXED);
 		}
-		spin_unlock(&frame_pool_lock);
 	}
+	spin_unlock(&frame_pool_lock);
+	return c->head;
+}
+
+static __noinline struct frame *alloc_block(unsigned int order,
+					    unsigned int flags)
+{
+	struct frame *f;
+
+	if (order > FRAME_MAX_ORDER)
+		return NULL;
+	spin_lock(&frame_pool_lock);
+	f = pool_take_locked(order);
+	spin_unlock(&frame_pool_lock);
+	if (f)
+		prepare(f, order, flags);
+	return f;
+}
+
+struct frame *frame_alloc(unsigned int order, unsigned int flags)
+{
+	struct frame_cache *c;
+	struct frame *f;
+
+	if (unlikely(order))
+		return alloc_block(order, flags);
+	irq_push();
+	c = &caches[hart_self()];
 	f = c->head;
+	if (unlikely(!f))
+		f = cache_refill(c);
 	if (f) {
 		c->head = f->free.next;
 		__atomic_store_n(&c->count, c->count - 1, __ATOMIC_RELAXED);
@@ -283,7 +341,8 @@ struct frame *frame_alloc_pt(unsigned int level)
 	return f;
 }
 
-static void check_free(const struct frame *f)
+/* Panic naming what is wrong with this free (check_free found it bad). */
+static __noinline void check_free_slow(const struct frame *f)
 {
 	if (f->flags & FRAME_F_FREE)
 		frame_bad(f, "double free");
@@ -296,12 +355,50 @@ static void check_free(const struct frame *f)
 		frame_bad(f, "free of a user frame that is still mapped");
 	if ((f->flags & FRAME_F_PT) && f->pt.nr_valid)
 		frame_bad(f, "free of a page table with valid entries");
+}
+
+static inline void check_free(const struct frame *f)
+{
+	unsigned int fl = f->flags;
+
+	/* One test for the usual case: the head of a block in use. */
+	if ((fl & (FRAME_F_FREE | FRAME_F_RESERVED | FRAME_F_HEAD)) !=
+		    FRAME_F_HEAD ||
+	    ((fl & FRAME_F_USER) &&
+	     __atomic_load_n(&f->user.mapcount, __ATOMIC_ACQUIRE)) ||
+	    ((fl & FRAME_F_PT) && f->pt.nr_valid))
+		check_free_slow(f);
+}
+
+/* Give FRAME_BATCH frames of this hart's over-full cache back to the pool
+ * (interrupts off). */
+static __noinline void cache_drain_batch(struct frame_cache *c)
+{
+	spin_lock(&frame_pool_lock);
+	for (int i = 0; i < FRAME_BATCH && c->head; i++) {
+		struct frame *g = c->head;
+
+		c->head = g->free.next;
+		__atomic_store_n(&c->count, c->count - 1, __ATOMIC_RELAXED);
+		g->flags = 0;
+		pool_add_locked(g, 0);
+	}
+	spin_unlock(&frame_pool_lock);
+}
+
+static __noinline void free_block(struct frame *f, unsigned int order)
+{
 #ifdef CONFIG_DEBUG
-	for (unsigned long i = 1; i < (1UL << f->order); i++)
+	for (unsigned long i = 1; i < (1UL << order); i++)
 		if (f[i].flags & (FRAME_F_FREE | FRAME_F_RESERVED))
 			frame_bad(&f[i], "free of a block whose tail is "
 					 "free or reserved");
 #endif
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		__atomic_store_n(&f[i].flags, 0, __ATOMIC_RELAXED);
+	spin_lock(&frame_pool_lock);
+	pool_add_locked(f, order);
+	spin_unlock(&frame_pool_lock);
 }
 
 void frame_free(struct frame *f)
@@ -310,35 +407,19 @@ void frame_free(struct frame *f)
 	struct frame_cache *c;
 
 	check_free(f);
-	if (order > 0) {
-		for (unsigned long i = 1; i < (1UL << order); i++)
-			__atomic_store_n(&f[i].flags, 0, __ATOMIC_RELAXED);
-		spin_lock(&frame_pool_lock);
-		pool_add_locked(f, order);
-		spin_unlock(&frame_pool_lock);
+	if (order) {
+		free_block(f, order);
 		return;
 	}
 	irq_push();
 	c = &caches[hart_self()];
 	__atomic_store_n(&f->flags, FRAME_F_FREE | FRAME_F_CACHED,
 			 __ATOMIC_RELAXED);
-	__atomic_store_n(&f->order, 0, __ATOMIC_RELAXED);
 	f->free.next = c->head;
 	c->head = f;
 	__atomic_store_n(&c->count, c->count + 1, __ATOMIC_RELAXED);
-	if (c->count > FRAME_CACHE_MAX) {
-		spin_lock(&frame_pool_lock);
-		for (int i = 0; i < FRAME_BATCH && c->head; i++) {
-			struct frame *g = c->head;
-
-			c->head = g->free.next;
-			__atomic_store_n(&c->count, c->count - 1,
-					 __ATOMIC_RELAXED);
-			g->flags = 0;
-			pool_add_locked(g, 0);
-		}
-		spin_unlock(&frame_pool_lock);
-	}
+	if (unlikely(c->count > FRAME_CACHE_MAX))
+		cache_drain_batch(c);
 	irq_pop();
 }
 

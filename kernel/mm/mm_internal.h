@@ -3,8 +3,10 @@
  * mm_internal.h - helpers shared only inside kernel/mm
  */
 #include <kern/types.h>
+#include <kern/spinlock.h>
 #include <mm/as.h>
 #include <mm/frame.h>
+#include <arch/memlayout.h>
 
 /*
  * A leaf cursor: the level-0 table covering an address, with the lock that
@@ -15,6 +17,7 @@ struct pt_leaf {
 	pte_t *ptes;		/* its entries (kernel address) */
 	struct spinlock *lock;	/* the lock we hold for it */
 	pte_t *parent_slot;	/* the level-1 entry that points at it */
+	pte_t parent_pte;	/* and its value when the table was found */
 };
 
 /*
@@ -45,9 +48,105 @@ struct frame_batch {
  * both. Return: 0, -E_NOENT, -E_NOMEM.
  */
 int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl);
-void pt_leaf_unlock(struct as *as, struct pt_leaf *pl);
+
+/* Drop what pt_leaf_lock or pt_leaf_find_lock took (either mode: the
+ * lock, then the interrupt-off level under it). */
+static inline void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
+{
+	spin_unlock_raw(pl->lock);
+	irq_pop();
+}
+
 /* The lock covering @table in @as: the caller never branches on mode. */
-struct spinlock *pt_lockptr(struct as *as, struct frame *table);
+static inline struct spinlock *pt_lockptr(struct as *as, struct frame *table)
+{
+	if (as->mode == PTLOCK_SPLIT && table->pt.level == 0)
+		return &table->pt.pt_lock;
+	return &as->lock;
+}
+
+/* A page-table entry read by a walker. Acquire: pairs with the release
+ * store that linked a new table (pt.c), so its zeroes are seen. */
+static inline pte_t pt_load_entry(const pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* The level-1 entry for @va and its value, if it points at a leaf table.
+ * Caller: interrupts off (or single mode's as->lock held), see pt.c. */
+static inline bool pt_walk_upper(struct as *as, vaddr_t va, pte_t **slotp,
+				 pte_t *ep)
+{
+	pte_t e = pt_load_entry(&as->root[SV39_INDEX(va, 2)]);
+	pte_t *slot;
+
+	if (!pte_is_valid(e) || pte_is_leaf(e))
+		return false;
+	slot = (pte_t *)pa_to_kva(pte_pa(e)) + SV39_INDEX(va, 1);
+	e = pt_load_entry(slot);
+	if (!pte_is_valid(e) || pte_is_leaf(e))
+		return false;
+	*slotp = slot;
+	*ep = e;
+	return true;
+}
+
+/*
+ * pt_leaf_find - the leaf table covering @va, found without a lock
+ *
+ * Walks the upper levels as pt_leaf_lock does, with interrupts off, and
+ * keeps them off when it finds a table: until the caller ends with
+ * pt_leaf_find_lock or pt_leaf_find_end, the table cannot be freed, so
+ * its entries may be read (without the lock: hints, to be checked again
+ * under it). Either mode. Inline: this is the fault path's walk.
+ * Return: true and @pl filled (lock not held, interrupts off), or false
+ * (no leaf table covers @va; interrupts as they were).
+ */
+static inline bool pt_leaf_find(struct as *as, vaddr_t va, struct pt_leaf *pl)
+{
+	pte_t *slot, e;
+
+	/* Interrupts off from the walk until the caller is done with the
+	 * table: it cannot be freed before then (pt.c, "Why the lockless
+	 * walk is safe"). */
+	irq_push();
+	if (unlikely(!pt_walk_upper(as, va, &slot, &e))) {
+		irq_pop();
+		return false;
+	}
+	pl->table = pa_to_frame(pte_pa(e));
+	pl->ptes = pa_to_kva(pte_pa(e));
+	pl->lock = pt_lockptr(as, pl->table);
+	pl->parent_slot = slot;
+	pl->parent_pte = e;
+	return true;
+}
+
+/*
+ * pt_leaf_find_lock - take the lock of a table from pt_leaf_find
+ * Return: true if the table still covers the address, with its lock held
+ * as after pt_leaf_lock (drop with pt_leaf_unlock); false if it was
+ * unlinked meanwhile (nothing held, interrupts as before pt_leaf_find).
+ */
+static inline bool pt_leaf_find_lock(struct as *as, struct pt_leaf *pl)
+{
+	/* Interrupts are off since pt_leaf_find. Unlinking a leaf takes
+	 * the lock taken here (as->lock in single mode, the leaf's own in
+	 * split mode), so an unchanged parent entry under it means the
+	 * table is still the one for this address. */
+	spin_lock_raw(pl->lock);
+	if (likely(pt_load_entry(pl->parent_slot) == pl->parent_pte))
+		return true;
+	spin_unlock_raw(pl->lock);
+	irq_pop();
+	return false;
+}
+
+/* End a pt_leaf_find that found a table, without locking it. */
+static inline void pt_leaf_find_end(struct as *as, struct pt_leaf *pl)
+{
+	irq_pop();
+}
 
 /*
  * pt_leaf_release_if_empty - unlink an empty leaf table from its parent
@@ -60,8 +159,29 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
  * after it where one might. */
 vaddr_t pt_next_populated(struct as *as, vaddr_t va);
 
-pte_t pt_prot_bits(unsigned int prot);
-unsigned int pt_pte_prot(pte_t pte);
+/* The PTE bits for AS_PROT_* rights: V and A always, D with W. */
+static inline pte_t pt_prot_bits(unsigned int prot)
+{
+	pte_t b = PTE_V | PTE_A;
+
+	if (prot & AS_PROT_R)
+		b |= PTE_R;
+	if (prot & AS_PROT_W)
+		b |= PTE_W | PTE_D;
+	if (prot & AS_PROT_X)
+		b |= PTE_X;
+	if (prot & AS_PROT_USER)
+		b |= PTE_U;
+	return b;
+}
+
+/* The AS_PROT_* rights a PTE grants. */
+static inline unsigned int pt_pte_prot(pte_t pte)
+{
+	return (pte & PTE_R ? AS_PROT_R : 0) | (pte & PTE_W ? AS_PROT_W : 0) |
+	       (pte & PTE_X ? AS_PROT_X : 0) |
+	       (pte & PTE_U ? AS_PROT_USER : 0);
+}
 
 void batch_add_table(struct frame_batch *b, struct frame *f);
 /* Shoot down what @b's mappings covered in @as, then free its frames. */
@@ -74,3 +194,6 @@ static inline vaddr_t leaf_base(vaddr_t va)
 
 /* Windows for arch_race_window() (host tests stretch them). */
 #define MM_RACE_REGION_SCAN	1	/* a fault read one region slot */
+#define MM_RACE_FAULT_LOCK	2	/* a fault found a leaf table and
+					 * allocated its frame, interrupts
+					 * off, and is about to lock it */

@@ -15,9 +15,11 @@
  * waiting in a cross-hart call of its own, which no walker makes); a
  * walker keeps interrupts off from
  * the first read of the parent entry until it holds the leaf lock and has
- * checked that the parent still points at that leaf. So a walker never
- * touches a freed table, and a frame record's lock word is never reused
- * while someone could spin on it.
+ * checked that the parent still points at that leaf (pt_leaf_lock at
+ * once; a fault between pt_leaf_find and pt_leaf_find_lock, with its
+ * lookups and allocation in between, or until pt_leaf_find_end). So a
+ * walker never touches a freed table, and a frame record's lock word is
+ * never reused while someone could spin on it.
  *
  * Ordering: a new table is zeroed, then linked with a release store
  * (arch_pte_publish); walkers read entries with acquire loads, so they see
@@ -31,43 +33,9 @@
 #include <kern/spinlock.h>
 #include <arch/memlayout.h>
 
-static inline pte_t pte_load(const pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static inline void pte_publish(pte_t *p, pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-struct spinlock *pt_lockptr(struct as *as, struct frame *table)
-{
-	if (as->mode == PTLOCK_SPLIT && table->pt.level == 0)
-		return &table->pt.pt_lock;
-	return &as->lock;
-}
-
-pte_t pt_prot_bits(unsigned int prot)
-{
-	pte_t b = PTE_V | PTE_A;
-
-	if (prot & AS_PROT_R)
-		b |= PTE_R;
-	if (prot & AS_PROT_W)
-		b |= PTE_W | PTE_D;
-	if (prot & AS_PROT_X)
-		b |= PTE_X;
-	if (prot & AS_PROT_USER)
-		b |= PTE_U;
-	return b;
-}
-
-unsigned int pt_pte_prot(pte_t pte)
-{
-	return (pte & PTE_R ? AS_PROT_R : 0) | (pte & PTE_W ? AS_PROT_W : 0) |
-	       (pte & PTE_X ? AS_PROT_X : 0) |
-	       (pte & PTE_U ? AS_PROT_USER : 0);
 }
 
 /* Upper-level locking: single mode holds as->lock for the whole walk;
@@ -98,7 +66,7 @@ static void populate(struct as *as, pte_t *slot, struct frame *parent,
 {
 	if (as->mode == PTLOCK_SPLIT)
 		spin_lock(&as->lock);
-	if (!pte_is_valid(pte_load(slot))) {
+	if (!pte_is_valid(pt_load_entry(slot))) {
 		(*spare)->pt.level = (uint8_t)(level - 1);
 		pte_publish(slot, pte_make_table(frame_to_pa(*spare)));
 		parent->pt.nr_valid++;
@@ -109,7 +77,10 @@ static void populate(struct as *as, pte_t *slot, struct frame *parent,
 		spin_unlock(&as->lock);
 }
 
-int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
+/* pt_leaf_lock's general case: populating missing upper tables (with an
+ * allocation outside every lock), and starting over after races. */
+static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
+				     struct pt_leaf *pl)
 {
 	struct frame *spare = NULL;
 	int err = 0;
@@ -122,7 +93,7 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 		upper_enter(as);
 		for (int level = 2; level > 0; level--) {
 			slot = &ptes[SV39_INDEX(va, level)];
-			e = pte_load(slot);
+			e = pt_load_entry(slot);
 			if (!pte_is_valid(e)) {
 				if (!alloc) {
 					err = -E_NOENT;
@@ -133,7 +104,7 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 					break;
 				}
 				populate(as, slot, table, level, &spare);
-				e = pte_load(slot);
+				e = pt_load_entry(slot);
 				if (!pte_is_valid(e)) {
 					/* An unmap freed the new (empty)
 					 * table at once: walk again. */
@@ -167,10 +138,11 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 			continue;
 		}
 		if (as->mode == PTLOCK_SPLIT) {
-			spin_lock(&table->pt.pt_lock);
-			if (pte_load(slot) != e) {
+			/* Interrupts are off since upper_enter. */
+			spin_lock_raw(&table->pt.pt_lock);
+			if (pt_load_entry(slot) != e) {
 				/* Unlinked while we walked: start again. */
-				spin_unlock(&table->pt.pt_lock);
+				spin_unlock_raw(&table->pt.pt_lock);
 				irq_pop();
 				continue;
 			}
@@ -178,6 +150,7 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 		pl->table = table;
 		pl->ptes = ptes;
 		pl->parent_slot = slot;
+		pl->parent_pte = e;
 		pl->lock = pt_lockptr(as, table);
 		break;
 	}
@@ -186,14 +159,36 @@ int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 	return err;
 }
 
-void pt_leaf_unlock(struct as *as, struct pt_leaf *pl)
+int pt_leaf_lock(struct as *as, vaddr_t va, bool alloc, struct pt_leaf *pl)
 {
+	struct frame *table;
+	pte_t *slot, e;
+
+	/* The usual case first, in a straight line: both upper entries
+	 * present and no race. Anything else goes the general way. */
+	upper_enter(as);
+	if (unlikely(!pt_walk_upper(as, va, &slot, &e)))
+		goto slow;
+	table = pa_to_frame(pte_pa(e));
 	if (as->mode == PTLOCK_SPLIT) {
-		spin_unlock(pl->lock);
-		irq_pop();		/* from upper_enter */
+		/* Interrupts are off since upper_enter. */
+		spin_lock_raw(&table->pt.pt_lock);
+		if (unlikely(pt_load_entry(slot) != e)) {
+			spin_unlock_raw(&table->pt.pt_lock);
+			goto slow;
+		}
+		pl->lock = &table->pt.pt_lock;
 	} else {
-		spin_unlock(&as->lock);
+		pl->lock = &as->lock;
 	}
+	pl->table = table;
+	pl->ptes = pa_to_kva(pte_pa(e));
+	pl->parent_slot = slot;
+	pl->parent_pte = e;
+	return 0;
+slow:
+	upper_exit(as);
+	return leaf_lock_slow(as, va, alloc, pl);
 }
 
 void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
@@ -204,13 +199,13 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 	pte_t *l1ptes;
 
 	spin_lock(&as->lock);
-	e = pte_load(rootslot);
+	e = pt_load_entry(rootslot);
 	if (!pte_is_valid(e))
 		goto out;
 	l1 = pa_to_frame(pte_pa(e));
 	l1ptes = pa_to_kva(pte_pa(e));
 	l1slot = &l1ptes[SV39_INDEX(va, 1)];
-	e = pte_load(l1slot);
+	e = pt_load_entry(l1slot);
 	if (!pte_is_valid(e))
 		goto out;
 	leaf = pa_to_frame(pte_pa(e));
@@ -232,7 +227,7 @@ out:
 
 vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 {
-	pte_t e = pte_load(&as->root[SV39_INDEX(va, 2)]);
+	pte_t e = pt_load_entry(&as->root[SV39_INDEX(va, 2)]);
 	pte_t *l1;
 
 	/* Upper tables live as long as @as, so reading through them without
@@ -240,7 +235,7 @@ vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 	if (!pte_is_valid(e))
 		return ALIGN_DOWN(va, SV39_GIGA) + SV39_GIGA;
 	l1 = pa_to_kva(pte_pa(e));
-	if (!pte_is_valid(pte_load(&l1[SV39_INDEX(va, 1)])))
+	if (!pte_is_valid(pt_load_entry(&l1[SV39_INDEX(va, 1)])))
 		return ALIGN_DOWN(va, SV39_MEGA) + SV39_MEGA;
 	return va;
 }

@@ -74,11 +74,14 @@ static struct runqueue *lock_this_rq(void)
 
 struct thread *thread_current(void)
 {
-	struct thread *t;
+	/* Interrupts off between finding this hart and reading its current
+	 * thread (a preemption between the two could move us). A plain
+	 * save and restore: no lock is taken, so irq_push's nesting count
+	 * is not needed, and every user trap comes here twice. */
+	unsigned long s = arch_irq_disable();
+	struct thread *t = this_rq()->current;
 
-	irq_push();
-	t = this_rq()->current;
-	irq_pop();
+	arch_irq_restore(s);
 	return t;
 }
 

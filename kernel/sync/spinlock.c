@@ -109,25 +109,11 @@ const char *lock_class_name(unsigned int cls)
 	return "?";
 }
 
-void irq_push(void)
+void irq_pop_bad(void)
 {
-	unsigned long was = arch_irq_disable();
-	struct hart *h = this_hart();
-
-	if (h->irq_depth++ == 0)
-		h->irq_was_on = was;
-}
-
-void irq_pop(void)
-{
-	struct hart *h = this_hart();
-
 	if (arch_irqs_enabled())
 		panic("spin: irq_pop with interrupts enabled");
-	if (h->irq_depth <= 0)
-		panic("spin: irq_pop without irq_push");
-	if (--h->irq_depth == 0 && h->irq_was_on)
-		arch_irq_enable();
+	panic("spin: irq_pop without irq_push");
 }
 
 void spin_init(struct spinlock *l, enum lock_class cls)
@@ -150,72 +136,42 @@ static inline void stat_add(uint64_t *c, uint64_t v)
 			 __ATOMIC_RELAXED);
 }
 
-void spin_lock_raw(struct spinlock *l)
+void spin_wait(struct spinlock *l, uint16_t me)
+{
+	uint64_t t0 = arch_time(), waited;
+
+	while (__atomic_load_n(owner_half(l), __ATOMIC_ACQUIRE) != me)
+		arch_cpu_relax();
+	waited = arch_time() - t0;
+#ifdef CONFIG_LOCK_STATS
+	struct lockstat *s = &this_hart()->lockstat[l->cls];
+
+	stat_add(&s->contended, 1);
+	stat_add(&s->wait_ticks, waited);
+	if (waited > s->max_wait)
+		__atomic_store_n(&s->max_wait, waited, __ATOMIC_RELAXED);
+#else
+	(void)waited;
+#endif
+}
+
+void spin_debug_acquire(struct spinlock *l)
 {
 	struct hart *h = this_hart();
-	uint32_t old;
-	uint16_t me;
 
-#ifdef CONFIG_DEBUG_SPINLOCK
 	if (__atomic_load_n(&l->holder, __ATOMIC_RELAXED) == h->id + 1)
 		panic("spin: hart %u takes %s lock %p it already holds", h->id,
 		      lock_class_name(l->cls), (void *)l);
-#endif
 	order_check_push(h, l->cls);
-	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
-	me = old >> 16;
-	if (unlikely((uint16_t)old != me)) {
-		uint64_t t0 = arch_time(), waited;
-
-		while (__atomic_load_n(owner_half(l), __ATOMIC_ACQUIRE) != me)
-			arch_cpu_relax();
-		waited = arch_time() - t0;
-#ifdef CONFIG_LOCK_STATS
-		struct lockstat *s = &h->lockstat[l->cls];
-
-		stat_add(&s->contended, 1);
-		stat_add(&s->wait_ticks, waited);
-		if (waited > s->max_wait)
-			__atomic_store_n(&s->max_wait, waited,
-					 __ATOMIC_RELAXED);
-#else
-		(void)waited;
-#endif
-	}
-#ifdef CONFIG_LOCK_STATS
-	stat_add(&h->lockstat[l->cls].acquired, 1);
-#endif
-	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
 }
 
-void spin_unlock_raw(struct spinlock *l)
+void spin_debug_release(struct spinlock *l)
 {
-	uint16_t owner;
-
-#ifdef CONFIG_DEBUG_SPINLOCK
 	if (__atomic_load_n(&l->holder, __ATOMIC_RELAXED) != hart_self() + 1)
 		panic("spin: hart %u releases %s lock %p held by %d",
 		      hart_self(), lock_class_name(l->cls), (void *)l,
 		      (int)l->holder - 1);
-#endif
-	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
 	order_check_pop(this_hart(), l->cls);
-	/* Only the holder writes the owner half: a plain read is enough. */
-	owner = __atomic_load_n(owner_half(l), __ATOMIC_RELAXED);
-	__atomic_store_n(owner_half(l), (uint16_t)(owner + 1),
-			 __ATOMIC_RELEASE);
-}
-
-void spin_lock(struct spinlock *l)
-{
-	irq_push();
-	spin_lock_raw(l);
-}
-
-void spin_unlock(struct spinlock *l)
-{
-	spin_unlock_raw(l);
-	irq_pop();
 }
 
 bool spin_trylock(struct spinlock *l)

@@ -27,9 +27,9 @@
  *
  * Interrupt state is changed by arch.h's inline helpers, on the thread
  * itself; the handler reads it on the same thread, so only compiler
- * ordering matters. The walks that matter start after an out-of-line
- * irq_push() (kernel/sync/spinlock.c), a call the compiler cannot move
- * loads across.
+ * ordering matters: each helper is a signal fence (a compiler barrier
+ * against this thread's own handler), so the loads of a walk that starts
+ * with irq_push() (kernel/include/kern/spinlock.h, inline) stay after it.
  */
 #include <arch/memlayout.h>
 #include <arch/pte.h>

@@ -105,7 +105,8 @@ static bool extable_fixup(struct trap_frame *tf)
 	return false;
 }
 
-void trap_handler(struct trap_frame *tf)
+/* Interrupts, and exceptions raised in the kernel. */
+static __noinline void trap_other(struct trap_frame *tf)
 {
 	unsigned long code = tf->scause & SCAUSE_CODE;
 	struct hart *h = this_hart();
@@ -135,12 +136,6 @@ void trap_handler(struct trap_frame *tf)
 		return;
 	}
 
-	if (!(tf->sstatus & SSTATUS_SPP)) {
-		user_exception(tf, code);
-		sched_preempt_point();
-		proc_check_exit();
-		return;
-	}
 	/*
 	 * A fault in copy_from_user/copy_to_user on a user address: fault
 	 * the page in if the process may have it (a demand-zero region) and
@@ -161,6 +156,19 @@ void trap_handler(struct trap_frame *tf)
 			    "(access at %#lx in the guard page at %#lx)", h->id,
 			    tf->stval, h->stack_lo - 4096);
 	panic_frame(tf, "trap: %s in kernel", trap_cause_name(tf->scause));
+}
+
+void trap_handler(struct trap_frame *tf)
+{
+	/* A user exception (a system call, a page fault) on a path of its
+	 * own, which saves few registers: every fault comes this way. */
+	if (!(tf->scause & SCAUSE_INTR) && !(tf->sstatus & SSTATUS_SPP)) {
+		user_exception(tf, tf->scause & SCAUSE_CODE);
+		sched_preempt_point();
+		proc_check_exit();
+		return;
+	}
+	trap_other(tf);
 }
 
 void trap_dump(const struct trap_frame *tf)

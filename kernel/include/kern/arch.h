@@ -15,6 +15,9 @@
  *   uint64_t arch_time_hz(void)             ticks per second
  *   void arch_wait_for_irq(void)            idle until an interrupt is pending
  *   __noreturn void arch_halt(void)         park this hart for good
+ *   void arch_clear_page(void *kva)         zero one page-aligned 4 KiB page
+ *                                           (the demand-zero fault's main
+ *                                           cost: each arch its fastest way)
  */
 #include <kern/types.h>
 #include <arch/arch.h>

@@ -81,7 +81,10 @@ static inline struct hart *this_hart(void)
 #else
 	struct hart *h;
 
-	__asm__("mv %0, tp" : "=r"(h));
+	/* Volatile: a thread may move to another hart inside any call (a
+	 * switch), so tp must be read again each time, never reused from
+	 * before a call. */
+	__asm__ __volatile__("mv %0, tp" : "=r"(h));
 	return h;
 #endif
 }

@@ -11,15 +11,17 @@
  * shootdown) while holding a lock that hart might be spinning on.
  */
 #include <kern/spinlock_types.h>
+#include <kern/arch.h>
+#include <kern/hart.h>
 
 #define SPINLOCK_INIT(c) { .ticket = 0, .cls = (c), .holder = 0 }
 
 void spin_init(struct spinlock *l, enum lock_class cls);
-void spin_lock(struct spinlock *l);
-void spin_unlock(struct spinlock *l);
+static inline void spin_lock(struct spinlock *l);
+static inline void spin_unlock(struct spinlock *l);
 bool spin_trylock(struct spinlock *l);
-void spin_lock_raw(struct spinlock *l);
-void spin_unlock_raw(struct spinlock *l);
+static inline void spin_lock_raw(struct spinlock *l);
+static inline void spin_unlock_raw(struct spinlock *l);
 bool spin_is_locked(const struct spinlock *l);
 /* True if this hart holds @l (meaningful with CONFIG_DEBUG_SPINLOCK). */
 bool spin_held(const struct spinlock *l);
@@ -27,8 +29,8 @@ const char *lock_class_name(unsigned int cls);
 unsigned int lock_class_rank_of(unsigned int cls);
 
 /* Interrupt-disable nesting used by spin_lock; usable on its own. */
-void irq_push(void);
-void irq_pop(void);
+static inline void irq_push(void);
+static inline void irq_pop(void);
 
 #ifdef CONFIG_DEBUG_SPINLOCK
 #define assert_held(l)                                                        \
@@ -44,3 +46,131 @@ void irq_pop(void);
 /* Sum of every hart's counters for @cls. */
 void lockstat_sum(unsigned int cls, struct lockstat *out);
 void lockstat_reset(void);
+
+/*
+ * The fast paths are inline (every page fault takes a lock and keeps
+ * interrupts off a few times: docs/performance.md); what is rare or only
+ * for debug builds stays out of line in spinlock.c:
+ */
+/* Wait for ticket @me of a lock found taken; count the wait. */
+void spin_wait(struct spinlock *l, uint16_t me);
+/* CONFIG_DEBUG_SPINLOCK: recursion and lock-order checks before taking
+ * @l, owner check and order bookkeeping before releasing it (the general
+ * case; spin_debug_lock/unlock below do the usual one inline). */
+void spin_debug_acquire(struct spinlock *l);
+void spin_debug_release(struct spinlock *l);
+/* CONFIG_DEBUG: irq_pop with interrupts on, or without irq_push. */
+__noreturn void irq_pop_bad(void);
+
+static inline void irq_push(void)
+{
+	unsigned long was = arch_irq_disable();
+	struct hart *h = this_hart();
+
+	if (h->irq_depth++ == 0)
+		h->irq_was_on = was;
+}
+
+static inline void irq_pop(void)
+{
+	struct hart *h = this_hart();
+
+#ifdef CONFIG_DEBUG
+	if (arch_irqs_enabled() || h->irq_depth <= 0)
+		irq_pop_bad();
+#endif
+	if (--h->irq_depth == 0 && h->irq_was_on)
+		arch_irq_enable();
+}
+
+#ifdef CONFIG_DEBUG_SPINLOCK
+/*
+ * The debug checks' usual case inline: @l is not held by this hart and,
+ * with the lock-order checker, this hart holds no other lock (no rank to
+ * compare: @l becomes the only entry) or, on release, only @l. Anything
+ * else, and every panic, goes through spinlock.c.
+ */
+static inline void spin_debug_lock(struct hart *h, struct spinlock *l)
+{
+	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) ==
+		     h->id + 1)
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	    || h->nheld != 0
+#endif
+	) {
+		spin_debug_acquire(l);
+		return;
+	}
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	h->held[0] = (uint8_t)l->cls;
+	h->nheld = 1;
+#endif
+}
+
+static inline void spin_debug_unlock(struct hart *h, struct spinlock *l)
+{
+	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) !=
+		     h->id + 1)
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	    || h->nheld != 1 || h->held[0] != l->cls
+#endif
+	) {
+		spin_debug_release(l);
+		return;
+	}
+#ifdef CONFIG_DEBUG_LOCK_ORDER
+	h->nheld = 0;
+#endif
+}
+#endif
+
+static inline void spin_lock_raw(struct spinlock *l)
+{
+	struct hart *h = this_hart();
+	uint32_t old;
+
+#ifdef CONFIG_DEBUG_SPINLOCK
+	spin_debug_lock(h, l);
+#endif
+	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
+	if (unlikely((uint16_t)old != (uint16_t)(old >> 16)))
+		spin_wait(l, (uint16_t)(old >> 16));
+#ifdef CONFIG_LOCK_STATS
+	{
+		/* Owner hart only; relaxed atomics so that remote readers
+		 * see whole values (and ThreadSanitizer agrees). */
+		uint64_t *c = &h->lockstat[l->cls].acquired;
+
+		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+	}
+#endif
+	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
+}
+
+static inline void spin_unlock_raw(struct spinlock *l)
+{
+	/* Little endian: the low half of the ticket word is "owner". */
+	uint16_t *owner = (uint16_t *)&l->ticket;
+
+#ifdef CONFIG_DEBUG_SPINLOCK
+	spin_debug_unlock(this_hart(), l);
+#endif
+	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
+	/* Only the holder writes the owner half: a plain read is enough. */
+	__atomic_store_n(owner,
+			 (uint16_t)(__atomic_load_n(owner, __ATOMIC_RELAXED) + 1),
+			 __ATOMIC_RELEASE);
+}
+
+static inline void spin_lock(struct spinlock *l)
+{
+	irq_push();
+	spin_lock_raw(l);
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	spin_unlock_raw(l);
+	irq_pop();
+}

@@ -27,6 +27,10 @@ typedef uint64_t pfn_t;		/* physical frame number */
 
 #define __unused	__attribute__((unused))
 #define __noreturn	__attribute__((noreturn))
+#define __noinline	__attribute__((noinline))
+#ifndef __always_inline		/* glibc's <sys/cdefs.h> has one (host) */
+#define __always_inline	inline __attribute__((always_inline))
+#endif
 #define __aligned(x)	__attribute__((aligned(x)))
 #define __section(s)	__attribute__((section(s)))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))

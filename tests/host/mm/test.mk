@@ -11,6 +11,7 @@ HOST_TESTS += mm
 mm_SRCS := tests/host/mm/harness.c tests/host/mm/test_frame.c \
 	tests/host/mm/test_pt.c tests/host/mm/test_smp.c \
 	tests/host/mm/test_tlb.c tests/host/mm/test_region.c \
+	tests/host/mm/test_fault.c \
 	kernel/mm/frame.c kernel/mm/pt.c kernel/mm/as.c kernel/mm/tlb.c \
 	kernel/mm/memmap.c kernel/sync/spinlock.c \
 	kernel/arch/host/mm.c kernel/arch/host/hart.c \

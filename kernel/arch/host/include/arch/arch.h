@@ -6,25 +6,36 @@
  */
 #include <kern/types.h>
 #include <sched.h>
+#include <string.h>
 #include <time.h>
 
 extern _Thread_local unsigned long host_irq_on;
 
+/*
+ * The "interrupt" (a signal, arch/host/mm.c) runs on this same thread, so
+ * only the compiler can reorder memory accesses across a change of
+ * host_irq_on: each change is fenced against the thread's own signal
+ * handler, as the RISC-V csr helpers are "memory" clobbers. Without that,
+ * a page-table load could move to before interrupts go off.
+ */
 static inline unsigned long arch_irq_disable(void)
 {
 	unsigned long s = host_irq_on;
 
 	host_irq_on = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return s;
 }
 
 static inline void arch_irq_restore(unsigned long state)
 {
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	host_irq_on = state;
 }
 
 static inline void arch_irq_enable(void)
 {
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	host_irq_on = 1;
 }
 
@@ -70,3 +81,8 @@ static inline void arch_race_window(int where)
 }
 
 __attribute__((noreturn)) void arch_halt(void);
+
+static inline void arch_clear_page(void *kva)
+{
+	memset(kva, 0, 4096);
+}

@@ -56,3 +56,5 @@ static inline void arch_race_window(int where)
 }
 
 __noreturn void arch_halt(void);
+/* kernel/arch/riscv/page.S */
+void arch_clear_page(void *kva);
