@@ -13,36 +13,13 @@
  *   devtest: got '<c>' by interrupt        (if a key came within 5 s)
  * Exit status: 0, or what failed (1 no UART, 2 map, 3 bind).
  */
-#include <rivet.h>
+#include <uart16550.h>
 
-static volatile unsigned char *uart;
-static unsigned int shift, width;
+static struct uart16550 uart;
 
-static unsigned int rd(unsigned int reg)
-{
-	if (width == 4)
-		return *(volatile uint32_t *)(uart + (reg << shift));
-	return uart[reg << shift];
-}
-
-static void wr(unsigned int reg, unsigned int v)
-{
-	if (width == 4)
-		*(volatile uint32_t *)(uart + (reg << shift)) = v;
-	else
-		uart[reg << shift] = (unsigned char)v;
-}
-
-/* 16550 registers: THR/RBR 0, IER 1, LSR 5 (THRE bit 5, DR bit 0). */
 static void put(const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\n')
-			put("\r");
-		while (!(rd(5) & 0x20))
-			;
-		wr(0, (unsigned char)*s);
-	}
+	uart_write(&uart, s, strlen(s));
 }
 
 static void putf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,12 +76,12 @@ int main(int argc, char **argv)
 	if (con < 0)
 		return 1;
 	sys_device_info(con, &info);
-	shift = info.reg_shift;
-	width = info.reg_io_width;
+	uart.shift = info.reg_shift;
+	uart.width = info.reg_io_width;
 	r = sys_device_map(con, 0);
 	if (r < 0)
 		return 2;
-	uart = (volatile unsigned char *)r;
+	uart.base = (volatile unsigned char *)r;
 	/* The kernel writes this to its log now, not to the UART. */
 	printf("devtest: own UART at %#lx\n", (unsigned long)r);
 	put("devtest: this line went straight to the UART\n");
@@ -116,17 +93,18 @@ int main(int argc, char **argv)
 	n = sys_notify_create();
 	if (n < 0 || sys_irq_bind(con, n, 1))
 		return 3;
-	wr(1, 0x01);		/* IER: received data available */
+	uart_wr(&uart, UART_IER, UART_IER_RDA);
 	put("devtest: press a key\n");
 	r = sys_notify_wait(n, &bits, 5000000000UL);
 	if (r == 0) {
-		while (rd(5) & 0x01)
-			putf("devtest: got '%c' by interrupt\n", rd(0));
+		while (uart_rd(&uart, UART_LSR) & UART_LSR_DR)
+			putf("devtest: got '%c' by interrupt\n",
+			     uart_rd(&uart, UART_RBR));
 		sys_irq_ack(con);
 	} else {
 		putf("devtest: no key (%s)\n", errno_name((int)r));
 	}
-	wr(1, 0);
+	uart_wr(&uart, UART_IER, 0);
 	drain_klog();
 	return 0;
 }

@@ -21,14 +21,14 @@
  * characters, interleave.
  */
 #include <proto.h>
+#include <uart16550.h>
 
 #define EV_UART		0x1
 #define EV_KLOG		0x2
 #define LINE_MAX	200
 #define LINES_MAX	8
 
-static volatile unsigned char *uart;
-static unsigned int shift, width;
+static struct uart16550 uart;
 static long dev, ep, events;
 
 static int tx_lock;				/* atomic */
@@ -48,43 +48,11 @@ static void unlock(int *l)
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
-static unsigned int rd(unsigned int reg)
-{
-	if (width == 4)
-		return *(volatile uint32_t *)(uart + (reg << shift));
-	return uart[reg << shift];
-}
-
-static void wr(unsigned int reg, unsigned int v)
-{
-	if (width == 4)
-		*(volatile uint32_t *)(uart + (reg << shift)) = v;
-	else
-		uart[reg << shift] = (unsigned char)v;
-}
-
-/* 16550 registers: THR/RBR 0, IER 1, LSR 5 (THRE 0x20, DR 0x01). */
-static void putc_raw(char c)
-{
-	while (!(rd(5) & 0x20))
-		;
-	wr(0, (unsigned char)c);
-}
-
-/* Print @n bytes as one unit (tx_lock held by the caller). */
-static void put_locked(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			putc_raw('\r');
-		putc_raw(s[i]);
-	}
-}
-
+/* Print @n bytes as one unit: lines of different writers never mix. */
 static void put(const char *s, size_t n)
 {
 	lock(&tx_lock);
-	put_locked(s, n);
+	uart_write(&uart, s, n);
 	unlock(&tx_lock);
 }
 
@@ -146,8 +114,8 @@ static void events_fn(void *arg)
 		if (sys_notify_wait(events, &bits, 0))
 			continue;
 		if (bits & EV_UART) {
-			while (rd(5) & 0x01)
-				input((char)rd(0));
+			while (uart_rd(&uart, UART_LSR) & UART_LSR_DR)
+				input((char)uart_rd(&uart, UART_RBR));
 			sys_irq_ack(dev);
 		}
 		if (bits & EV_KLOG)
@@ -235,8 +203,8 @@ int main(int argc, char **argv)
 		       errno_name((int)dev));
 		return 1;
 	}
-	shift = info.reg_shift;
-	width = info.reg_io_width;
+	uart.shift = info.reg_shift;
+	uart.width = info.reg_io_width;
 	events = sys_notify_create();
 	line_ready = sys_notify_create();
 	ep = sys_endpoint_create();
@@ -248,12 +216,12 @@ int main(int argc, char **argv)
 		       errno_name((int)va));
 		return 1;
 	}
-	uart = (volatile unsigned char *)va;
+	uart.base = (volatile unsigned char *)va;
 	/* From here on the kernel's text reaches the screen through us. */
 	if (sys_irq_bind(dev, events, EV_UART) ||
 	    sys_klog_bind(events, EV_KLOG))
 		return 3;
-	wr(1, 0x01);		/* IER: interrupt on received data */
+	uart_wr(&uart, UART_IER, UART_IER_RDA);
 	drain_klog();
 	thread_spawn(events_fn, NULL, -1);
 	thread_spawn(serve_fn, NULL, -1);
