@@ -6,7 +6,8 @@ takes the UART over: everything below is typed through it and printed by
 it), the pager and the shell;
 the test types at the `rivet> ` prompt and checks what comes back: help,
 ps, mem, harts, lockstat, run of a program and of the pager's KTAP suite,
-mistakes of every kind, and shutdown (init ends, the kernel powers off).
+mistakes of every kind, ^C to a running program, and shutdown (init ends,
+the kernel powers off).
 
 The second boot adds the test server crashy to init's list (`-- names
 pager crashy shell`) and runs crashtest from the shell: crashy crashes
@@ -177,6 +178,15 @@ def session_steps(s, c):
             ("evict", r"^shell: evict: usage"),
     ]:
         c.want(line, s.command(line), regex)
+
+    # ^C reaches a running program through the console server.
+    s.type("run spin")
+    s.child.send("\r")
+    s.wait_for(r"spin: pid \d+ spinning")
+    s.type("\x03")
+    s.wait_prompt()
+    c.want("^C", s.child.before.replace("\r", ""),
+           r"^shell: spin \(pid \d+\) was killed with status -1$")
 
     out = s.command("shutdown", prompt=False)
     c.want("shutdown", out, r"^init: shutting down$")

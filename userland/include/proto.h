@@ -102,6 +102,9 @@
  * echoes and edits as it is typed). Reply w0: its length with the '\n',
  * payload: the line. */
 #define CONSOLE_READ	PROTO_LABEL('c', 'r', 'e', 'd')
+/* Was ^C typed since the last ask? Reply w0: 1 or 0 (and the flag is
+ * cleared). ^C also abandons the line being typed. */
+#define CONSOLE_INTR	PROTO_LABEL('c', 'i', 'n', 't')
 
 /* ---- crashy: a test server ("crashy") that crashes on request ------------ */
 

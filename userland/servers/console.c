@@ -36,6 +36,7 @@ static int line_lock;				/* atomic */
 static char lines[LINES_MAX][LINE_MAX + 1];	/* complete input lines */
 static unsigned int lines_head, lines_tail;	/* line_lock */
 static long line_ready;				/* notification */
+static unsigned int intr;			/* atomic: ^C seen */
 
 static void lock(int *l)
 {
@@ -84,6 +85,10 @@ static void input(char c)
 			edit_len--;
 			put("\b \b", 3);
 		}
+	} else if (c == 0x03) {			/* ^C: for CONSOLE_INTR */
+		put("^C\n", 3);
+		edit_len = 0;
+		__atomic_store_n(&intr, 1, __ATOMIC_RELEASE);
 	} else if (c == 0x15) {			/* ^U: the whole line */
 		while (edit_len) {
 			edit_len--;
@@ -180,6 +185,8 @@ static void serve_fn(void *arg)
 				max = IPC_BUF_WORDS * 8;
 			status = take_line(buf, max);
 			len = ((unsigned long)status + 7) / 8;
+		} else if (label == CONSOLE_INTR) {
+			status = __atomic_exchange_n(&intr, 0, __ATOMIC_ACQ_REL);
 		} else {
 			status = -E_NOSYS;
 		}

@@ -363,7 +363,21 @@ static int cmd_run(int argc, char **argv)
 	/* Watch the console for ^C while it runs; keep other keys. */
 	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)) {
 		char chunk[32];
-		long n = sys_debug_read(chunk, sizeof(chunk), 50 * MS);
+		long n;
+
+		if (console > 0) {	/* the console server saw it, or not */
+			struct ipc_msg m = {
+				.info = IPC_INFO(CONSOLE_INTR, 0, 0) };
+
+			if (!ipc_call(console, &m, 2000 * MS) && m.w[0] == 1 &&
+			    !killed) {
+				sys_kill(pid);
+				killed = true;
+			}
+			sys_sleep(50 * MS);
+			continue;
+		}
+		n = sys_debug_read(chunk, sizeof(chunk), 50 * MS);
 
 		for (long i = 0; i < n; i++) {
 			if (chunk[i] != CTRL_C) {
