@@ -197,7 +197,9 @@ static long irq_bind(struct proc *p, struct device *d, long nh,
 {
 	struct kobj *n, *old;
 	unsigned int rights;
+	bool pending;
 	long err;
+	int ctx;
 
 	if (!d->irq)
 		return -E_NOENT;
@@ -212,9 +214,16 @@ static long irq_bind(struct proc *p, struct device *d, long nh,
 	old = d->notify;
 	d->notify = n;		/* our lookup reference becomes the binding's */
 	d->bits = bits;
+	pending = d->pending;	/* claimed for a driver that is gone? */
+	ctx = d->ctx;
+	d->pending = false;
 	spin_unlock(&d->lock);
 	if (old)
 		kobj_put(old);
+	/* A restarted driver binds again: an interrupt its predecessor
+	 * never acknowledged would keep the source masked for good. */
+	if (pending)
+		plic_complete(ctx, d->irq);
 	return plic_route(d->irq);
 }
 

@@ -519,12 +519,18 @@ void proc_kill_proc(struct proc *p)
 	spin_unlock(&p->lock);
 }
 
+void proc_leave_if_exiting(struct proc *p)
+{
+	if (__atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE))
+		user_thread_exit(p->exit_status);
+}
+
 void proc_check_exit(void)
 {
 	struct proc *p = proc_current();
 
-	if (p && __atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE))
-		user_thread_exit(p->exit_status);
+	if (p)
+		proc_leave_if_exiting(p);
 }
 
 static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
@@ -701,9 +707,9 @@ static long proc_info(long index, void *uout)
 /* A user page fault: resolved by the address space, or by its pager (an
  * IPC, with interrupts on while the thread waits), or the end of the
  * process with one report line. */
-void proc_user_fault(struct trap_frame *tf, enum as_access access)
+void proc_user_fault(struct proc *p, struct trap_frame *tf,
+		     enum as_access access)
 {
-	struct proc *p = proc_current();
 	char why[64];
 
 	for (int tries = 0; tries < 64; tries++) {
@@ -735,9 +741,8 @@ void proc_user_fault(struct trap_frame *tf, enum as_access access)
 	proc_kill_current(tf, "page fault its pager could not settle");
 }
 
-void syscall_dispatch(struct trap_frame *tf)
+void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 {
-	struct proc *p = proc_current();
 	long ret;
 
 	tf->sepc += 4;		/* past the ecall */

@@ -62,18 +62,16 @@ static const struct extable_entry *extable_lookup(unsigned long pc)
  * fault the address space may resolve, or a fault that kills the process
  * (one report line; the kernel runs on).
  */
-static void user_exception(struct trap_frame *tf, unsigned long code)
+static void user_exception(struct proc *p, struct trap_frame *tf,
+			   unsigned long code)
 {
-	struct proc *p = proc_current();
 	enum as_access access;
 
-	if (!p)
-		panic_frame(tf, "trap: user-mode trap on a kernel thread");
 	switch (code) {
 	case EXC_ECALL_U:
 		/* Interrupts on while the call runs: it may take time. */
 		arch_irq_enable();
-		syscall_dispatch(tf);
+		syscall_dispatch(p, tf);
 		arch_irq_disable();
 		return;
 	case EXC_INST_PAGE_FAULT:
@@ -88,7 +86,7 @@ static void user_exception(struct trap_frame *tf, unsigned long code)
 	default:
 		proc_kill_current(tf, trap_cause_name(tf->scause));
 	}
-	proc_user_fault(tf, access);
+	proc_user_fault(p, tf, access);
 }
 
 static bool extable_fixup(struct trap_frame *tf)
@@ -163,9 +161,16 @@ void trap_handler(struct trap_frame *tf)
 	/* A user exception (a system call, a page fault) on a path of its
 	 * own, which saves few registers: every fault comes this way. */
 	if (!(tf->scause & SCAUSE_INTR) && !(tf->sstatus & SSTATUS_SPP)) {
-		user_exception(tf, tf->scause & SCAUSE_CODE);
+		/* Looked up once: a thread's process never changes, and the
+		 * thread is the same after any switch below. */
+		struct proc *p = proc_current();
+
+		if (!p)
+			panic_frame(tf, "trap: user-mode trap on a kernel "
+				    "thread");
+		user_exception(p, tf, tf->scause & SCAUSE_CODE);
 		sched_preempt_point();
-		proc_check_exit();
+		proc_leave_if_exiting(p);
 		return;
 	}
 	trap_other(tf);

@@ -76,11 +76,14 @@ struct proc *proc_current(void);
 void proc_kill_proc(struct proc *p);
 /* At a return to user mode: leave if the process is ending. */
 void proc_check_exit(void);
+/* The same, for the calling thread's process @p (the trap path has it). */
+void proc_leave_if_exiting(struct proc *p);
 
 /* Trap-side entry points (arch/riscv/trap.c). */
-void syscall_dispatch(struct trap_frame *tf);
+void syscall_dispatch(struct proc *p, struct trap_frame *tf);
 /* A page fault in user mode: resolve it or end the process. */
-void proc_user_fault(struct trap_frame *tf, enum as_access access);
+void proc_user_fault(struct proc *p, struct trap_frame *tf,
+		     enum as_access access);
 /* Where SYS_MAP (and SYS_MAP_PAGER) put regions when given address 0. */
 #define MAP_BASE	0x1000000000UL
 /* A user fault the kernel cannot resolve: one report line, then exit. */
