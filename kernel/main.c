@@ -15,6 +15,7 @@
 #include <kern/errno.h>
 #include <kern/console.h>
 #include <kern/hart.h>
+#include <kern/ipc.h>
 #include <kern/panic.h>
 #include <kern/power.h>
 #include <kern/printf.h>
@@ -42,6 +43,7 @@ _Static_assert(offsetof(struct hart, stack_lo) == HART_STACK_LO, "entry.S");
 _Static_assert(offsetof(struct hart, emerg_sp) == HART_EMERG_SP, "entry.S");
 _Static_assert(offsetof(struct hart, kstack_top) == HART_KSTACK_TOP,
 	       "entry.S");
+_Static_assert(offsetof(struct hart, current) == HART_CURRENT, "thread.h");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE, "entry.S");
 _Static_assert(offsetof(struct trap_frame, sepc) == TF_SEPC, "entry.S");
 _Static_assert(sizeof(struct spinlock) == 8, "spinlock layout");
@@ -56,6 +58,9 @@ static char init_args[256];
 static int opt_crashtest = -1;
 static int opt_ptlock = -1;
 static const char *const ptlock_names[] = { "single", "split", NULL };
+static int opt_ipcfast = -1;
+static const char *const ipcfast_names[] = { "off", "call", "reply", "on",
+					     NULL };
 static bool opt_noasid;
 static char opt_init[32];
 static uint64_t opt_asidbits;
@@ -69,6 +74,8 @@ static struct cmdline_opt kernel_opts[] = {
 	  .choices = crash_kinds },
 	{ .name = "ptlock", .kind = CMDLINE_CHOICE, .out = &opt_ptlock,
 	  .choices = ptlock_names },
+	{ .name = "ipcfast", .kind = CMDLINE_CHOICE, .out = &opt_ipcfast,
+	  .choices = ipcfast_names },
 	{ .name = "noasid", .kind = CMDLINE_FLAG, .out = &opt_noasid },
 	{ .name = "init", .kind = CMDLINE_STR, .out = opt_init,
 	  .strlen = sizeof(opt_init) },
@@ -242,6 +249,8 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 	setup_memory(fdt_pa);
 	archive_init(bi->has_initrd ? pa_to_kva(bi->initrd_start) : NULL,
 		     bi->has_initrd ? bi->initrd_end - bi->initrd_start : 0);
+	if (opt_ipcfast >= 0)
+		ipc_fast_mode = (unsigned int)opt_ipcfast;
 	if (opt_ptlock >= 0)
 		ptlock_default = opt_ptlock == 1 ? PTLOCK_SPLIT : PTLOCK_SINGLE;
 	asid_init(opt_noasid, (unsigned int)MIN(opt_asidbits, 16));
@@ -282,6 +291,17 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 		printk("rivet: boot complete; nothing to run (no init=NAME, "
 		       "no boot manifest)\n");
 	as_print_lockstat();
+	{
+		struct sched_stats st;
+
+		sched_stats_sum(&st);
+		printk("sched: %lu switches, %lu preemptions, %lu steals, "
+		       "%lu idle wake-ups, %lu direct handoffs\n",
+		       (unsigned long)st.switches,
+		       (unsigned long)st.preemptions, (unsigned long)st.steals,
+		       (unsigned long)st.idle_wakes,
+		       (unsigned long)st.handoffs);
+	}
 	machine_poweroff(false);
 }
 

@@ -17,4 +17,4 @@ kernel-objs-y += kernel/proc/proc.o kernel/arch/riscv/uaccess.o \
 	kernel/lib/elf.o kernel/lib/cpio.o
 kernel-objs-y += kernel/arch/riscv/initrd.o
 kernel-objs-y += kernel/ipc/handle.o kernel/ipc/ipc.o kernel/ipc/syscall.o \
-	kernel/ipc/device.o
+	kernel/ipc/fastpath.o kernel/ipc/device.o

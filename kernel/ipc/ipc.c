@@ -29,30 +29,7 @@
 #include <abi/syscall.h>
 #include <mm/as.h>
 #include <mm/frame.h>
-
-#define EP_CLIENTS	64	/* address spaces with regions it pages */
-
-struct endpoint {
-	struct kobj obj;
-	struct spinlock lock;
-	struct thread *send_head, *send_tail;	/* callers not yet received */
-	struct thread *recv_head, *recv_tail;	/* idle receivers */
-	unsigned int receivers;
-	struct {
-		struct as *as;
-		unsigned int regions;		/* of @as backed by us */
-	} clients[EP_CLIENTS];
-};
-
-struct notification {
-	struct kobj obj;
-	struct spinlock lock;
-	unsigned long bits;
-	struct thread *head, *tail;		/* waiters */
-};
-
-#define to_ep(o)	container_of(o, struct endpoint, obj)
-#define to_notify(o)	container_of(o, struct notification, obj)
+#include "ipc_internal.h"
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -103,49 +80,6 @@ struct kobj *notify_create(void)
 
 /* ---- queues ------------------------------------------------------------- */
 
-static void q_push(struct thread **head, struct thread **tail,
-		   struct thread *t)
-{
-	t->ipc.next = NULL;
-	if (*tail)
-		(*tail)->ipc.next = t;
-	else
-		*head = t;
-	*tail = t;
-}
-
-static struct thread *q_pop(struct thread **head, struct thread **tail)
-{
-	struct thread *t = *head;
-
-	if (t) {
-		*head = t->ipc.next;
-		if (!*head)
-			*tail = NULL;
-		t->ipc.next = NULL;
-	}
-	return t;
-}
-
-static void q_remove(struct thread **head, struct thread **tail,
-		     struct thread *t)
-{
-	struct thread *prev = NULL;
-
-	for (struct thread *c = *head; c; prev = c, c = c->ipc.next) {
-		if (c != t)
-			continue;
-		if (prev)
-			prev->ipc.next = c->ipc.next;
-		else
-			*head = c->ipc.next;
-		if (*tail == c)
-			*tail = prev;
-		c->ipc.next = NULL;
-		return;
-	}
-}
-
 /* ---- messages ----------------------------------------------------------- */
 
 static unsigned long thread_id_of(struct thread *t)
@@ -155,17 +89,10 @@ static unsigned long thread_id_of(struct thread *t)
 	return pid << 32 | t->tid;
 }
 
-/* Finish @t's wait with @result (lock of its wait object held). */
-static void complete(struct thread *t, int result)
-{
-	t->ipc.result = result;
-	t->ipc.wait = IPC_NONE;
-}
-
 /* Copy @from's outgoing message to @to (both locked out of running: the
  * caller holds the lock @to waits under, and @from is the caller or is
  * queued under the same lock). */
-static void deliver(struct thread *from, struct thread *to)
+void ipc_deliver(struct thread *from, struct thread *to)
 {
 	unsigned long info = from->ipc.msg.info;
 	unsigned long len = IPC_INFO_LEN(info), copied = 0;
@@ -185,7 +112,12 @@ static void deliver(struct thread *from, struct thread *to)
 	if (to->ipc.xfer_obj)
 		info |= IPC_INFO_HANDLE | IPC_INFO_GRANT(to->ipc.xfer_rights);
 	to->ipc.msg.info = info;
-	memcpy(to->ipc.msg.w, from->ipc.msg.w, sizeof(to->ipc.msg.w));
+	/* Four words: by hand (the kernel is built without builtins, and a
+	 * memcpy call costs more than the copy). */
+	to->ipc.msg.w[0] = from->ipc.msg.w[0];
+	to->ipc.msg.w[1] = from->ipc.msg.w[1];
+	to->ipc.msg.w[2] = from->ipc.msg.w[2];
+	to->ipc.msg.w[3] = from->ipc.msg.w[3];
 	to->ipc.sender = thread_id_of(from);
 }
 
@@ -196,11 +128,6 @@ void ipc_xfer_drop(struct kobj *obj, unsigned int rights)
 	if (obj->type == KOBJ_ENDPOINT && (rights & HANDLE_R_RECV))
 		endpoint_receiver(obj, -1);
 	kobj_put(obj);
-}
-
-static bool interrupted(struct thread *t)
-{
-	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_SEQ_CST);
 }
 
 /* ---- waiting ------------------------------------------------------------ */
@@ -244,13 +171,13 @@ static void cancel_locked(struct thread *t)
  * wait completes, the deadline passes or the process ends. Returns with
  * @lock held and the wait over. Return: the result.
  */
-static int wait_locked(struct thread *self, struct spinlock *lock,
+int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 		       uint64_t deadline, struct thread *handoff)
 {
 	for (;;) {
 		if (self->ipc.wait == IPC_NONE)
 			return self->ipc.result;
-		if (interrupted(self)) {
+		if (ipc_interrupted(self)) {
 			cancel_locked(self);
 			return -E_INTR;
 		}
@@ -280,7 +207,7 @@ void endpoint_receiver(struct kobj *o, int delta)
 	if (ep->receivers == 0) {
 		/* Nobody can ever receive these calls. */
 		while ((t = q_pop(&ep->send_head, &ep->send_tail))) {
-			complete(t, -E_PEER);
+			ipc_complete(t, -E_PEER);
 			thread_wake(t);
 		}
 	}
@@ -289,7 +216,7 @@ void endpoint_receiver(struct kobj *o, int delta)
 
 /* An idle receiver of @ep, preferring one blocked on this hart (the
  * call then switches straight to it), else the longest waiting. */
-static struct thread *pick_receiver(struct endpoint *ep)
+struct thread *ipc_pick_receiver(struct endpoint *ep)
 {
 	unsigned int self = hart_self();
 
@@ -303,7 +230,7 @@ static struct thread *pick_receiver(struct endpoint *ep)
 }
 
 /* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked). */
-static void pair(struct endpoint *ep, struct thread *s, struct thread *c)
+void ipc_pair(struct endpoint *ep, struct thread *s, struct thread *c)
 {
 	kobj_get(&ep->obj);
 	s->ipc.reply_to = c;
@@ -331,21 +258,22 @@ int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
 	spin_lock(&ep->lock);
 	if (!ep->receivers) {
 		res = -E_PEER;
-	} else if (interrupted(self)) {
+	} else if (ipc_interrupted(self)) {
 		res = -E_INTR;
-	} else if ((s = pick_receiver(ep))) {
-		/* A server waits: hand it the message and run it. */
-		deliver(self, s);
-		complete(s, 0);
-		pair(ep, s, self);
-		res = wait_locked(self, &ep->lock, deadline, s);
+	} else if ((s = ipc_pick_receiver(ep))) {
+		/* A server waits: hand it the message and run it. Its wait
+		 * ends last, when its pairing is written too. */
+		ipc_deliver(self, s);
+		ipc_pair(ep, s, self);
+		ipc_complete(s, 0);
+		res = ipc_wait_locked(self, &ep->lock, deadline, s);
 	} else if (deadline == IPC_NO_WAIT) {
 		res = -E_TIMEDOUT;
 	} else {
 		self->ipc.wait = IPC_WAIT_SEND;
 		self->ipc.wait_obj = o;
 		q_push(&ep->send_head, &ep->send_tail, self);
-		res = wait_locked(self, &ep->lock, deadline, NULL);
+		res = ipc_wait_locked(self, &ep->lock, deadline, NULL);
 	}
 	if (!res)
 		*msg = self->ipc.msg;
@@ -371,7 +299,7 @@ static void drop_reply(struct thread *self, int result)
 	c = self->ipc.reply_to;
 	if (c) {
 		c->ipc.reply_from = NULL;
-		complete(c, result);
+		ipc_complete(c, result);
 		thread_wake(c);
 	}
 	self->ipc.reply_to = NULL;
@@ -389,11 +317,11 @@ int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
 
 	drop_reply(self, -E_PEER);	/* one owed reply at a time */
 	spin_lock(&ep->lock);
-	if (interrupted(self)) {
+	if (ipc_interrupted(self)) {
 		res = -E_INTR;
 	} else if ((c = q_pop(&ep->send_head, &ep->send_tail))) {
-		deliver(c, self);
-		pair(ep, self, c);	/* @c stays blocked, now on the reply */
+		ipc_deliver(c, self);
+		ipc_pair(ep, self, c);	/* @c stays blocked, now on the reply */
 		res = 0;
 	} else if (deadline == IPC_NO_WAIT) {
 		res = -E_TIMEDOUT;
@@ -401,7 +329,7 @@ int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
 		self->ipc.wait = IPC_WAIT_RECV;
 		self->ipc.wait_obj = o;
 		q_push(&ep->recv_head, &ep->recv_tail, self);
-		res = wait_locked(self, &ep->lock, deadline, NULL);
+		res = ipc_wait_locked(self, &ep->lock, deadline, NULL);
 	}
 	if (!res) {
 		*msg = self->ipc.msg;
@@ -444,9 +372,9 @@ int ipc_reply(const struct ipc_msg *msg, struct kobj *xfer,
 		self->ipc.xfer_obj = xfer;
 		self->ipc.xfer_rights = xfer_rights;
 		self->ipc.page = page;
-		deliver(self, c);
+		ipc_deliver(self, c);
 		c->ipc.reply_from = NULL;
-		complete(c, 0);
+		ipc_complete(c, 0);
 		thread_wake(c);		/* under the lock: @c cannot be gone */
 		xfer = NULL;
 		page = NULL;
@@ -470,7 +398,7 @@ int notify_signal(struct kobj *o, unsigned long bits)
 	if (n->bits && (t = q_pop(&n->head, &n->tail))) {
 		t->ipc.bits = n->bits;
 		n->bits = 0;
-		complete(t, 0);
+		ipc_complete(t, 0);
 		thread_wake(t);
 	}
 	spin_unlock(&n->lock);
@@ -490,7 +418,7 @@ int notify_wait(struct kobj *o, unsigned long *bits, uint64_t deadline)
 		spin_unlock(&n->lock);
 		return 0;
 	}
-	if (interrupted(self)) {
+	if (ipc_interrupted(self)) {
 		res = -E_INTR;
 	} else if (deadline == IPC_NO_WAIT) {
 		res = -E_TIMEDOUT;
@@ -498,7 +426,7 @@ int notify_wait(struct kobj *o, unsigned long *bits, uint64_t deadline)
 		self->ipc.wait = IPC_WAIT_NOTIFY;
 		self->ipc.wait_obj = o;
 		q_push(&n->head, &n->tail, self);
-		res = wait_locked(self, &n->lock, deadline, NULL);
+		res = ipc_wait_locked(self, &n->lock, deadline, NULL);
 	}
 	if (!res)
 		*bits = self->ipc.bits;

@@ -12,6 +12,7 @@
 #include <kern/thread.h>
 #include <abi/syscall.h>
 #include <arch/trap.h>
+#include "ipc_internal.h"
 
 #define EP_RIGHTS	(HANDLE_R_SEND | HANDLE_R_RECV | HANDLE_R_GRANT | \
 			 HANDLE_R_DUP)
@@ -73,8 +74,8 @@ static long take_xfer(struct proc *p, unsigned long info, unsigned long h,
 }
 
 /* A message arrived for this thread: registers, and its handle if any. */
-static void got_msg(struct proc *p, struct trap_frame *tf,
-		    const struct ipc_msg *m)
+void ipc_got_msg(struct proc *p, struct trap_frame *tf,
+		 const struct ipc_msg *m)
 {
 	struct thread *t = thread_current();
 	unsigned long info = m->info, w3 = m->w[3];
@@ -130,7 +131,7 @@ static long do_call(struct proc *p, struct trap_frame *tf)
 		err = ipc_call(ep, &m, x, xr, deadline_of(tf->a6));
 	kobj_put(ep);
 	if (!err)
-		got_msg(p, tf, &m);
+		ipc_got_msg(p, tf, &m);
 	return err;
 }
 
@@ -148,7 +149,7 @@ static long do_recv(struct proc *p, struct trap_frame *tf, long h,
 	err = ipc_recv(ep, &m, &sender, deadline_of(timeout));
 	kobj_put(ep);
 	if (!err) {
-		got_msg(p, tf, &m);
+		ipc_got_msg(p, tf, &m);
 		tf->a6 = sender;
 	}
 	return err;

@@ -626,6 +626,9 @@ static void stats_syscall(struct rivet_stats *st)
 		st->spurious[i] = __atomic_load_n(&harts[i].mm_spurious,
 						  __ATOMIC_RELAXED);
 	}
+	for (unsigned int i = 0; i < nr_harts; i++)
+		st->ipc_fast += __atomic_load_n(&harts[i].ipc_fast,
+						__ATOMIC_RELAXED);
 	for (int k = 0; k < 3; k++) {
 		struct lockstat s;
 

@@ -6,6 +6,7 @@
 #include <arch/memlayout.h>
 #include <kern/arch.h>
 #include <kern/hart.h>
+#include <kern/ipc.h>
 #include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/printf.h>
@@ -69,9 +70,12 @@ static void user_exception(struct proc *p, struct trap_frame *tf,
 
 	switch (code) {
 	case EXC_ECALL_U:
-		/* Interrupts on while the call runs: it may take time. */
+		/* Interrupts on while the call runs: it may take time. A
+		 * call and a server's reply-and-receive in the usual case go
+		 * their own short way. */
 		arch_irq_enable();
-		syscall_dispatch(p, tf);
+		if (!ipc_fastpath(p, tf))
+			syscall_dispatch(p, tf);
 		arch_irq_disable();
 		return;
 	case EXC_INST_PAGE_FAULT:

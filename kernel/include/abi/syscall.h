@@ -196,6 +196,8 @@ struct rivet_stats {
 	struct rivet_lockstat as;	/* address-space locks */
 	struct rivet_lockstat frame;	/* frame pool lock */
 	unsigned long total_frames;	/* frames the allocator manages */
+	unsigned long ipc_fast;		/* calls and reply-receives done by
+					 * the IPC fast path, all harts */
 };
 
 /* SYS_DEVICE_INFO */

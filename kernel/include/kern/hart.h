@@ -18,11 +18,13 @@
 #define HART_STACK_LO	16
 #define HART_EMERG_SP	24
 #define HART_KSTACK_TOP	32
+#define HART_CURRENT	40
 
 #ifndef __ASSEMBLER__
 #include <kern/spinlock_types.h>
 
 struct trap_frame;
+struct thread;
 
 enum ipi_kind {
 	IPI_CALL = 1 << 0,	/* run queued cross-hart calls (xcall.c) */
@@ -38,6 +40,10 @@ struct hart {
 	unsigned long stack_lo;		/* lowest usable byte of the stack */
 	unsigned long emerg_sp;		/* stack for a kernel-stack overflow */
 	unsigned long kstack_top;
+	/* The running thread (owner hart only; sched.c sets it at every
+	 * switch). thread_current() reads it with one load through tp, so
+	 * no preemption can fall between finding the hart and reading it. */
+	struct thread *current;
 	unsigned long stack_hi;
 
 	uint32_t id;			/* logical id; immutable after boot */
@@ -55,6 +61,7 @@ struct hart {
 	uint64_t mm_faults;		/* as_fault calls */
 	uint64_t mm_ad_fixups;		/* of which A/D bit fix-ups */
 	uint64_t mm_spurious;		/* of which already resolved */
+	uint64_t ipc_fast;		/* calls the IPC fast path did */
 	uint64_t mm_region_retries;	/* faults that looked again because
 					 * their region changed meanwhile */
 	struct lockstat lockstat[LOCK_CLASS_MAX];

@@ -172,6 +172,18 @@ long pager_evict(struct kobj *ep, unsigned long key, unsigned long off,
 /* The handle and IPC system calls (SYS_HANDLE_CLOSE .. SYS_IPC_BUFFER). */
 struct trap_frame;
 long ipc_syscall(struct proc *p, struct trap_frame *tf);
+/*
+ * ipc_fastpath - SYS_IPC_CALL or SYS_IPC_REPLY_RECV in the usual case
+ * (kernel/ipc/fastpath.c), from the trap with interrupts off. Return:
+ * true if the call is done (its results in @tf); false, having changed
+ * nothing, for the general path to do it.
+ */
+bool ipc_fastpath(struct proc *p, struct trap_frame *tf);
+/* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
+ * option ipcfast=off|call|reply|on, default on). Immutable after boot. */
+#define IPC_FAST_CALL		1U
+#define IPC_FAST_REPLY_RECV	2U
+extern unsigned int ipc_fast_mode;
 /* Devices (kernel/ipc/device.c). */
 struct dt;
 struct boot_info;

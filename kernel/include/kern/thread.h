@@ -29,6 +29,7 @@
 #include <arch/context.h>
 #include <arch/kstack.h>
 #include <kern/ipc.h>
+#include <kern/hart.h>
 
 struct as;
 struct proc;
@@ -118,7 +119,18 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 void thread_wake(struct thread *t);
 /* Sleep at least @ns nanoseconds. */
 void thread_sleep_ns(uint64_t ns);
-struct thread *thread_current(void);
+/* The thread running this code: one load through tp (see struct hart). */
+static inline struct thread *thread_current(void)
+{
+#ifdef HOST_TEST
+	return this_hart()->current;
+#else
+	struct thread *t;
+
+	__asm__ __volatile__("ld %0, %1(tp)" : "=r"(t) : "i"(HART_CURRENT));
+	return t;
+#endif
+}
 
 /* Called at the end of every trap: switch if a tick or a wake-up asked. */
 void sched_preempt_point(void);

@@ -1,0 +1,114 @@
+#pragma once
+/*
+ * ipc_internal.h - what the files of kernel/ipc share and nothing else
+ * sees: the endpoint and notification objects, their queues, and the
+ * steps of a message transfer that ipc.c and the fast path (fastpath.c)
+ * both use. Locking as documented in kern/ipc.h.
+ */
+#include <kern/ipc.h>
+#include <kern/thread.h>
+
+#define EP_CLIENTS	64	/* address spaces with regions it pages */
+
+struct endpoint {
+	struct kobj obj;
+	struct spinlock lock;
+	struct thread *send_head, *send_tail;	/* callers not yet received */
+	struct thread *recv_head, *recv_tail;	/* idle receivers */
+	unsigned int receivers;
+	struct {
+		struct as *as;
+		unsigned int regions;		/* of @as backed by us */
+	} clients[EP_CLIENTS];
+};
+
+struct notification {
+	struct kobj obj;
+	struct spinlock lock;
+	unsigned long bits;
+	struct thread *head, *tail;		/* waiters */
+};
+
+#define to_ep(o)	container_of(o, struct endpoint, obj)
+#define to_notify(o)	container_of(o, struct notification, obj)
+
+/* ---- queues (lock of the object they hang on held) ------------------ */
+
+static inline void q_push(struct thread **head, struct thread **tail,
+			  struct thread *t)
+{
+	t->ipc.next = NULL;
+	if (*tail)
+		(*tail)->ipc.next = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
+static inline struct thread *q_pop(struct thread **head,
+				    struct thread **tail)
+{
+	struct thread *t = *head;
+
+	if (t) {
+		*head = t->ipc.next;
+		if (!*head)
+			*tail = NULL;
+		t->ipc.next = NULL;
+	}
+	return t;
+}
+
+static inline void q_remove(struct thread **head, struct thread **tail,
+			    struct thread *t)
+{
+	struct thread *prev = NULL;
+
+	for (struct thread *c = *head; c; prev = c, c = c->ipc.next) {
+		if (c != t)
+			continue;
+		if (prev)
+			prev->ipc.next = c->ipc.next;
+		else
+			*head = c->ipc.next;
+		if (*tail == c)
+			*tail = prev;
+		c->ipc.next = NULL;
+		return;
+	}
+}
+
+/* ---- waits and transfers ----------------------------------------------- */
+
+/* Finish @t's wait with @result (lock of its wait object held). */
+static inline void ipc_complete(struct thread *t, int result)
+{
+	t->ipc.result = result;
+	t->ipc.wait = IPC_NONE;
+}
+
+static inline bool ipc_interrupted(struct thread *t)
+{
+	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_SEQ_CST);
+}
+
+/* Copy @from's outgoing message to @to (both kept from running: the
+ * caller holds the lock @to waits under, and @from is the caller or is
+ * queued under the same lock). */
+void ipc_deliver(struct thread *from, struct thread *to);
+/* Wait (the thread queued or paired, @lock held) until the wait
+ * completes, the deadline passes or the process ends; with @handoff,
+ * switch straight to that thread first. Returns with @lock held: the
+ * result. */
+int ipc_wait_locked(struct thread *self, struct spinlock *lock,
+		    uint64_t deadline, struct thread *handoff);
+/* An idle receiver of @ep, dequeued (ep locked), or NULL. */
+struct thread *ipc_pick_receiver(struct endpoint *ep);
+/* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked;
+ * takes a reference on @ep for @s's reply_ep). */
+void ipc_pair(struct endpoint *ep, struct thread *s, struct thread *c);
+
+/* A message arrived for this thread (syscall.c): into the registers of
+ * @tf, with its handle installed in @p's table if it carries one. */
+void ipc_got_msg(struct proc *p, struct trap_frame *tf,
+		 const struct ipc_msg *m);
