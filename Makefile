@@ -15,6 +15,7 @@ V		?= 0
 HARTS		?= 4
 MEM		?= 512M
 APPEND		?=
+STRESS		?= 1
 QEMU		?= qemu-system-riscv64
 QEMU_MACHINE	?= virt
 QEMU_BIOS	?= default
@@ -164,9 +165,19 @@ test-host: host-tests
 
 # ------------------------------------------------------------- QEMU, tests --
 
+# STRESS=0: init's word stress=off (no stress set before the shell, see
+# docs/servers.md) after the command line's "--", which is added if absent;
+# not when APPEND names another first program (init=NAME).
+ifneq ($(filter run debug,$(MAKECMDGOALS)),)
+ifeq ($(filter 0 1,$(STRESS)),)
+$(error STRESS must be 1 (run the stress set before the shell) or 0 (skip it), not '$(STRESS)')
+endif
+endif
+RUN_APPEND = $(if $(filter 0,$(STRESS)),$(if $(filter-out init=init,$(filter init=%,$(APPEND))),$(APPEND),$(strip $(APPEND) $(if $(filter --,$(APPEND)),,--) stress=off)),$(APPEND))
+
 QEMU_ARGS = -machine $(QEMU_MACHINE) -smp $(HARTS) -m $(MEM) -nographic \
 	-bios $(QEMU_BIOS) -kernel $(O)/rivet.bin \
-	$(if $(APPEND),-append "$(APPEND)")
+	$(if $(RUN_APPEND),-append "$(RUN_APPEND)")
 
 deps:
 	$(Q)scripts/deps.sh
@@ -186,7 +197,8 @@ $(O)/sdcard.img: $(O)/rivet.bin $(O)/rivet.itb scripts/mksdcard.sh FORCE
 	$(Q)scripts/mksdcard.sh $(O)/rivet.bin $@ "$(APPEND)"
 
 # Without APPEND the kernel starts init from etc/manifest, which starts the
-# servers and the shell (docs/servers.md); the shell's `shutdown` powers off.
+# servers, runs the stress set (STRESS=0 skips it) and starts the shell
+# (docs/servers.md); the shell's `shutdown` powers off.
 run: deps all
 	$(QEMU) $(QEMU_ARGS)
 
@@ -232,7 +244,9 @@ distclean:
 help:
 	@echo "rivet make targets:"
 	@echo "  all (default)    build $(O)/rivet.elf and $(O)/rivet.bin"
-	@echo "  run              boot in QEMU virt to the shell (HARTS=$(HARTS) MEM=$(MEM) APPEND=...)"
+	@echo "  run              boot in QEMU virt to the shell (HARTS=$(HARTS) MEM=$(MEM) APPEND=...);"
+	@echo "                   a short stress set and its table come first"
+	@echo "                   (STRESS=0 skips it: init's boot option stress=off)"
 	@echo "  test             host tests and QEMU boots, via pytest"
 	@echo "  test-host        only the host unit tests, KTAP on stdout"
 	@echo "  debug / gdb      QEMU waiting for gdb / gdb-multiarch attached to it"

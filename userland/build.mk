@@ -14,11 +14,13 @@
 #   $(O)/initrd.cpio          newc archive of that tree; names have no
 #                             leading "./" (bin/hello, etc/manifest, ...)
 #
-# etc/manifest lists USER_MANIFEST, one name a line. The kernel starts the
+# etc/manifest lists USER_MANIFEST, one word a line. The kernel starts the
 # first (init) when booted without init=NAME; init starts the others in
-# order and keeps them running. User space cannot read the archive, so
-# init gets that same list compiled in (INIT_SERVERS, below); words after
-# " -- " on the kernel command line replace it (docs/servers.md).
+# order and keeps them running (wait=stress: runs the stress set once and
+# waits for it, before the shell). User space cannot read the archive, so
+# init gets that same list compiled in (INIT_SERVERS, below); program
+# words after " -- " on the kernel command line replace it
+# (docs/servers.md).
 #
 # kernel/arch/riscv/initrd.S .incbin's the archive into the kernel image
 # (initrd_start/initrd_end), so that object depends on it.
@@ -27,9 +29,9 @@
 
 USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
 	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
-	devtest pagertest crashtest
+	devtest pagertest crashtest stress
 USER_SERVERS := init names console pager shell crashy
-USER_MANIFEST := init names console pager shell
+USER_MANIFEST := init names console pager wait=stress shell
 USER_PROGS := $(USER_APPS) $(USER_SERVERS)
 
 USER_DIR := $(O)/userland

@@ -6,6 +6,7 @@
  * hart 2p and the client to hart 2p+1 (an IPI per message).
  *
  *   ipc-pingpong [pairs=1..32] [seconds=1..3600] [mode=same|cross]
+ *                [report=0|1]
  *
  * Prints one line
  *   bench ipc-pingpong harts=H pairs=P mode=M seconds=S round_trips=N
@@ -16,6 +17,7 @@
  * stress programs (the ptlock boot option, the contended share of
  * page-table-page and address-space lock acquisitions, page faults),
  * followed by the two `bench ipc-pingpong-locks kind=pt|as ...` lines.
+ * report=1 sends these lines to HANDLE_SPAWN instead (userland/lib/bench.c).
  * Bad arguments get a usage message and status 2.
  */
 #include <rivet.h>
@@ -75,7 +77,7 @@ static int usage(const char *why, const char *arg)
 {
 	printf("ipc-pingpong: %s%s%s\n", why, arg ? ": " : "", arg ? arg : "");
 	printf("usage: ipc-pingpong [pairs=1..%d] [seconds=1..3600] "
-	       "[mode=same|cross]\n", MAX_PAIRS);
+	       "[mode=same|cross] [report=0|1]\n", MAX_PAIRS);
 	return 2;
 }
 
@@ -117,6 +119,9 @@ int main(int argc, char **argv)
 			cross = false;
 		} else if (!strcmp(a, "mode=cross")) {
 			cross = true;
+		} else if (!strncmp(a, "report=", 7)) {
+			if (bench_report_arg(a + 7))
+				return usage("bad report", a);
 		} else {
 			return usage("unknown argument", a);
 		}
@@ -156,14 +161,14 @@ int main(int argc, char **argv)
 		total += pairs[i].trips;
 	}
 	c = bench_contended_pct100(&d);
-	printf("bench ipc-pingpong harts=%u pairs=%lu mode=%s seconds=%lu "
-	       "round_trips=%lu per_s=%lu ns_per_op=%lu ptlock=%s "
-	       "contended_pct=%lu.%02lu kfaults=%lu\n", nharts, npairs,
-	       cross ? "cross" : "same", seconds, total,
-	       total * 1000 / ((unsigned long)dt / 1000000 + 1),
-	       total ? (unsigned long)dt * npairs / total : 0,
-	       st1.ptlock_split ? "split" : "single", c / 100, c % 100,
-	       d.kfaults);
+	bench_line("bench ipc-pingpong harts=%u pairs=%lu mode=%s seconds=%lu "
+		   "round_trips=%lu per_s=%lu ns_per_op=%lu ptlock=%s "
+		   "contended_pct=%lu.%02lu kfaults=%lu\n", nharts, npairs,
+		   cross ? "cross" : "same", seconds, total,
+		   total * 1000 / ((unsigned long)dt / 1000000 + 1),
+		   total ? (unsigned long)dt * npairs / total : 0,
+		   st1.ptlock_split ? "split" : "single", c / 100, c % 100,
+		   d.kfaults);
 	bench_print_locks("ipc-pingpong", 0, &d);
 	return 0;
 }

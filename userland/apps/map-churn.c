@@ -16,6 +16,7 @@
  * moving through 8 places of its span so that consecutive regions differ.
  *
  *   map-churn [threads=2..20] [seconds=S] [mib=M] [churners=1..T-1]
+ *             [report=0|1]
  *
  * Defaults: threads = harts (within 2..20), churners = threads / 2. Each
  * churner has at most one region at a time: with the program, the stacks

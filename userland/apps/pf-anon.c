@@ -5,7 +5,7 @@
  * write one byte into every 4 KiB page, unmap } for SECONDS seconds.
  * Every write faults a page in through the kernel's software fault path.
  *
- *   pf-anon [threads=T] [seconds=S] [mib=M]
+ *   pf-anon [threads=T] [seconds=S] [mib=M] [report=0|1]
  *
  * Prints one line, `bench pf-anon key=value ...`, then the page-table
  * lock statistics of the run (per-page-table-page locks and the

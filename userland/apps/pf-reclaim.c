@@ -27,6 +27,7 @@
  *       wrote in its last pass (lost= counts those that do not).
  *
  *   pf-reclaim [threads=2..16] [seconds=S] [mib=M] [reclaim=unmap|pager]
+ *              [report=0|1]
  *
  * threads defaults to the number of harts (within 2..16: with the stacks,
  * the faulting threads' regions and the chunks, 2T + 12 of the address

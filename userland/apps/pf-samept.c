@@ -6,7 +6,7 @@
  * Thread 0 maps the region, all fault it in, thread 0 unmaps it; repeat
  * for SECONDS seconds.
  *
- *   pf-samept [threads=T] [seconds=S] [mib=M]
+ *   pf-samept [threads=T] [seconds=S] [mib=M] [report=0|1]
  *
  * Prints `bench pf-samept key=value ...` and the lock statistics, like
  * pf-samept. Bad arguments get a usage message and status 2.

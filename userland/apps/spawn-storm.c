@@ -9,7 +9,7 @@
  * A spawn that still finds the table full (-E_AGAIN) ends its burst early
  * and is counted (again=).
  *
- *   spawn-storm [threads=T] [seconds=S] [burst=1..16]
+ *   spawn-storm [threads=T] [seconds=S] [burst=1..16] [report=0|1]
  *
  * Frames: SYS_STATS free_frames is read right before the storm and right
  * after it, both times with every thread alive and waiting at the same
@@ -184,18 +184,18 @@ int main(int argc, char **argv)
 	bench_delta_add(&d, &s0, &s1);
 	c = bench_contended_pct100(&d);
 	end -= t0;
-	printf("bench spawn-storm harts=%u threads=%lu ptlock=%s seconds=%lu "
-	       "burst=%lu spawns=%lu per_s=%lu ns_per_op=%lu "
-	       "contended_pct=%lu.%02lu kfaults=%lu bursts=%lu again=%lu "
-	       "spawn_us=%lu wait_us=%lu free_before=%lu free_after=%lu\n",
-	       s1.nharts, args.threads, s1.ptlock_split ? "split" : "single",
-	       args.seconds, burst, spawns,
-	       spawns * 1000 / ((unsigned long)end / 1000000 + 1),
-	       spawns ? (unsigned long)end * args.threads / spawns : 0,
-	       c / 100, c % 100, d.kfaults, bursts, again,
-	       spawns ? spawn_ns / 1000 / spawns : 0,
-	       spawns ? wait_ns / 1000 / spawns : 0, s0.free_frames,
-	       s1.free_frames);
+	bench_line("bench spawn-storm harts=%u threads=%lu ptlock=%s "
+		   "seconds=%lu burst=%lu spawns=%lu per_s=%lu ns_per_op=%lu "
+		   "contended_pct=%lu.%02lu kfaults=%lu bursts=%lu again=%lu "
+		   "spawn_us=%lu wait_us=%lu free_before=%lu free_after=%lu\n",
+		   s1.nharts, args.threads,
+		   s1.ptlock_split ? "split" : "single", args.seconds, burst,
+		   spawns, spawns * 1000 / ((unsigned long)end / 1000000 + 1),
+		   spawns ? (unsigned long)end * args.threads / spawns : 0,
+		   c / 100, c % 100, d.kfaults, bursts, again,
+		   spawns ? spawn_ns / 1000 / spawns : 0,
+		   spawns ? wait_ns / 1000 / spawns : 0, s0.free_frames,
+		   s1.free_frames);
 	bench_print_locks("spawn-storm", 0, &d);
 	if (s1.free_frames != s0.free_frames) {
 		long diff = (long)s0.free_frames - (long)s1.free_frames;

@@ -61,6 +61,7 @@
 #define INIT_LIST	PROTO_LABEL('i', 'l', 's', 't')
 #define INIT_F_ONCE	0x1	/* a test= program: run once, then shut down */
 #define INIT_F_GAVE_UP	0x2	/* it could not be started: not retried */
+#define INIT_F_WAIT	0x4	/* a wait= program: a boot step, run once */
 
 /* ---- the pager ("pager") ------------------------------------------------ */
 
@@ -105,6 +106,17 @@
 /* Was ^C typed since the last ask? Reply w0: 1 or 0 (and the flag is
  * cleared). ^C also abandons the line being typed. */
 #define CONSOLE_INTR	PROTO_LABEL('c', 'i', 'n', 't')
+
+/* ---- stress results (userland/apps/stress.c) ----------------------------- */
+
+/* A stress program started with report=1 sends each of its `bench ...`
+ * lines to its HANDLE_SPAWN with this call instead of printing it (the
+ * stress program starts them so and prints their summary table).
+ * w0: bytes; payload: the line, without its '\n'. Reply w0: 0; a holder
+ * that does not collect results answers -E_NOSYS (the line is printed
+ * then). */
+#define BENCH_REPORT	PROTO_LABEL('b', 'r', 'e', 'p')
+#define BENCH_REPORT_TIMEOUT 10000000000UL	/* 10 s */
 
 /* ---- crashy: a test server ("crashy") that crashes on request ------------ */
 

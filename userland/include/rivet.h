@@ -126,7 +126,8 @@ int vprintf(const char *fmt, va_list ap);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int puts(const char *s);
 
-/* Stress programs (userland/lib/bench.c): threads=, seconds=, mib=. */
+/* Stress programs (userland/lib/bench.c): threads=, seconds=, mib=,
+ * report=. */
 struct bench_args {
 	unsigned long threads, seconds, mib;	/* 0: not given */
 };
@@ -199,6 +200,17 @@ void bench_print(const char *name, const char *phase,
  * wait_ns=`, two lines. */
 void bench_print_locks(const char *name, const char *phase,
 		       const struct bench_delta *d);
+/*
+ * Output one result line (formatted as by printf): printed, or, after
+ * report=1, sent to HANDLE_SPAWN as a BENCH_REPORT call (proto.h; the
+ * stress program collects them so). bench_print and bench_print_locks
+ * use it; programs that format their own `bench` lines call it too.
+ * Call it from one thread only (it makes that thread an IPC buffer).
+ */
+void bench_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The value of a report= word ("0" or "1"; bench_parse* take the word
+ * themselves): 0, or -1 for any other value. */
+int bench_report_arg(const char *value);
 
 /* The program: crt0.S calls main(argc, argv) and exits with its result. */
 int main(int argc, char **argv);

@@ -1,8 +1,15 @@
 /*
  * bench.c - what the stress programs share: their key=value arguments and
  * their `bench NAME key=value ...` report lines (docs/performance.md)
+ *
+ * report=1 (every stress program takes it): the result lines are sent to
+ * the endpoint the program was started with (HANDLE_SPAWN) as
+ * BENCH_REPORT calls instead of being printed; the stress program
+ * (userland/apps/stress.c) starts them so and prints a summary table
+ * from them. If the holder does not take them (-E_NOSYS from the name
+ * server, say), they are printed after all, with one line saying why.
  */
-#include <rivet.h>
+#include <proto.h>
 
 static int parse_u(const char *s, unsigned long *out)
 {
@@ -20,6 +27,64 @@ static int parse_u(const char *s, unsigned long *out)
 }
 
 static const struct bench_spec plain;	/* pf-anon's: threads, seconds, mib */
+
+/* report=1. Set while parsing the arguments, before any thread starts;
+ * read and cleared by the thread that prints the results (main). */
+static bool report;
+static unsigned long *report_buf;	/* that thread's IPC buffer */
+
+int bench_report_arg(const char *value)
+{
+	if (strcmp(value, "0") && strcmp(value, "1"))
+		return -1;
+	report = value[0] == '1';
+	return 0;
+}
+
+/* Send @len bytes of @line to HANDLE_SPAWN. Return: 0 or -E_*. */
+static long report_send(const char *line, size_t len)
+{
+	size_t words = (len + sizeof(long) - 1) / sizeof(long);
+	struct ipc_msg m;
+	long r;
+
+	if (!report_buf)
+		report_buf = ipc_buffer_new();
+	if (!report_buf)
+		return -E_NOMEM;
+	report_buf[words ? words - 1 : 0] = 0;	/* the last word's padding */
+	memcpy(report_buf, line, len);
+	m = (struct ipc_msg){ .info = IPC_INFO(BENCH_REPORT, words, 0),
+			      .w = { len } };
+	r = ipc_call(HANDLE_SPAWN, &m, BENCH_REPORT_TIMEOUT);
+	return r ? r : (long)m.w[0];
+}
+
+void bench_line(const char *fmt, ...)
+{
+	char line[PRINTF_MAX];
+	va_list ap;
+	size_t len;
+	long r;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	len = MIN((size_t)n, sizeof(line) - 1);
+	if (report) {
+		r = report_send(line, len && line[len - 1] == '\n' ? len - 1
+								   : len);
+		if (!r)
+			return;
+		report = false;		/* print this one and the rest */
+		printf("bench: report=1, but HANDLE_SPAWN did not take the "
+		       "results (%s); printing them\n", errno_name((int)r));
+	}
+	printf("%s", line);
+}
 
 static unsigned long min_threads(const struct bench_spec *sp)
 {
@@ -43,8 +108,8 @@ void bench_usage(const char *name, const char *why,
 				      " [%s=%lu..%lu]", sp->opts[i].key,
 				      sp->opts[i].lo, sp->opts[i].hi);
 	printf("%s: %s\n", name, why);
-	printf("usage: %s [threads=%lu..%lu] [seconds=1..3600]%s%s%s\n", name,
-	       min_threads(sp), max_threads(sp),
+	printf("usage: %s [threads=%lu..%lu] [seconds=1..3600]%s%s%s "
+	       "[report=0|1]\n", name, min_threads(sp), max_threads(sp),
 	       sp->no_mib ? "" : " [mib=1..512]", buf,
 	       sp->more_usage ? sp->more_usage : "");
 }
@@ -61,6 +126,14 @@ int bench_parse_spec(const char *name, int argc, char **argv,
 		const struct bench_opt *o = 0;
 		unsigned long *dst = 0;
 
+		if (!strncmp(s, "report=", 7)) {
+			if (!bench_report_arg(s + 7))
+				continue;
+			bench_usage(name, "bad argument", sp);
+			printf("%s: '%s' is neither report=0 nor report=1\n",
+			       name, argv[i]);
+			return -1;
+		}
 		if (!strncmp(s, "threads=", 8))
 			dst = &a->threads, s += 8;
 		else if (!strncmp(s, "seconds=", 8))
@@ -149,11 +222,11 @@ void bench_print_locks(const char *name, const char *phase,
 	const char *kind[2] = { "pt", "as" };
 
 	for (int i = 0; i < 2; i++)
-		printf("bench %s-locks %s%s%skind=%s acquired=%lu "
-		       "contended=%lu wait_ns=%lu\n", name,
-		       phase ? "phase=" : "", phase ? phase : "",
-		       phase ? " " : "", kind[i], l[i]->acquired,
-		       l[i]->contended, l[i]->wait_ns);
+		bench_line("bench %s-locks %s%s%skind=%s acquired=%lu "
+			   "contended=%lu wait_ns=%lu\n", name,
+			   phase ? "phase=" : "", phase ? phase : "",
+			   phase ? " " : "", kind[i], l[i]->acquired,
+			   l[i]->contended, l[i]->wait_ns);
 }
 
 void bench_print(const char *name, const char *phase,
@@ -164,15 +237,16 @@ void bench_print(const char *name, const char *phase,
 {
 	unsigned long c = bench_contended_pct100(d);
 
-	printf("bench %s %s%s%sharts=%u threads=%lu ptlock=%s seconds=%lu "
-	       "mib=%lu faults=%lu per_s=%lu ns_per_op=%lu "
-	       "contended_pct=%lu.%02lu kfaults=%lu%s%s\n",
-	       name, phase ? "phase=" : "", phase ? phase : "",
-	       phase ? " " : "", s->nharts, a->threads,
-	       s->ptlock_split ? "split" : "single", a->seconds, a->mib,
-	       faults, faults * 1000 / (elapsed_ns / 1000000 + 1),
-	       faults ? elapsed_ns * workers / faults : 0, c / 100, c % 100,
-	       d->kfaults, extra && *extra ? " " : "", extra ? extra : "");
+	bench_line("bench %s %s%s%sharts=%u threads=%lu ptlock=%s "
+		   "seconds=%lu mib=%lu faults=%lu per_s=%lu ns_per_op=%lu "
+		   "contended_pct=%lu.%02lu kfaults=%lu%s%s\n",
+		   name, phase ? "phase=" : "", phase ? phase : "",
+		   phase ? " " : "", s->nharts, a->threads,
+		   s->ptlock_split ? "split" : "single", a->seconds, a->mib,
+		   faults, faults * 1000 / (elapsed_ns / 1000000 + 1),
+		   faults ? elapsed_ns * workers / faults : 0, c / 100,
+		   c % 100, d->kfaults, extra && *extra ? " " : "",
+		   extra ? extra : "");
 	bench_print_locks(name, phase, d);
 }
 

@@ -5,13 +5,22 @@
  * The kernel starts the first name of the boot archive's etc/manifest
  * (or init=NAME). The archive cannot be read from user space, so init's
  * list comes from its arguments (the words after " -- " on the kernel
- * command line), or, without any, from INIT_SERVERS: the rest of
- * etc/manifest, compiled in by userland/build.mk from the same list. Each
- * word is a program of the boot archive started in that order:
+ * command line), or, without program words there, from INIT_SERVERS: the
+ * rest of etc/manifest, compiled in by userland/build.mk from the same
+ * list. Each word is a program of the boot archive started in that order:
  *
  *   NAME        a server: started, and restarted whenever it ends
+ *   wait=NAME   a boot step: started in its place in the list, and init
+ *               waits for it to end before it starts the next; not
+ *               restarted (the default list runs the stress set so,
+ *               wait=stress, before the shell)
  *   test=NAME   run once after the servers; when it ends, init stops
  *               everything and exits with its status (for the tests)
+ *
+ * and one option word may come among them:
+ *
+ *   stress=on|off   off leaves the wait=stress step out (make run
+ *                   STRESS=0 passes it); on, the default, keeps it
  *
  * The name server ("names") gets the name-server endpoint with every
  * right as HANDLE_SPAWN; every other program gets it with SEND | GRANT.
@@ -57,6 +66,8 @@ static struct prog progs[PROGS_MAX];
 static unsigned int nprogs;
 static struct ulock lock;
 static bool stopping;
+static bool stress_off;	/* stress=off: leave wait=stress out; set while
+			 * the list is parsed, before any thread starts */
 static long ns_ep;	/* the name-server endpoint, every right */
 static long ns_send;	/* the same with SEND | GRANT, for the others */
 static long self_ep;	/* init's own endpoint ("init") */
@@ -249,7 +260,26 @@ static void report_devices(void)
 				       : "is not among them");
 }
 
-/* Add one word of the list: NAME or test=NAME. */
+/*
+ * An option word of the command line: stress=on|off. Return: true if
+ * @word is one (a bad value gets a message and changes nothing).
+ */
+static bool option(const char *word)
+{
+	if (strncmp(word, "stress=", 7))
+		return false;
+	if (!strcmp(word + 7, "off"))
+		stress_off = true;
+	else if (!strcmp(word + 7, "on"))
+		stress_off = false;
+	else
+		printf("init: '%s': the stress option is stress=on or "
+		       "stress=off; ignored (stress=%s)\n", word,
+		       stress_off ? "off" : "on");
+	return true;
+}
+
+/* Add one word of the list: NAME, wait=NAME or test=NAME. */
 static void add(const char *word, size_t len)
 {
 	struct prog *p = &progs[nprogs];
@@ -263,13 +293,23 @@ static void add(const char *word, size_t len)
 		p->flags = INIT_F_ONCE;
 		word += 5;
 		len -= 5;
+	} else if (len > 5 && !strncmp(word, "wait=", 5)) {
+		p->flags = INIT_F_WAIT;
+		word += 5;
+		len -= 5;
 	}
 	if (len > NS_NAME_MAX) {
 		printf("init: program name '%.*s' too long\n", (int)len, word);
+		p->flags = 0;
 		return;
 	}
 	memcpy(p->name, word, len);
 	p->name[len] = '\0';
+	if (stress_off && p->flags == INIT_F_WAIT &&
+	    !strcmp(p->name, "stress")) {
+		p->flags = 0;
+		return;
+	}
 	nprogs++;
 }
 
@@ -288,12 +328,61 @@ static void add_words(const char *s)
 	}
 }
 
+static long next_refresh, next_dev;	/* main thread only */
+
+/* Keep init's own name and the console UART's registered (ns_refresh). */
+static void refresh(unsigned long *buf)
+{
+	ns_refresh(ns_ep, buf, "init", self_ep, HANDLE_R_SEND | HANDLE_R_GRANT,
+		   &next_refresh);
+	if (console_dev > 0)
+		ns_refresh(ns_ep, buf, "dev:console", console_dev,
+			   HANDLE_R_MAP | HANDLE_R_GRANT, &next_dev);
+}
+
+/*
+ * A wait= program: start it and wait for it to end. The servers started
+ * before it run meanwhile; the names they look up from init are
+ * registered first (init's own receive loop starts only after the list).
+ */
+static void boot_step(struct prog *p, unsigned long *buf)
+{
+	long pid, status;
+
+	refresh(buf);
+	printf("init: running %s and waiting for it%s\n", p->name,
+	       strcmp(p->name, "stress") ? ""
+	       : " (boot option '-- stress=off' or make run STRESS=0 skips "
+		 "it)");
+	ulock_lock(&lock);	/* the reaper must not take it for an orphan */
+	pid = stopping ? 0 : start(p);
+	if (pid > 0)
+		p->pid = pid;
+	ulock_unlock(&lock);
+	if (pid == -E_NOENT)
+		printf("init: no program '%s' in the boot archive\n", p->name);
+	else if (pid < 0)
+		printf("init: cannot start %s: %s\n", p->name,
+		       errno_name((int)pid));
+	if (pid <= 0) {
+		p->flags |= INIT_F_GAVE_UP;
+		return;
+	}
+	status = sys_wait(pid);
+	ulock_lock(&lock);
+	p->pid = 0;
+	ulock_unlock(&lock);
+	printf("init: %s (pid %ld) ended with status %ld\n", p->name, pid,
+	       status);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long *buf = ipc_buffer_new();
-	long next_refresh = 0, next_dev = 0, r;
+	long r;
 	char line[PROGS_MAX * (NS_NAME_MAX + 7) + 1] = "";
 	size_t used = 0;
+	int words = argc - 1;	/* program words on the command line */
 	struct ipc_msg m;
 
 	if (sys_getpid() != 1) {
@@ -309,19 +398,26 @@ int main(int argc, char **argv)
 		       self_ep);
 		return 3;
 	}
-	if (argc > 1)
-		for (int i = 1; i < argc; i++)
+	/* Options first: stress=off applies to every wait=stress. */
+	for (int i = 1; i < argc; i++)
+		if (option(argv[i]))
+			words--;
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "stress=", 7))
 			add(argv[i], strlen(argv[i]));
-	else
+	if (!words)
 		add_words(INIT_SERVERS);
 	for (unsigned int i = 0; i < nprogs; i++)
 		used += (size_t)snprintf(line + used, sizeof(line) - used,
 					 " %s%s",
 					 progs[i].flags & INIT_F_ONCE ? "test="
-								       : "",
+					 : progs[i].flags & INIT_F_WAIT
+						 ? "wait="
+						 : "",
 					 progs[i].name);
-	printf("init: programs (%s):%s\n",
-	       argc > 1 ? "from the command line" : "from the manifest", line);
+	printf("init: programs (%s):%s%s\n",
+	       words ? "from the command line" : "from the manifest", line,
+	       stress_off ? " (stress=off)" : "");
 
 	reaper_tid = thread_spawn(reaper, NULL, -1);
 	report_devices();
@@ -334,6 +430,10 @@ int main(int argc, char **argv)
 
 			if (!!(p->flags & INIT_F_ONCE) != pass)
 				continue;
+			if (p->flags & INIT_F_WAIT) {
+				boot_step(p, buf);
+				continue;
+			}
 			/* Before: the program may print before we could. */
 			printf("init: starting %s\n", p->name);
 			p->pid = start(p);
@@ -356,11 +456,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		/* Replies go out before the refresh: no call is made while
 		 * a reply is owed. */
-		ns_refresh(ns_ep, buf, "init", self_ep,
-			   HANDLE_R_SEND | HANDLE_R_GRANT, &next_refresh);
-		if (console_dev > 0)
-			ns_refresh(ns_ep, buf, "dev:console", console_dev,
-				   HANDLE_R_MAP | HANDLE_R_GRANT, &next_dev);
+		refresh(buf);
 		r = ipc_recv(self_ep, &m, NS_REFRESH_NS);
 		if (r == -E_TIMEDOUT)
 			continue;

@@ -455,8 +455,9 @@ static int cmd_servers(int argc, char **argv)
 			break;
 		if (ns_name_get(buf, name))
 			strlcpy(name, "?", sizeof(name));
-		printf("%-16s %6lu %9lu%s%s\n", name, m.w[1], m.w[2],
+		printf("%-16s %6lu %9lu%s%s%s\n", name, m.w[1], m.w[2],
 		       m.w[3] & INIT_F_ONCE ? "  (test, run once)" : "",
+		       m.w[3] & INIT_F_WAIT ? "  (boot step, run once)" : "",
 		       m.w[3] & INIT_F_GAVE_UP ? "  (not in the archive)"
 					       : "");
 	}
