@@ -28,8 +28,7 @@
 /*
  * struct runqueue - one per hart
  *
- * Locking: everything under lock (rank 70), except need_resched (owner
- * hart; set by its own interrupt handlers) and nr and nr_stealable, which
+ * Locking: everything under lock (rank 70), except nr and nr_stealable, which
  * others read without the lock as hints. Idle harts look at nr_stealable
  * before they take a busy hart's lock, so pinned threads cost no lock
  * traffic from would-be thieves.
@@ -43,7 +42,6 @@ struct runqueue {
 	struct thread *idle;
 	struct thread *last;	/* the thread just switched away from */
 	struct thread *sleepers;
-	bool need_resched;
 	struct sched_stats stats;
 } __cacheline_aligned;
 
@@ -236,7 +234,7 @@ static void wake_on(unsigned int hart, struct thread *t)
 	enqueue_locked(rq, t);
 	spin_unlock(&rq->lock);
 	if (hart == hart_self())
-		rq->need_resched = true;
+		this_hart()->need_resched = true;
 	else
 		ipi_send(hart, IPI_WAKE);
 }
@@ -453,7 +451,7 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 		schedule_to_locked(next);
 	} else {
 		enqueue_locked(rq, next);	/* we stay: it waits its turn */
-		rq->need_resched = true;
+		this_hart()->need_resched = true;
 	}
 	spin_unlock(&this_rq()->lock);
 	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
@@ -481,7 +479,7 @@ void thread_wake(struct thread *t)
 		spin_unlock(&rq->lock);
 		if (woke) {
 			if (h == hart_self())
-				rq->need_resched = true;
+				this_hart()->need_resched = true;
 			else
 				ipi_send(h, IPI_WAKE);
 		}
@@ -510,17 +508,17 @@ void sched_tick(void)
 	}
 	if (rq->current && best_prio_locked(rq) <=
 	    (rq->current->is_idle ? SCHED_PRIO_IDLE : rq->current->prio))
-		rq->need_resched = true;
+		this_hart()->need_resched = true;
 	spin_unlock(&rq->lock);
 }
 
-void sched_preempt_point(void)
+void sched_preempt(void)
 {
 	struct runqueue *rq = this_rq();
 
-	if (!rq->need_resched || !rq->current)
+	this_hart()->need_resched = false;
+	if (!rq->current)
 		return;
-	rq->need_resched = false;
 	spin_lock(&rq->lock);
 	if (best_prio_locked(rq) <=
 	    (rq->current->is_idle ? SCHED_PRIO_IDLE : rq->current->prio)) {
@@ -583,7 +581,7 @@ static bool steal(void)
 
 void sched_ipi_wake(void)
 {
-	this_rq()->need_resched = true;
+	this_hart()->need_resched = true;
 }
 
 bool sched_has_work(void)

@@ -167,7 +167,8 @@ void trap_handler(struct trap_frame *tf)
 	if (!(tf->scause & SCAUSE_INTR) && !(tf->sstatus & SSTATUS_SPP)) {
 		/* Looked up once: a thread's process never changes, and the
 		 * thread is the same after any switch below. */
-		struct proc *p = proc_current();
+		struct thread *t = thread_current();
+		struct proc *p = t ? t->proc : NULL;
 
 		if (!p)
 			panic_frame(tf, "trap: user-mode trap on a kernel "

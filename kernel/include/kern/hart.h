@@ -52,6 +52,9 @@ struct hart {
 
 	/* owner hart only */
 	int irq_depth;			/* nested spin_lock/irq_save */
+	bool need_resched;		/* a wake-up, the tick or an IPI asks
+					 * for a switch at the end of the trap
+					 * (set by this hart only) */
 	bool irq_was_on;		/* SIE before the outermost save */
 	bool in_panic;
 	uint64_t ticks;			/* timer interrupts taken */

@@ -132,8 +132,14 @@ static inline struct thread *thread_current(void)
 #endif
 }
 
-/* Called at the end of every trap: switch if a tick or a wake-up asked. */
-void sched_preempt_point(void);
+/* Called at the end of every trap: switch if a tick or a wake-up asked
+ * (the check inline: every fault and system call makes it). */
+void sched_preempt(void);
+static inline void sched_preempt_point(void)
+{
+	if (unlikely(this_hart()->need_resched))
+		sched_preempt();
+}
 /* Timer tick bookkeeping (timer.c calls it). */
 void sched_tick(void);
 /* IPI_WAKE arrived: look at the run queue at the end of the trap. */
