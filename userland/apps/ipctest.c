@@ -597,6 +597,99 @@ static void kill_blocked_receiver(void)
 	EXPECT_RET(sys_handle_close(ep), 0);
 }
 
+/* ---- the fast path's edges ----------------------------------------------- */
+
+/* Receives one call and answers it with a handle (the general path). */
+struct gift_server {
+	long ep, gift;
+	long err;
+};
+
+static void gift_server_fn(void *arg)
+{
+	struct gift_server *g = arg;
+	struct ipc_msg m;
+	long r = ipc_recv(g->ep, &m, 0);
+
+	if (!r) {
+		m.info = IPC_INFO(0, 0, IPC_INFO_HANDLE |
+					       IPC_INFO_GRANT(HANDLE_R_SIGNAL));
+		m.w[3] = (unsigned long)g->gift;
+		r = ipc_reply(&m);
+	}
+	g->err = r;
+	sys_thread_exit(0);
+}
+
+struct gift_client {
+	long ep, err, h, info;
+	unsigned long fast;
+};
+
+static void gift_client_fn(void *arg)
+{
+	struct gift_client *c = arg;
+	struct ipc_msg m = { .info = IPC_INFO(1, 0, 0) };
+	unsigned long fast0;
+
+	sys_sleep(20 * MS);		/* the server is waiting by now */
+	fast0 = ipc_fast_count();
+	c->err = ipc_call(c->ep, &m, 0);
+	c->fast = ipc_fast_count() - fast0;
+	c->h = (long)m.w[3];
+	c->info = (long)m.info;
+	sys_thread_exit(0);
+}
+
+/*
+ * A call the fast path makes (its server waits on the same hart) whose
+ * answer comes the general way with a handle: the caller gets the handle
+ * installed. Then a server process killed while it waits in the fast
+ * path's reply-and-receive.
+ */
+static void fast_path_edges(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notify_create(), ts, tc, pid;
+	struct gift_server g = { ep, n, 0 };
+	struct gift_client c = { .ep = ep };
+	struct ipc_msg m;
+
+	ts = thread_spawn(gift_server_fn, &g, 0);
+	tc = thread_spawn(gift_client_fn, &c, 0);
+	EXPECT(ts > 0 && tc > 0, "threads: %ld %ld", ts, tc);
+	if (ts <= 0 || tc <= 0)
+		return;
+	EXPECT_RET(thread_join(tc), 0);
+	EXPECT_RET(thread_join(ts), 0);
+	EXPECT_RET(g.err, 0);
+	EXPECT_RET(c.err, 0);
+	EXPECT(c.fast >= 1, "the call did not take the fast path (%lu)",
+	       c.fast);
+	EXPECT(c.info & IPC_INFO_HANDLE, "no handle came: info %#lx",
+	       (unsigned long)c.info);
+	EXPECT_RET(sys_handle_info(c.h), HANDLE_T_NOTIFY << 16 |
+						 HANDLE_R_SIGNAL);
+	EXPECT_RET(sys_notify_signal(c.h, 1), 0);
+	EXPECT_RET(sys_handle_close(c.h), 0);
+
+	/* An echo server answers twice, so that it waits in its
+	 * reply-and-receive, then is killed there. */
+	pid = peer("echo", ep);
+	if (pid > 0) {
+		for (unsigned long i = 0; i < 2; i++) {
+			m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0),
+					      .w = { i } };
+			EXPECT_RET(ipc_call(ep, &m, 0), 0);
+			EXPECT_RET(m.w[0], i + 1);
+		}
+		EXPECT_RET(sys_kill(pid), 0);
+		EXPECT_RET(sys_wait(pid), -1);
+		/* Its receive right is gone with it: calls fail at once. */
+		EXPECT_RET(sys_handle_close(ep), 0);
+	}
+	EXPECT_RET(sys_handle_close(n), 0);
+}
+
 /* ---- notifications ------------------------------------------------------- */
 
 static void waiter_fn(void *arg)
@@ -923,6 +1016,7 @@ static const struct uktap_case cases[] = {
 	{ "many_clients", many_clients },
 	{ "payload", payload },
 	{ "handle_transfer", handle_transfer },
+	{ "fast_path_edges", fast_path_edges },
 	{ "server_thread_ends_owing", server_thread_ends_owing },
 	{ "queued_callers_fail", queued_callers_fail },
 	{ "cross_process_echo", cross_process_echo },
