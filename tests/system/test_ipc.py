@@ -23,7 +23,7 @@ def test_ipctest(boot, harts, mode, log_path, notes):
     problems = check_boot(b, harts)
     kp, res = check_ktap(b, notes)
     problems += kp
-    if res.passed < 24:
+    if res.passed < 25:
         problems.append("only %d ipctest cases passed" % res.passed)
     if exit_status(b) != 0:
         problems.append("ipctest exit status %r, expected 0"
