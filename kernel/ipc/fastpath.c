@@ -101,15 +101,26 @@ static void fast_take_msg(struct thread *self, const struct trap_frame *tf)
 
 /*
  * Wait for the partner to end this thread's wait, switching to @next
- * first (ep locked). The wait is seen over only under the endpoint lock
- * again: the partner may still be waking this thread under it, and must
- * not find it gone (see ipc.c).
+ * first (ep locked, just checked not interrupted; the block releases the
+ * lock). Return: the result.
+ *
+ * In general a wait is seen over only under the endpoint lock: the
+ * partner may still be waking this thread under it, and must not find it
+ * gone (see ipc.c). One case needs no lock: the partner completed the
+ * wait and then switched straight to this thread on this hart
+ * (thread_block_to says so). It is switched out now and touches this
+ * thread no more, and what it wrote was written on this hart before.
  */
 static int fast_wait(struct thread *self, struct endpoint *ep,
 		     struct thread *next)
 {
-	int res = ipc_wait_locked(self, &ep->lock, 0, next);
+	int res;
 
+	if (thread_block_to(&ep->lock, 0, next) &&
+	    self->ipc.wait == IPC_NONE)
+		return self->ipc.result;
+	spin_lock(&ep->lock);
+	res = ipc_wait_locked(self, &ep->lock, 0, NULL);
 	spin_unlock(&ep->lock);
 	return res;
 }

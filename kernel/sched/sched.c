@@ -418,13 +418,15 @@ void thread_block(struct spinlock *lock, uint64_t deadline)
 		schedule_locked();
 	spin_unlock(&this_rq()->lock);
 	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+	t->handed_to = false;	/* a direct switch here is not asked about */
 }
 
-void thread_block_to(struct spinlock *lock, uint64_t deadline,
+bool thread_block_to(struct spinlock *lock, uint64_t deadline,
 		     struct thread *next)
 {
 	struct runqueue *rq = lock_this_rq();
 	struct thread *t = rq->current;
+	bool direct;
 
 	if (t->is_idle)
 		panic("sched: the idle thread may not block");
@@ -442,12 +444,13 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 		spin_unlock(&rq->lock);
 		thread_wake(next);
 		thread_block(lock, deadline);
-		return;
+		return false;
 	}
 	unsleep_locked(rq, next);
 	__atomic_store_n(&next->wake_token, 1, __ATOMIC_SEQ_CST);
 	if (block_locked(rq, t, lock, deadline)) {
 		rq->stats.handoffs++;
+		next->handed_to = true;
 		schedule_to_locked(next);
 	} else {
 		enqueue_locked(rq, next);	/* we stay: it waits its turn */
@@ -455,6 +458,9 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 	}
 	spin_unlock(&this_rq()->lock);
 	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+	direct = t->handed_to;
+	t->handed_to = false;
+	return direct;
 }
 
 void thread_wake(struct thread *t)

@@ -62,6 +62,10 @@ struct thread {
 	unsigned int tid;
 	bool is_idle, is_boot;
 	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
+	bool handed_to;		/* thread_block_to switched straight to it:
+				 * set under its hart's run-queue lock while
+				 * it is blocked, read and cleared by itself
+				 * when it runs again */
 	struct thread *joiner;	/* blocked in thread_join on us */
 	unsigned int wake_token;	/* atomic: thread_wake came (see
 					 * thread_block) */
@@ -110,9 +114,14 @@ void thread_yield(void);
  * callers re-check their condition, under @lock, in a loop.
  */
 void thread_block(struct spinlock *lock, uint64_t deadline);
-/* As thread_block, but first wake @next, and if it is blocked on this hart
- * switch straight to it (the IPC fast path) instead of queueing it. */
-void thread_block_to(struct spinlock *lock, uint64_t deadline,
+/*
+ * As thread_block, but first wake @next, and if it is blocked on this hart
+ * (and nothing else waits for the hart) switch straight to it instead of
+ * queueing it. Return: true if this thread, in turn, was run again by
+ * such a direct switch (from a thread_block_to naming it, on this hart),
+ * false if by anything else.
+ */
+bool thread_block_to(struct spinlock *lock, uint64_t deadline,
 		     struct thread *next);
 /* Make @t runnable if it is blocked in thread_block (else the wake is
  * remembered and its next thread_block returns at once). */
