@@ -195,6 +195,15 @@ static __attribute__((noreturn)) void shutdown(long status)
 	struct rivet_proc_info pi;
 
 	printf("init: shutting down\n");
+	/*
+	 * The line goes into the kernel's log ring, which the console
+	 * server empties at the next tick and then prints: killing it in
+	 * between loses what it took but had not printed yet (seen once in
+	 * test_shell on a loaded host: "init: shutting" and no more). Give
+	 * it a few ticks first. A real fix is a flush the console server
+	 * answers once the ring is printed (docs/servers.md, known gaps).
+	 */
+	sys_sleep(100 * MS);
 	ulock_lock(&lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 	for (unsigned int i = nprogs; i-- > 0;)
