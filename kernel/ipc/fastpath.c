@@ -68,24 +68,11 @@ static bool fast_msg_ok(struct thread *self, unsigned long info)
 static struct endpoint *fast_lookup(struct proc *p, long h,
 				    unsigned int right, struct kobj *pinned)
 {
-	struct handle_table *ht = &p->handles;
-	unsigned long idx = (unsigned long)(h & 0xff) - 1;
-	struct kobj *o = NULL;
+	struct kobj *o = handle_peek(&p->handles, h, KOBJ_ENDPOINT, right,
+				     !pinned);
 
-	if (h <= 0 || idx >= HANDLE_MAX)
+	if (pinned && o != pinned)
 		return NULL;
-	spin_lock(&ht->lock);
-	if (!ht->closed && ht->slot[idx].obj &&
-	    ht->slot[idx].gen == (unsigned long)h >> 8 &&
-	    ht->slot[idx].obj->type == KOBJ_ENDPOINT &&
-	    (ht->slot[idx].rights & right)) {
-		o = ht->slot[idx].obj;
-		if (pinned && o != pinned)
-			o = NULL;
-		else if (!pinned)
-			kobj_get(o);
-	}
-	spin_unlock(&ht->lock);
 	return o ? to_ep(o) : NULL;
 }
 

@@ -89,6 +89,26 @@ int handle_get(struct handle_table *ht, long h, unsigned int type,
 	return err;
 }
 
+struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
+			 unsigned int need, bool ref)
+{
+	unsigned int idx, gen;
+	struct kobj *o = NULL;
+
+	if (!decode(h, &idx, &gen))
+		return NULL;
+	spin_lock(&ht->lock);
+	if (!ht->closed && ht->slot[idx].obj && ht->slot[idx].gen == gen &&
+	    ht->slot[idx].obj->type == type &&
+	    (ht->slot[idx].rights & need) == need) {
+		o = ht->slot[idx].obj;
+		if (ref)
+			kobj_get(o);
+	}
+	spin_unlock(&ht->lock);
+	return o;
+}
+
 /* Take slot @idx's object out (lock held). */
 static struct kobj *take_locked(struct handle_table *ht, unsigned int idx,
 				unsigned int *rights)

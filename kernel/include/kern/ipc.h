@@ -116,6 +116,11 @@ int handle_install(struct handle_table *ht, struct kobj *obj,
  * Return: 0, -E_BADH, -E_TYPE (@type given and different). */
 int handle_get(struct handle_table *ht, long h, unsigned int type,
 	       struct kobj **obj, unsigned int *rights);
+/* The object @h names if it has @type and every right in @need (with a
+ * new reference if @ref), else NULL: handle_get without the error code,
+ * for the IPC fast path, which leaves errors to the general path. */
+struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
+			 unsigned int need, bool ref);
 int handle_close(struct handle_table *ht, long h);
 /* Close every handle; later lookups fail. */
 void handle_table_close(struct handle_table *ht);
