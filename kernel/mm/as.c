@@ -83,7 +83,7 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 	vaddr_t lo = 0, hi = 0;		/* span cleared here, if hi */
 	unsigned int n = 0;
 
-	for (; va < end && batch->n < FRAME_BATCH_MAX; va += PAGE_SIZE) {
+	for (; va < end && batch_room(batch); va += PAGE_SIZE) {
 		pte_t *p = &pl->ptes[SV39_INDEX(va, 0)];
 		pte_t e = *p;
 		struct frame *f;
@@ -100,7 +100,7 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 		if (f) {
 			__atomic_fetch_sub(&f->user.mapcount, 1,
 					   __ATOMIC_RELEASE);
-			batch->user[batch->n++] = f;
+			batch_add_user(batch, f);
 		}
 	}
 	if (hi) {			/* widen the batch's span */
@@ -110,12 +110,12 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 			batch->hi = hi;
 		batch->cleared = true;
 	}
-	batch->pages += n;
+	batch->pages_cleared += n;
 	return va;
 }
 
-/* Unmap [va, va+len), flushing and freeing whenever the batch fills;
- * what is left in @batch is for the caller to flush. */
+/* Unmap [va, va+len), flushing and freeing whenever the batch fills and
+ * cannot grow; what is left in @batch is for the caller to flush. */
 static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 				struct frame_batch *batch,
 				const struct as_region *guard,
@@ -149,7 +149,7 @@ static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 			pt_leaf_unlock(as, &pl);
 			if (empty)
 				pt_leaf_release_if_empty(as, va, batch);
-			if (batch->n == FRAME_BATCH_MAX)
+			if (!batch_room(batch) && !batch_grow(batch))
 				batch_flush(as, batch);	/* no lock held */
 			if (stop < next) {
 				va = stop;
@@ -172,11 +172,7 @@ int as_unmap(struct as *as, vaddr_t va, size_t len)
 
 	if (!range_ok(va, len))
 		return -E_INVAL;
-	batch.n = 0;
-	batch.pages = 0;
-	batch.tables = NULL;
-	batch.cleared = false;
-	batch.lo = batch.hi = 0;
+	batch_init(&batch, false);
 	unmap_range(as, va, len, &batch);
 	batch_flush(as, &batch);
 	return 0;
@@ -1162,12 +1158,13 @@ long as_pager_evict(struct as *as, void *pager, unsigned long key,
 		unsigned int seq;
 		vaddr_t lo, hi;
 	} hit[AS_MAX_REGIONS];
-	struct frame_batch batch = { .n = 0 };
+	struct frame_batch batch;
 	unsigned long end = off + len;
 	int n = 0;
 
 	if (len == 0 || end < off)
 		return -E_INVAL;
+	batch_init(&batch, false);
 	spin_lock(&as->lock);
 	for (int i = 0; i < AS_MAX_REGIONS; i++) {
 		struct as_region *r = &as->regions[i];
@@ -1188,7 +1185,7 @@ long as_pager_evict(struct as *as, void *pager, unsigned long key,
 				    &batch, hit[i].r, hit[i].seq);
 	}
 	batch_flush(as, &batch);
-	return (long)batch.pages;
+	return (long)batch.pages_cleared;
 }
 
 void as_pin(struct as *as)
@@ -1223,12 +1220,7 @@ void as_destroy(struct as *as)
 		arch_cpu_relax();
 
 	/* Flush the whole address space each time (cheaper than ranges). */
-	batch.n = 0;
-	batch.pages = 0;
-	batch.tables = NULL;
-	batch.cleared = true;
-	batch.lo = 0;
-	batch.hi = AS_USER_TOP;
+	batch_init(&batch, true);
 	unmap_range(as, 0, AS_USER_TOP, &batch);
 	batch_flush(as, &batch);
 	/* No hart may keep running on these tables once they are freed. */

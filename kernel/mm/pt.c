@@ -240,24 +240,78 @@ vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 	return va;
 }
 
+void batch_init(struct frame_batch *b, bool all)
+{
+	b->user = b->first;
+	b->n = 0;
+	b->cap = FRAME_BATCH_MAX;
+	b->pages = NULL;
+	b->npages = 0;
+	b->tables = NULL;
+	b->cleared = all;
+	b->lo = 0;
+	b->hi = all ? AS_USER_TOP : 0;
+	b->pages_cleared = 0;
+}
+
 void batch_add_table(struct frame_batch *b, struct frame *f)
 {
 	f->batch_next = b->tables;
 	b->tables = f;
 }
 
-void batch_flush(struct as *as, struct frame_batch *b)
+bool batch_grow(struct frame_batch *b)
 {
-	if (b->cleared)
-		tlb_shootdown(as, b->lo, b->hi - b->lo);
-	if (b->tables)
-		tlb_sync_all();
-	for (unsigned int i = 0; i < b->n; i++) {
-		struct frame *f = b->user[i];
+	struct frame *page;
 
-		/* After the flush: now the last reference may go. */
+	if (b->npages == FRAME_BATCH_PAGES)
+		return false;
+	page = frame_alloc(0, FRAME_F_KERNEL);
+	if (!page)
+		return false;
+	page->batch_next = b->pages;
+	b->pages = page;
+	b->npages++;
+	b->user = frame_to_kva(page);
+	b->n = 0;
+	b->cap = FRAME_BATCH_PER_PAGE;
+	return true;
+}
+
+/* Drop the batch's reference to each of @n frames in @user (after the
+ * flush: now the last reference may go). */
+static void batch_put(struct frame **user, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct frame *f = user[i];
+
 		if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 			frame_free(f);
+	}
+}
+
+void batch_flush(struct as *as, struct frame_batch *b)
+{
+	/*
+	 * Freed tables need a cross-hart call on every hart (see the top of
+	 * this file), whose handler flushes each hart's whole TLB: that
+	 * covers the mappings too, so no separate shootdown (one
+	 * synchronous round trip fewer).
+	 */
+	if (b->tables)
+		tlb_sync_all();
+	else if (b->cleared)
+		tlb_shootdown(as, b->lo, b->hi - b->lo);
+	/* The stack array is full when pages follow it; so is every page
+	 * but the newest, the array being filled. */
+	batch_put(b->first, b->pages ? FRAME_BATCH_MAX : b->n);
+	for (unsigned int n = b->n; b->pages; n = FRAME_BATCH_PER_PAGE) {
+		struct frame *page = b->pages;
+
+		batch_put(frame_to_kva(page), n);
+		b->pages = page->batch_next;
+		page->batch_next = NULL;
+		frame_free(page);
 	}
 	while (b->tables) {
 		struct frame *f = b->tables;
@@ -266,7 +320,10 @@ void batch_flush(struct as *as, struct frame_batch *b)
 		f->batch_next = NULL;
 		frame_free(f);
 	}
+	b->user = b->first;
 	b->n = 0;
+	b->cap = FRAME_BATCH_MAX;
+	b->npages = 0;
 	if (b->hi - b->lo < AS_USER_TOP) {	/* as_destroy keeps "all" */
 		b->cleared = false;
 		b->lo = b->hi = 0;
