@@ -290,9 +290,11 @@ def test_stress(boot, prog, mode, log_path):
     ("pf-reclaim", "reclaim=pager threads=17"),
     ("ipc-pingpong", "mode=cross"),      # on 1 hart
     ("ipc-pingpong", "pairs=0"),
+    ("ipc-pingpong", "seconds=18446744073709551617"),   # wraps to 1
     ("ipc-pingpong", "mib=8"),
     ("map-churn", "threads=4 churners=4"),
     ("map-churn", "churners=0"),
+    ("map-churn", "seconds=5x"),
     ("spawn-storm", "mib=4"),            # takes no region size
     ("spawn-storm", "threads=13 burst=4"),   # 52 children > 48
 ])

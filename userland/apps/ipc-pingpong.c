@@ -81,22 +81,6 @@ static int usage(const char *why, const char *arg)
 	return 2;
 }
 
-static bool number(const char *s, unsigned long lo, unsigned long hi,
-		   unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > hi)
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	*out = v;
-	return v >= lo && v <= hi;
-}
-
 int main(int argc, char **argv)
 {
 	static struct rivet_stats st, st1;	/* too big for the stack */
@@ -110,10 +94,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!strncmp(a, "pairs=", 6)) {
-			if (!number(a + 6, 1, MAX_PAIRS, &npairs))
+			if (!bench_number(a + 6, 1, MAX_PAIRS, &npairs))
 				return usage("bad pairs", a);
 		} else if (!strncmp(a, "seconds=", 8)) {
-			if (!number(a + 8, 1, 3600, &seconds))
+			if (!bench_number(a + 8, 1, 3600, &seconds))
 				return usage("bad seconds", a);
 		} else if (!strcmp(a, "mode=same")) {
 			cross = false;

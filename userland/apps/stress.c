@@ -111,17 +111,6 @@ static int usage(const char *why, const char *arg)
 	return 2;
 }
 
-static bool number(const char *s, unsigned long lo, unsigned long hi,
-		   unsigned long *out)
-{
-	uint64_t v;
-
-	if (kstrtou64(s, &v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /*
  * The value of @key among the key=value words of @line, copied into
  * @val (@size bytes). Return: false if there is no such word.
@@ -415,12 +404,12 @@ int main(int argc, char **argv)
 		bool found = false;
 
 		if (!strncmp(a, "seconds=", 8)) {
-			if (!number(a + 8, 1, 60, &seconds))
+			if (!bench_number(a + 8, 1, 60, &seconds))
 				return usage("bad seconds", a);
 			continue;
 		}
 		if (!strncmp(a, "mib=", 4)) {
-			if (!number(a + 4, 1, 64, &mib))
+			if (!bench_number(a + 4, 1, 64, &mib))
 				return usage("bad mib", a);
 			continue;
 		}

@@ -131,6 +131,9 @@ int puts(const char *s);
 struct bench_args {
 	unsigned long threads, seconds, mib;	/* 0: not given */
 };
+/* The decimal number @s, if it is one within [@lo, @hi], into *@out. */
+bool bench_number(const char *s, unsigned long lo, unsigned long hi,
+		  unsigned long *out);
 /* Parse argv; threads defaults to @nharts. -1 after a usage message. */
 int bench_parse(const char *name, int argc, char **argv, unsigned int nharts,
 		struct bench_args *a);

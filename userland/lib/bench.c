@@ -11,19 +11,24 @@
  */
 #include <proto.h>
 
-static int parse_u(const char *s, unsigned long *out)
+bool bench_number(const char *s, unsigned long lo, unsigned long hi,
+		  unsigned long *out)
 {
 	unsigned long v = 0;
 
 	if (!*s)
-		return -1;
+		return false;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 100000000)
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
+		unsigned long d = (unsigned long)(*s - '0');
+
+		if (*s < '0' || *s > '9' || v > (hi - d) / 10 || d > hi)
+			return false;
+		v = v * 10 + d;
 	}
+	if (v < lo)
+		return false;
 	*out = v;
-	return 0;
+	return true;
 }
 
 static const struct bench_spec plain;	/* pf-anon's: threads, seconds, mib */
@@ -150,7 +155,7 @@ int bench_parse_spec(const char *name, int argc, char **argv,
 				s += len + 1;
 			}
 		}
-		if (!dst || parse_u(s, dst)) {
+		if (!dst || !bench_number(s, 0, 999999999, dst)) {
 			bench_usage(name, "bad argument", sp);
 			printf("%s: '%s' is not one of the key=N words above\n",
 			       name, argv[i]);
