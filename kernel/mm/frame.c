@@ -4,10 +4,13 @@
  * A binary buddy allocator over every usable range (orders 0 to
  * FRAME_MAX_ORDER, blocks naturally aligned in physical memory), guarded by
  * frame_pool_lock, with a per-hart cache of single frames in front of it.
- * Allocating or freeing one frame touches only the hart's own cache line;
- * the cache refills and drains FRAME_BATCH frames at a time under the
- * pool lock. That keeps the fault path's allocations off any shared line
- * (DESIGN.md, "Fault path goal").
+ * Allocating or freeing one frame touches only the hart's own cache line
+ * and the frame's record; the cache refills with, and gives back, whole
+ * blocks of FRAME_CACHE_BATCH frames under the pool lock. That keeps the
+ * fault path's allocations off any shared line (DESIGN.md, "Fault path
+ * goal"). A hart that finds the pool empty takes the other harts' cached
+ * frames (struct frame_cache says how), so cached frames are never lost
+ * to the rest of the machine.
  */
 #include <mm/frame.h>
 #include <kern/arch.h>
@@ -24,9 +27,7 @@ _Static_assert(sizeof(struct frame) == 32,
 _Static_assert(sizeof(struct spinlock) == 8,
 	       "the pt_lock must fit the frame record in every configuration");
 
-#define FRAME_BATCH_ORDER 4
-#define FRAME_BATCH	(1 << FRAME_BATCH_ORDER) /* frames per refill or drain */
-#define FRAME_CACHE_MAX	64	/* a cache above this drains a batch */
+#define RUN_NONE	((pfn_t)-1)	/* run_block when no run is on top */
 
 struct frame *frame_table;
 pfn_t frame_base_pfn, frame_end_pfn;
@@ -38,13 +39,47 @@ static struct frame free_lists[FRAME_MAX_ORDER + 1];	/* list heads */
 static uint64_t pool_free;		/* frames in the pool; pool lock */
 static uint64_t total_frames;		/* usable frames; immutable */
 
-/* Per-hart cache of order-0 frames, singly linked through free.next.
- * Owner hart only, with interrupts off while it is touched. */
+/*
+ * struct frame_cache - one hart's cache of free single frames
+ *
+ * The frames form a LIFO list through free.next, each marked
+ * FRAME_F_FREE | FRAME_F_CACHED.
+ *
+ * Locking (no lock; docs/locking.md, "Per-hart frame caches"):
+ *   head       atomic. The owner hart, interrupts off, takes the whole
+ *              list by exchanging NULL in, works on it privately, and
+ *              stores the new list back with release (cache_take and
+ *              cache_put). Another hart ("a thief": an allocation that
+ *              found the pool empty, or frame_cache_drain_all) exchanges
+ *              NULL in with acquire, which pairs with that release store,
+ *              and keeps what it got; nobody but the owner stores a
+ *              non-NULL list, so a thief that comes while the owner holds
+ *              the list gets nothing and the owner's store loses nothing.
+ *   count      atomic add, by the owner and by thieves: frames in the list
+ *              plus those on their way in or out of it. It counts a frame
+ *              before the frame can be taken from the list and stops
+ *              counting it only after the frame is in the pool or handed
+ *              out, so that "no frame counted anywhere" means none is left
+ *              (frame_alloc's steal loop relies on it). Exact when quiet.
+ *   top, run_* owner hart only, interrupts off. top is the list the owner
+ *              last stored: head differs from it only if a thief emptied
+ *              the cache. The run: the run_len frames on top of the list
+ *              down to run_first all lie in the naturally aligned block
+ *              of FRAME_CACHE_BATCH frames run_block (pfn >>
+ *              FRAME_CACHE_BATCH_ORDER). Frees extend it; an allocation,
+ *              a drain or a theft ends it (run_block = RUN_NONE).
+ */
 struct frame_cache {
 	struct frame *head;
-	unsigned int count;	/* atomic store by owner, read by anyone */
+	int count;
+	struct frame *top;
+	struct frame *run_first;
+	pfn_t run_block;
+	unsigned int run_len;
 } __cacheline_aligned;
 static struct frame_cache caches[CONFIG_MAX_HARTS];
+static uint64_t cache_steals;	/* atomic: allocations that took other
+				 * harts' cached frames */
 
 void *frame_to_kva(const struct frame *f)
 {
@@ -191,6 +226,9 @@ int frame_init(const struct mem_range *usable, int n, paddr_t lo, paddr_t hi)
 	pool_free = 0;
 	total_frames = 0;
 	memset(caches, 0, sizeof(caches));
+	cache_steals = 0;
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
+		caches[i].run_block = RUN_NONE;
 
 	for (int i = 0; i < n; i++) {
 		paddr_t s = usable[i].start, e = usable[i].end;
@@ -246,45 +284,159 @@ static __always_inline void prepare(struct frame *f, unsigned int order,
 }
 
 /*
- * Refill this hart's empty cache from the pool (interrupts off): one
- * FRAME_BATCH-frame block if the pool has one (a single take, where
- * FRAME_BATCH takes of one frame each would split and search as often),
- * else what single frames there are.
+ * cache_take, cache_put - the owner's hold on its cache's list
+ *
+ * Context: the owner hart, interrupts off from take to put (an interrupt
+ * handler that freed a frame in between would find the list gone).
+ * cache_take returns the list (NULL if empty, or if a thief took it since
+ * the owner's last cache_put, which also ends the run on top).
+ */
+static __always_inline struct frame *cache_take(struct frame_cache *c)
+{
+	/* Relaxed: only this hart ever stores a non-NULL list. */
+	struct frame *l = __atomic_exchange_n(&c->head, NULL, __ATOMIC_RELAXED);
+
+	if (unlikely(l != c->top))
+		c->run_block = RUN_NONE;	/* stolen: run_first is gone */
+	return l;
+}
+
+static __always_inline void cache_put(struct frame_cache *c, struct frame *l)
+{
+	c->top = l;
+	/* Release: the free.next links of @l before a thief's acquire
+	 * exchange reads them. */
+	__atomic_store_n(&c->head, l, __ATOMIC_RELEASE);
+}
+
+/* Give the list @l, taken from @c's head by the owner or a thief, back to
+ * the pool; @c stops counting its frames once they are there. */
+static void cache_list_to_pool(struct frame_cache *c, struct frame *l)
+{
+	int n = 0;
+
+	spin_lock(&frame_pool_lock);
+	while (l) {
+		struct frame *g = l;
+
+		l = g->free.next;
+		__atomic_store_n(&g->flags, 0, __ATOMIC_RELAXED);
+		pool_add_locked(g, 0);
+		n++;
+	}
+	__atomic_fetch_sub(&c->count, n, __ATOMIC_RELAXED);
+	spin_unlock(&frame_pool_lock);
+}
+
+/*
+ * caches_steal - move the harts' cached frames to the pool, as a thief
+ * @skip: a hart whose cache is left alone (this one), or CONFIG_MAX_HARTS
+ *
+ * Context: any (a thief may empty its own hart's cache too, outside that
+ * hart's cache_take..cache_put); takes frame_pool_lock per cache that had
+ * frames.
+ * Return: true if any frames were moved.
+ */
+static __noinline bool caches_steal(unsigned int skip)
+{
+	bool got = false;
+
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++) {
+		struct frame *l;
+
+		if (i == skip ||
+		    !__atomic_load_n(&caches[i].head, __ATOMIC_RELAXED))
+			continue;
+		/* Acquire: pairs with the owner's release in cache_put. */
+		l = __atomic_exchange_n(&caches[i].head, NULL, __ATOMIC_ACQUIRE);
+		if (l) {
+			cache_list_to_pool(&caches[i], l);
+			got = true;
+		}
+	}
+	return got;
+}
+
+/* Does any cache count a frame (in its list, or on its way)? */
+static bool caches_hold_frames(void)
+{
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
+		if (__atomic_load_n(&caches[i].count, __ATOMIC_RELAXED) > 0)
+			return true;
+	return false;
+}
+
+/*
+ * cache_refill - fill this hart's empty cache from the pool
+ *
+ * One FRAME_CACHE_BATCH-frame block if the pool has one (a single take,
+ * where FRAME_CACHE_BATCH takes of one frame each would split and search
+ * as often), else what single frames there are. When the pool has nothing
+ * left, the other harts' caches are emptied into it (caches_steal) and
+ * the pool is tried again. The allocation fails only when, with the pool
+ * lock held and the pool empty, no cache counts a frame: every move
+ * between the pool and a cache changes the cache's count under that lock,
+ * and a cache counts a frame from before it enters its list until after
+ * it has left it. (The look is not one snapshot: a frame allocated from a
+ * cache not yet looked at and freed into one already looked at while the
+ * look lasts, CONFIG_MAX_HARTS loads, escapes it.) A frame counted but in
+ * no list is in the hands of a hart that puts it in a list, the pool or a
+ * caller's hands within a few instructions, interrupts off and holding no
+ * lock this loop holds: the loop waits for it, as for a spinlock.
+ *
+ * Context: the owner, interrupts off, holding its (empty) list.
+ * Return: the new list, counted, or NULL when memory is exhausted.
  */
 static __noinline struct frame *cache_refill(struct frame_cache *c)
 {
-	struct frame *b;
+	unsigned int self = hart_self();
 
-	spin_lock(&frame_pool_lock);
-	b = pool_take_locked(FRAME_BATCH_ORDER);
-	if (b) {
-		/* The block's frames go in from the top, so the cache hands
-		 * them out in ascending order. */
-		for (int i = FRAME_BATCH - 1; i >= 0; i--) {
-			struct frame *g = b + i;
+	for (;;) {
+		struct frame *l = NULL, *b;
+		bool none = false;
+		int n = 0;
 
-			g->flags = FRAME_F_FREE | FRAME_F_CACHED;
-			g->order = 0;
-			g->free.next = c->head;
-			c->head = g;
+		spin_lock(&frame_pool_lock);
+		b = pool_take_locked(FRAME_CACHE_BATCH_ORDER);
+		if (b) {
+			/* In from the top, so they go out in ascending
+			 * order. */
+			for (int i = FRAME_CACHE_BATCH - 1; i >= 0; i--) {
+				struct frame *g = b + i;
+
+				g->flags = FRAME_F_FREE | FRAME_F_CACHED;
+				g->order = 0;
+				g->free.next = l;
+				l = g;
+			}
+			n = FRAME_CACHE_BATCH;
+		} else {
+			for (; n < FRAME_CACHE_BATCH; n++) {
+				struct frame *g = pool_take_locked(0);
+
+				if (!g)
+					break;
+				g->flags = FRAME_F_FREE | FRAME_F_CACHED;
+				g->free.next = l;
+				l = g;
+			}
 		}
-		__atomic_store_n(&c->count, c->count + FRAME_BATCH,
-				 __ATOMIC_RELAXED);
-	} else {
-		for (int i = 0; i < FRAME_BATCH; i++) {
-			struct frame *g = pool_take_locked(0);
-
-			if (!g)
-				break;
-			g->flags = FRAME_F_FREE | FRAME_F_CACHED;
-			g->free.next = c->head;
-			c->head = g;
-			__atomic_store_n(&c->count, c->count + 1,
-					 __ATOMIC_RELAXED);
-		}
+		/* Counted before the pool lock goes: a hart that finds the
+		 * pool empty after us sees them in our count. */
+		if (n)
+			__atomic_fetch_add(&c->count, n, __ATOMIC_RELAXED);
+		else
+			none = !caches_hold_frames();
+		spin_unlock(&frame_pool_lock);
+		if (l)
+			return l;
+		if (none)
+			return NULL;
+		if (caches_steal(self))
+			__atomic_fetch_add(&cache_steals, 1, __ATOMIC_RELAXED);
+		else
+			arch_cpu_relax();	/* counted frames on their way */
 	}
-	spin_unlock(&frame_pool_lock);
-	return c->head;
 }
 
 static __noinline struct frame *alloc_block(unsigned int order,
@@ -297,6 +449,15 @@ static __noinline struct frame *alloc_block(unsigned int order,
 	spin_lock(&frame_pool_lock);
 	f = pool_take_locked(order);
 	spin_unlock(&frame_pool_lock);
+	if (!f) {
+		/* Cached single frames may be what the block lacks. */
+		frame_cache_drain();
+		if (caches_steal(hart_self()))
+			__atomic_fetch_add(&cache_steals, 1, __ATOMIC_RELAXED);
+		spin_lock(&frame_pool_lock);
+		f = pool_take_locked(order);
+		spin_unlock(&frame_pool_lock);
+	}
 	if (f)
 		prepare(f, order, flags);
 	return f;
@@ -311,20 +472,19 @@ struct frame *frame_alloc(unsigned int order, unsigned int flags)
 		return alloc_block(order, flags);
 	irq_push();
 	c = &caches[hart_self()];
-	f = c->head;
+	f = cache_take(c);
 	if (unlikely(!f))
 		f = cache_refill(c);
-	if (f) {
-		c->head = f->free.next;
-		__atomic_store_n(&c->count, c->count - 1, __ATOMIC_RELAXED);
-	}
-	irq_pop();
-	if (!f) {
-		/* Other harts' caches may still hold frames: a hart that
-		 * finds the pool empty does not steal them (that would write
-		 * their lines); callers see -E_NOMEM. */
+	if (unlikely(!f)) {
+		cache_put(c, NULL);
+		irq_pop();
 		return NULL;
 	}
+	cache_put(c, f->free.next);
+	c->run_block = RUN_NONE;
+	/* After the put: counted until it is out of the list. */
+	__atomic_fetch_sub(&c->count, 1, __ATOMIC_RELAXED);
+	irq_pop();
 	prepare(f, 0, flags);
 	return f;
 }
@@ -370,20 +530,55 @@ static inline void check_free(const struct frame *f)
 		check_free_slow(f);
 }
 
-/* Give FRAME_BATCH frames of this hart's over-full cache back to the pool
- * (interrupts off). */
-static __noinline void cache_drain_batch(struct frame_cache *c)
+/*
+ * cache_give_back - return frames of this hart's over-full cache to the
+ * pool: the block the run on top has completed, if it has, else the
+ * FRAME_CACHE_BATCH frames below the run one by one (the run stays: its
+ * block may still complete)
+ * @l: the list, taken by the owner (interrupts off); put back here
+ */
+static __noinline void cache_give_back(struct frame_cache *c, struct frame *l)
 {
-	spin_lock(&frame_pool_lock);
-	for (int i = 0; i < FRAME_BATCH && c->head; i++) {
-		struct frame *g = c->head;
+	struct frame *above = NULL, *first = l, *last;
 
-		c->head = g->free.next;
-		__atomic_store_n(&c->count, c->count - 1, __ATOMIC_RELAXED);
-		g->flags = 0;
-		pool_add_locked(g, 0);
+	if (c->run_len == FRAME_CACHE_BATCH) {
+		/* The FRAME_CACHE_BATCH frames down to run_first are exactly
+		 * the block run_block (distinct free frames, all in it). */
+		struct frame *b = &frame_table[(c->run_block
+						<< FRAME_CACHE_BATCH_ORDER) -
+					       frame_base_pfn];
+
+		cache_put(c, c->run_first->free.next);
+		c->run_block = RUN_NONE;
+		/* Pool blocks carry flags only in their head, which
+		 * pool_add_locked sets. Relaxed: neighbours' merges read
+		 * these (and see no pool block) without the lock. */
+		for (int i = 0; i < FRAME_CACHE_BATCH; i++)
+			__atomic_store_n(&b[i].flags, 0, __ATOMIC_RELAXED);
+		spin_lock(&frame_pool_lock);
+		pool_add_locked(b, FRAME_CACHE_BATCH_ORDER);
+		__atomic_fetch_sub(&c->count, FRAME_CACHE_BATCH,
+				   __ATOMIC_RELAXED);
+		spin_unlock(&frame_pool_lock);
+		return;
 	}
-	spin_unlock(&frame_pool_lock);
+	if (c->run_block != RUN_NONE && c->run_first->free.next) {
+		above = c->run_first;
+		first = above->free.next;
+	}
+	/* Cut FRAME_CACHE_BATCH frames off, from @first down. */
+	last = first;
+	for (int n = 1; n < FRAME_CACHE_BATCH && last->free.next; n++)
+		last = last->free.next;
+	if (above) {
+		above->free.next = last->free.next;
+		cache_put(c, l);
+	} else {
+		cache_put(c, last->free.next);
+		c->run_block = RUN_NONE;
+	}
+	last->free.next = NULL;
+	cache_list_to_pool(c, first);
 }
 
 static __noinline void free_block(struct frame *f, unsigned int order)
@@ -405,56 +600,78 @@ void frame_free(struct frame *f)
 {
 	unsigned int order = f->order;
 	struct frame_cache *c;
+	struct frame *l;
+	unsigned int len = 1;
+	pfn_t block;
+	int n;
 
 	check_free(f);
 	if (order) {
 		free_block(f, order);
 		return;
 	}
+	block = frame_to_pfn(f) >> FRAME_CACHE_BATCH_ORDER;
 	irq_push();
 	c = &caches[hart_self()];
+	l = cache_take(c);
 	__atomic_store_n(&f->flags, FRAME_F_FREE | FRAME_F_CACHED,
 			 __ATOMIC_RELAXED);
-	f->free.next = c->head;
-	c->head = f;
-	__atomic_store_n(&c->count, c->count + 1, __ATOMIC_RELAXED);
-	if (unlikely(c->count > FRAME_CACHE_MAX))
-		cache_drain_batch(c);
+	f->free.next = l;
+	if (block == c->run_block) {
+		len = c->run_len + 1;
+	} else {
+		c->run_block = block;
+		c->run_first = f;
+	}
+	c->run_len = len;
+	/* Counted before a thief can see it in the list. */
+	n = __atomic_add_fetch(&c->count, 1, __ATOMIC_RELAXED);
+	if (unlikely(n > FRAME_CACHE_MAX) ||
+	    (unlikely(len == FRAME_CACHE_BATCH) && n > FRAME_CACHE_HIGH))
+		cache_give_back(c, f);
+	else
+		cache_put(c, f);
 	irq_pop();
 }
 
 void frame_cache_drain(void)
 {
 	struct frame_cache *c;
+	struct frame *l;
 
 	irq_push();
 	c = &caches[hart_self()];
-	spin_lock(&frame_pool_lock);
-	while (c->head) {
-		struct frame *g = c->head;
-
-		c->head = g->free.next;
-		g->flags = 0;
-		pool_add_locked(g, 0);
-	}
-	__atomic_store_n(&c->count, 0, __ATOMIC_RELAXED);
-	spin_unlock(&frame_pool_lock);
+	l = cache_take(c);
+	cache_put(c, NULL);
+	c->run_block = RUN_NONE;
+	if (l)
+		cache_list_to_pool(c, l);
 	irq_pop();
+}
+
+void frame_cache_drain_all(void)
+{
+	caches_steal(CONFIG_MAX_HARTS);
 }
 
 uint64_t frame_free_count(void)
 {
-	uint64_t n;
+	int64_t n;
 
 	spin_lock(&frame_pool_lock);
-	n = pool_free;
+	n = (int64_t)pool_free;
 	spin_unlock(&frame_pool_lock);
 	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
 		n += __atomic_load_n(&caches[i].count, __ATOMIC_RELAXED);
-	return n;
+	return n > 0 ? (uint64_t)n : 0;
 }
 
 uint64_t frame_total_count(void)
 {
 	return total_frames;
+}
+
+uint64_t frame_cache_steals(void)
+{
+	return __atomic_load_n(&cache_steals, __ATOMIC_RELAXED);
 }

@@ -749,10 +749,24 @@ KTEST(stale_tlb_after_unmap_and_protect)
 #define OOM_VA	  (6 * SV39_GIGA)
 #define OOM_PAGES 8
 
+/* Leave OOM_CACHED frames in this hart's cache. */
+#define OOM_CACHED 8
+
+static void cache_fill_fn(void *arg)
+{
+	struct frame *f[OOM_CACHED];
+
+	for (int i = 0; i < OOM_CACHED; i++)
+		f[i] = frame_alloc(0, FRAME_F_KERNEL);
+	for (int i = 0; i < OOM_CACHED; i++)
+		if (f[i])
+			frame_free(f[i]);
+}
+
 KTEST(out_of_memory)
 {
 	struct frame *held = NULL, *f;
-	uint64_t before, n = 0, given = 0;
+	uint64_t before, n = 0, given = 0, steals;
 	struct as *as;
 
 	before = quiet_free_count();
@@ -760,13 +774,17 @@ KTEST(out_of_memory)
 	KT_ASSERT(as);
 	KT_ASSERT_EQ(as_region_add(as, OOM_VA + SV39_MEGA, SV39_MEGA, PROT_RW),
 		     0);
-	hart_run_all(drain_fn, NULL);
-	/* This hart takes everything; the others' caches are empty. */
+	/* Every hart leaves frames in its cache; this hart takes them all,
+	 * the others' too once the pool is empty. */
+	steals = frame_cache_steals();
+	hart_run_all(cache_fill_fn, NULL);
 	while ((f = frame_alloc(0, FRAME_F_KERNEL))) {
 		f->batch_next = held;
 		held = f;
 		n++;
 	}
+	if (nr_harts > 1)
+		KT_EXPECT(frame_cache_steals() > steals);
 	KT_EXPECT_EQ(frame_free_count(), 0);
 	/* Every free frame, but the two as_create took. */
 	KT_EXPECT_EQ(n + 2, before);

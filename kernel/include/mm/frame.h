@@ -12,11 +12,16 @@
  * Locking:
  *   flags      use bits set by frame_alloc*() (or frame_init for reserved
  *              frames) before the frame is handed out; read-only until
- *              frame_free(). FRAME_F_FREE changes under frame_pool_lock.
+ *              frame_free(). Pool blocks' flags change under
+ *              frame_pool_lock; a cached frame's (FRAME_F_CACHED) by the
+ *              holder of its cache's list. Stores are relaxed atomics:
+ *              the pool's buddy merge reads neighbours' flags unlocked.
  *   order      block order; frame_pool_lock while free, owner while used.
  *   refcount   atomic; references to a user frame (copy-on-write later).
- *   free       frame_pool_lock while FRAME_F_FREE and in the pool; the
- *              owning hart only while in that hart's cache.
+ *   free       frame_pool_lock while FRAME_F_FREE and in the pool. In a
+ *              hart's cache (FRAME_F_CACHED): whoever holds that cache's
+ *              list, the owner hart or a hart that took the list from it
+ *              (struct frame_cache in frame.c).
  *   pt.pt_lock exists only while FRAME_F_PT is set (a page-table page). In
  *              split mode it guards every entry of the leaf table this
  *              frame holds, and pt.nr_valid. Rank 20 (docs/locking.md).
@@ -46,6 +51,21 @@
 #define FRAME_USE_MASK		(FRAME_F_PT | FRAME_F_USER | FRAME_F_KERNEL)
 
 #define FRAME_MAX_ORDER		10	/* largest block: 4 MiB */
+
+/*
+ * The per-hart caches of single frames in front of the buddy pool
+ * (frame.c, struct frame_cache). A cache refills with one naturally
+ * aligned block of FRAME_CACHE_BATCH frames. Past FRAME_CACHE_HIGH frames
+ * it gives back the block its last FRAME_CACHE_BATCH frees completed, if
+ * they did (an unmap frees a region's frames in the order they came, so
+ * whole blocks go back with one merge instead of one per frame); past
+ * FRAME_CACHE_MAX it gives back FRAME_CACHE_BATCH frames whatever they
+ * are.
+ */
+#define FRAME_CACHE_BATCH_ORDER	5
+#define FRAME_CACHE_BATCH	(1 << FRAME_CACHE_BATCH_ORDER)
+#define FRAME_CACHE_HIGH	64
+#define FRAME_CACHE_MAX	(FRAME_CACHE_HIGH + 2 * FRAME_CACHE_BATCH)
 
 /* Flags for frame_alloc() beyond the use bits. */
 #define FRAME_ZERO		BIT(15)	/* clear the block before returning */
@@ -123,8 +143,13 @@ int frame_init(const struct mem_range *usable, int n, paddr_t lo, paddr_t hi);
  *         optionally FRAME_ZERO
  *
  * Order 0 comes from this hart's cache (no lock, no shared write) and the
- * cache refills from the pool in batches. Context: any; takes
- * frame_pool_lock (rank 30) only to refill or for order > 0.
+ * cache refills from the pool in blocks of 16 frames. When the pool is
+ * empty, the other harts' caches are emptied into it first: NULL means no
+ * free frame was left anywhere. An order > 0 request that finds no block
+ * empties every cache into the pool (their frames may be what the block
+ * lacks) and tries once more.
+ * Context: any; takes frame_pool_lock (rank 30) only to refill, give
+ * frames back, or for order > 0.
  * Return: the head frame, or NULL when memory is exhausted.
  */
 struct frame *frame_alloc(unsigned int order, unsigned int flags);
@@ -145,5 +170,11 @@ uint64_t frame_free_count(void);
 uint64_t frame_total_count(void);
 /* Return this hart's cached frames to the pool. */
 void frame_cache_drain(void);
+/* Return every hart's cached frames to the pool (from any hart; the other
+ * harts' caches are emptied under their feet, which they allow). */
+void frame_cache_drain_all(void);
+/* Allocations that found the pool short and took other harts' cached
+ * frames (statistics; since frame_init). */
+uint64_t frame_cache_steals(void);
 /* Describe @f's state in @buf, for reports. */
 void frame_describe(const struct frame *f, char *buf, size_t len);

@@ -1,7 +1,9 @@
 /*
  * test_frame.c - the frame allocator (kernel/mm/frame.c): every order and
- * its alignment, exhaustion, reserved ranges, per-hart caches under 8
- * pthread harts, and the panics that catch misuse (in forked children).
+ * its alignment, exhaustion, reserved ranges, per-hart caches (their
+ * counts, whole-block give-back, other harts taking their frames when
+ * memory runs low) alone and under 8 pthread harts, and the panics that
+ * catch misuse (in forked children).
  */
 #include "mm_test.h"
 #include <arch/memlayout.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static bool block_ok(struct ktest_ctx *kt, struct frame *f, unsigned int order,
 		     unsigned int use)
@@ -211,11 +214,13 @@ KTEST(frame_cache_counts)
 	for (int i = 0; i < 200; i++)
 		KT_ASSERT(held[i] = frame_alloc(0, FRAME_F_KERNEL));
 	KT_EXPECT_EQ(frame_free_count(), start - 200);
-	/* Frees land in this hart's cache (which drains in batches past
-	 * 64); the count includes cached frames all along. */
+	/* Frees land in this hart's cache (which gives whole blocks back
+	 * past 64 frames); the count includes cached frames all along. A
+	 * frame is free at once, in the cache or in a pool block (where
+	 * only the block's head carries FRAME_F_FREE). */
 	for (int i = 0; i < 200; i++) {
 		frame_free(held[i]);
-		KT_EXPECT(held[i]->flags & FRAME_F_FREE);
+		KT_EXPECT(!(held[i]->flags & FRAME_USE_MASK));
 	}
 	KT_EXPECT_EQ(frame_free_count(), start);
 	frame_cache_drain();
@@ -227,6 +232,197 @@ KTEST(frame_cache_counts)
 	host_hart_enter(5);
 	frame_free(held[0]);
 	host_hart_enter(0);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/* Every usable frame, allocated on this hart, indexed by frame number
+ * (frame_table index); Return: how many. */
+static size_t alloc_all(struct frame **byidx, size_t max)
+{
+	struct frame *f;
+	size_t n = 0;
+
+	while ((f = frame_alloc(0, FRAME_F_KERNEL))) {
+		size_t i = (size_t)(f - frame_table);
+
+		if (i < max)
+			byidx[i] = f;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t pool_lock_taken(void)
+{
+	struct lockstat ls;
+
+	lockstat_sum(LOCK_CLASS_FRAME, &ls);
+	return ls.acquired;
+}
+
+/*
+ * A cache gives back the aligned block of FRAME_CACHE_BATCH its last frees
+ * filled, as one block, and only when those frees are exactly that block:
+ * an allocation, a steal or a drain in between ends the run.
+ */
+#define RB	FRAME_CACHE_BATCH
+#define RS	(FRAME_CACHE_HIGH - RB + 2)	/* frames that form no run */
+
+KTEST(frame_cache_runs)
+{
+	static struct frame *byidx[1024];
+	struct frame *last, *f;
+	uint64_t start, acq;
+	size_t n, got = 0;
+
+	_Static_assert(12 * RB <= 1024 && RS <= 2 * RB, "fixture too small");
+	_Static_assert(RS + 2 * RB <= FRAME_CACHE_MAX, "no singles drain");
+	KT_ASSERT_EQ(mm_setup(4), 0);
+	KT_ASSERT(IS_ALIGNED(frame_to_pfn(frame_table), RB));
+	start = frame_free_count();
+	n = alloc_all(byidx, ARRAY_SIZE(byidx));
+	KT_ASSERT_EQ(n, start);
+	KT_ASSERT_EQ(frame_free_count(), 0);
+
+	/* RS frames from blocks 10 and 11 by turns: no run grows, and the
+	 * cache keeps them (below its high mark: no trip to the pool). */
+	mm_counters_reset();
+	for (size_t j = 0; j < RS; j++)
+		frame_free(byidx[(j % 2 ? 10 : 11) * RB + j / 2]);
+	KT_EXPECT_EQ(pool_lock_taken(), 0);
+	KT_EXPECT_EQ(frame_free_count(), RS);
+
+	/* Block 1: all but one freed, then an allocation takes the last one
+	 * freed back: the run is over, so freeing the remaining frame
+	 * completes nothing (the cache is past its high mark now: the block
+	 * would go back if it did). */
+	acq = pool_lock_taken();	/* frame_free_count takes it too */
+	for (size_t i = RB; i < 2 * RB - 1; i++)
+		frame_free(byidx[i]);
+	last = frame_alloc(0, FRAME_F_KERNEL);
+	KT_EXPECT(last == byidx[2 * RB - 2]);
+	frame_free(byidx[2 * RB - 1]);
+	KT_EXPECT_EQ(pool_lock_taken(), acq);
+	KT_EXPECT_EQ(last->flags, FRAME_F_KERNEL | FRAME_F_HEAD);
+	KT_EXPECT(byidx[RB]->flags & FRAME_F_CACHED);
+	frame_free(last);
+	KT_EXPECT_EQ(frame_free_count(), RS + RB);
+
+	/* Block 2, freed backwards: one trip to the pool, with the block
+	 * whole (its buddy, block 3, is in use: no merge). */
+	acq = pool_lock_taken();
+	for (size_t i = 3 * RB; i-- > 2 * RB;)
+		frame_free(byidx[i]);
+	KT_EXPECT_EQ(pool_lock_taken(), acq + 1);
+	KT_EXPECT_EQ(byidx[2 * RB]->flags, FRAME_F_FREE | FRAME_F_HEAD);
+	KT_EXPECT_EQ(byidx[2 * RB]->order, FRAME_CACHE_BATCH_ORDER);
+	for (size_t i = 2 * RB + 1; i < 3 * RB; i++)
+		KT_EXPECT_EQ(byidx[i]->flags, 0);
+	KT_EXPECT_EQ(frame_free_count(), RS + 2 * RB);
+
+	/* Block 3: ten frees, another hart takes the whole cache, the rest
+	 * of the block freed. */
+	for (size_t i = 3 * RB; i < 3 * RB + 10; i++)
+		frame_free(byidx[i]);
+	host_hart_enter(2);
+	frame_cache_drain_all();
+	host_hart_enter(0);
+	KT_EXPECT(!(byidx[3 * RB]->flags & FRAME_F_CACHED));
+	KT_EXPECT_EQ(frame_free_count(), RS + 2 * RB + 10);
+	for (size_t i = 3 * RB + 10; i < 4 * RB; i++)
+		frame_free(byidx[i]);
+	KT_EXPECT_EQ(frame_free_count(), RS + 3 * RB);
+
+	/* Everything free is handed out exactly once. */
+	memset(byidx, 0, sizeof(byidx));
+	while ((f = frame_alloc(0, FRAME_F_KERNEL))) {
+		size_t i = (size_t)(f - frame_table);
+
+		KT_EXPECT(i < ARRAY_SIZE(byidx) && !byidx[i]);
+		if (i < ARRAY_SIZE(byidx))
+			byidx[i] = f;
+		got++;
+	}
+	KT_EXPECT_EQ(got, RS + 3 * RB);
+	for (size_t i = 0; i < ARRAY_SIZE(byidx); i++)
+		if (byidx[i])
+			frame_free(byidx[i]);
+	KT_EXPECT_EQ(mm_free_frames(), RS + 3 * RB);
+
+	/* Give everything back, in order, from another hart, and look at
+	 * the pool: the upper 2 MiB merged into one block again. */
+	n = alloc_all(byidx, ARRAY_SIZE(byidx));
+	KT_EXPECT_EQ(n, RS + 3 * RB);
+	host_hart_enter(6);
+	for (size_t i = 0; i < 1024; i++)
+		if (frame_table[i].flags == (FRAME_F_KERNEL | FRAME_F_HEAD))
+			frame_free(&frame_table[i]);
+	host_hart_enter(0);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+	f = frame_alloc(9, FRAME_F_KERNEL);
+	KT_EXPECT(f && frame_to_pfn(f) == frame_to_pfn(frame_table) + 512);
+	if (f)
+		frame_free(f);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/*
+ * Frames cached by one hart are not lost to the others: an allocation
+ * that finds the pool empty takes them, and so does a block allocation
+ * that lacks them.
+ */
+KTEST(frame_cache_steal)
+{
+	static struct frame *byidx[512];
+	struct frame *f;
+	uint64_t start, steals;
+	size_t n, got = 0, cached_hi = 0;
+
+	_Static_assert(FRAME_CACHE_HIGH >= 64, "a cache keeps 64 frames");
+	KT_ASSERT_EQ(mm_setup(2), 0);
+	start = frame_free_count();
+	n = alloc_all(byidx, ARRAY_SIZE(byidx));
+	KT_ASSERT_EQ(n, start);
+
+	/* Hart 3 frees 40 frames: all stay in its cache. */
+	host_hart_enter(3);
+	for (size_t i = 100; i < 140; i++)
+		frame_free(byidx[i]);
+	host_hart_enter(0);
+	KT_EXPECT_EQ(frame_free_count(), 40);
+	KT_EXPECT(byidx[100]->flags & FRAME_F_CACHED);
+	steals = frame_cache_steals();
+	mm_counters_reset();
+	while ((f = frame_alloc(0, FRAME_F_KERNEL))) {
+		KT_EXPECT(f >= byidx[100] && f < byidx[100] + 40);
+		byidx[f - frame_table] = f;
+		got++;
+	}
+	KT_EXPECT_EQ(got, 40);
+	KT_EXPECT_EQ(frame_cache_steals(), steals + 1);
+	KT_EXPECT_EQ(frame_free_count(), 0);
+	KT_INFO("40 frames from hart 3's cache: %lu pool-lock acquisitions",
+		(unsigned long)pool_lock_taken());
+
+	/* Hart 5 frees a quarter of the upper 1 MiB, which its cache keeps
+	 * (64 frames, not past its high mark); this hart frees the rest.
+	 * The upper 1 MiB is one block only with hart 5's frames. */
+	host_hart_enter(5);
+	for (size_t i = 256; i < 320; i++)
+		frame_free(byidx[i]);
+	host_hart_enter(0);
+	for (size_t i = 0; i < ARRAY_SIZE(byidx); i++)
+		if (byidx[i] && (i < 256 || i >= 320))
+			frame_free(byidx[i]);
+	for (size_t i = 256; i < 512; i++)
+		cached_hi += !!(frame_table[i].flags & FRAME_F_CACHED);
+	KT_EXPECT_EQ(cached_hi, 64);
+	KT_EXPECT_EQ(frame_free_count(), start);
+	f = frame_alloc(8, FRAME_F_KERNEL);
+	KT_EXPECT(f && f == &frame_table[256]);
+	KT_EXPECT_EQ(frame_cache_steals(), steals + 2);
+	if (f)
+		frame_free(f);
 	KT_EXPECT_EQ(mm_free_frames(), start);
 }
 
@@ -360,12 +556,13 @@ static bool frame_smp_run(struct fc_arg *a, size_t mib, char *msg, size_t len)
 	lockstat_sum(LOCK_CLASS_FRAME, &ls);
 	snprintf(msg, len, "seed=%lu: %d harts x %lu ops, %lu allocations "
 		 "(%lu NULL) in %lu ms; pool lock %lu acquisitions, %lu "
-		 "contended; %u blocks corrupt, %u misaligned, %lu of %lu "
-		 "frames back", host_seed(), MM_HARTS, a->ops, a->allocs,
-		 a->nomem, (unsigned long)(ns / 1000000),
-		 (unsigned long)ls.acquired, (unsigned long)ls.contended,
-		 a->bad, a->misaligned, (unsigned long)free,
-		 (unsigned long)start);
+		 "contended; %lu caches taken by other harts; %u blocks "
+		 "corrupt, %u misaligned, %lu of %lu frames back", host_seed(),
+		 MM_HARTS, a->ops, a->allocs, a->nomem,
+		 (unsigned long)(ns / 1000000), (unsigned long)ls.acquired,
+		 (unsigned long)ls.contended,
+		 (unsigned long)frame_cache_steals(), a->bad, a->misaligned,
+		 (unsigned long)free, (unsigned long)start);
 	return !a->bad && !a->misaligned && free == start;
 }
 
@@ -373,17 +570,150 @@ static bool frame_smp_run(struct fc_arg *a, size_t mib, char *msg, size_t len)
 KTEST(frame_smp_caches)
 {
 	struct fc_arg a = { .ops = mm_ops(20000), .seed = host_seed() };
-	char msg[300];
+	char msg[360];
 
 	KT_EXPECT(frame_smp_run(&a, 64, msg, sizeof(msg)));
 	KT_INFO("%s", msg);
+}
+
+/*
+ * Low memory: 2 MiB (508 frames) and 8 harts that allocate, free, and
+ * pass frames on through a mailbox, even harts giving more than they take
+ * (so that many frames are freed on a hart other than the one that
+ * allocated them, and the odd harts' caches fill while the even harts'
+ * run dry). Free frames sit in the harts' caches, so an allocation often
+ * finds the pool empty and must take other harts' cached frames; now and
+ * then a hart also empties every cache (frame_cache_drain_all) under the
+ * others' feet. The harts hold at most
+ * LM_HELD frames each, the mailbox LM_SLOTS, and every hart may have one
+ * more on its way in or out: at least 508 - 8 x 40 - 16 - 8 = 164 frames
+ * are free at every moment, so no allocation may fail.
+ */
+#define LM_HELD		56
+#define LM_SLOTS	16
+
+struct lm_arg {
+	unsigned long ops;
+	uint64_t deadline, seed;
+	struct frame *slot[LM_SLOTS];		/* atomic exchange */
+	unsigned long nomem, allocs, swaps;	/* atomic */
+	unsigned int bad;			/* atomic */
+};
+
+static void lm_worker(unsigned int id, void *p)
+{
+	struct lm_arg *a = p;
+	struct frame *held[LM_HELD];
+	uint64_t tags[LM_HELD], rng = a->seed ^ ((id + 1) * 0xd1b54a32d192ed03);
+	unsigned long nomem = 0, allocs = 0, swaps = 0;
+	unsigned int n = 0, bad = 0;
+
+	for (unsigned long i = 0; i < a->ops; i++) {
+		uint64_t r = host_rand(&rng);
+		unsigned int k = n ? (r >> 4) % n : 0;
+
+		if (i % 256 == 255 && mm_now() > a->deadline)
+			break;
+		if ((r >> 20) % 65536 == 0)
+			frame_cache_drain_all();
+		if (n == 0 || (n < LM_HELD && (r & 3) < 2)) {
+			struct frame *f = frame_alloc(0, FRAME_F_KERNEL);
+
+			if (!f) {
+				nomem++;
+			} else {
+				allocs++;
+				tags[n] = ((uint64_t)id << 48) | i;
+				tag_set(f, tags[n]);
+				held[n++] = f;
+			}
+		} else if ((r & 3) == 2 && (id & 1) && n < LM_HELD) {
+			/* Odd harts take without giving: frames flow from
+			 * even harts' caches to odd harts' caches. */
+			struct frame *got = __atomic_exchange_n(
+				&a->slot[(r >> 12) % LM_SLOTS], NULL,
+				__ATOMIC_ACQ_REL);
+
+			if (got) {
+				held[n] = got;
+				tags[n++] = *(uint64_t *)frame_to_kva(got);
+				swaps++;
+			}
+		} else if ((r & 3) == 2) {
+			/* Swap with the mailbox: the frame got is freed
+			 * here later, wherever it came from. */
+			struct frame *got;
+
+			if (!tag_ok(held[k], tags[k]))
+				bad++;
+			got = __atomic_exchange_n(&a->slot[(r >> 12) % LM_SLOTS],
+						  held[k], __ATOMIC_ACQ_REL);
+			if (got) {
+				held[k] = got;
+				tags[k] = *(uint64_t *)frame_to_kva(got);
+				swaps++;
+			} else {
+				held[k] = held[--n];
+				tags[k] = tags[n];
+			}
+		} else {
+			if (!tag_ok(held[k], tags[k]))
+				bad++;
+			frame_free(held[k]);
+			held[k] = held[--n];
+			tags[k] = tags[n];
+		}
+		host_hart_poll();
+	}
+	while (n) {
+		n--;
+		if (!tag_ok(held[n], tags[n]))
+			bad++;
+		frame_free(held[n]);
+	}
+	__atomic_fetch_add(&a->nomem, nomem, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->allocs, allocs, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->swaps, swaps, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->bad, bad, __ATOMIC_RELAXED);
+}
+
+KTEST(frame_smp_lowmem)
+{
+	struct lm_arg a = { .ops = mm_ops(~0UL), .seed = host_seed() };
+	uint64_t start, free, ns;
+	struct lockstat ls;
+
+	KT_ASSERT_EQ(mm_setup(2), 0);
+	KT_ASSERT_EQ(frame_total_count(), 508);
+	start = frame_free_count();
+	a.deadline = mm_deadline(500);
+	ns = mm_smp_run(MM_HARTS, lm_worker, &a);
+	for (int i = 0; i < LM_SLOTS; i++)
+		if (a.slot[i])
+			frame_free(a.slot[i]);
+	free = mm_free_frames();
+	lockstat_sum(LOCK_CLASS_FRAME, &ls);
+	KT_INFO("seed=%lu: %d harts, %lu ms: %lu allocations (%lu NULL), "
+		"%lu frames from another hart, %u corrupt; pool lock %lu "
+		"acquisitions (%lu contended); %lu allocations took other "
+		"harts' cached frames; %lu of %lu frames back", host_seed(),
+		MM_HARTS, (unsigned long)(ns / 1000000), a.allocs, a.nomem,
+		a.swaps, a.bad, (unsigned long)ls.acquired,
+		(unsigned long)ls.contended,
+		(unsigned long)frame_cache_steals(), (unsigned long)free,
+		(unsigned long)start);
+	KT_EXPECT_EQ(a.nomem, 0);
+	KT_EXPECT_EQ(a.bad, 0);
+	KT_EXPECT_EQ(free, start);
+	KT_EXPECT(a.swaps > 0);
+	KT_EXPECT(frame_cache_steals() > 0);
 }
 
 static void orders_child(void *p)
 {
 	struct fc_arg a = { .ops = mm_ops(20000), .seed = host_seed(),
 			    .high_orders = true };
-	char msg[300];
+	char msg[360];
 	bool ok = frame_smp_run(&a, 8, msg, sizeof(msg));
 
 	printf("result: %s\n", msg);
@@ -521,6 +851,103 @@ KTEST(frame_smp_buddy_window)
 		      BUG_BUDDY);
 }
 
+/*
+ * Thieves in the middle of a run: one hart allocates SR_HELD frames, frees
+ * SR_SCATTER of them in a shuffled order (so that they complete no block
+ * but keep its cache near the high mark) and then the rest in order (so
+ * that its cache gives completed blocks back); the other hart empties
+ * every cache into the pool after pauses of random length (two harts, so
+ * that both run at once on two cores). A thief's list leaves its cache's
+ * count only once it is in the pool, so the cache still looks full while
+ * the frames of its run are already gone: if the owner then gave that run
+ * back as a block, it would put the thief's frames in its list and in the
+ * pool a second time. In a forked child, since that crashes or hangs.
+ */
+#define SR_HELD		140
+#define SR_SCATTER	60
+#define SR_NS		400000000ULL
+
+static unsigned int sr_bad;			/* atomic */
+static unsigned long sr_rounds, sr_drains;	/* atomic */
+
+static void sr_worker(unsigned int id, void *p)
+{
+	uint64_t t0 = mm_now(), rng = host_seed() + id;
+	unsigned long rounds = 0, drains = 0;
+	unsigned int bad = 0;
+
+	while (mm_now() - t0 < SR_NS) {
+		struct frame *held[SR_HELD];
+		unsigned int n;
+
+		if (id & 1) {
+			/* A pause of random length first, so that the
+			 * owner's cache fills up between thefts. */
+			for (volatile uint64_t k = host_rand(&rng) % 20000; k;
+			     k--)
+				;
+			frame_cache_drain_all();
+			drains++;
+			host_hart_poll();
+			continue;
+		}
+		for (n = 0; n < SR_HELD; n++) {
+			held[n] = frame_alloc(0, FRAME_F_KERNEL);
+			if (!held[n])
+				break;
+			tag_set(held[n],
+				((uint64_t)id << 48) | (rounds << 8) | n);
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int k = i;
+
+			if (i < SR_SCATTER && n >= SR_SCATTER) {
+				/* Shuffle the first SR_SCATTER as we go. */
+				k = i + host_rand(&rng) % (SR_SCATTER - i);
+				struct frame *t = held[k];
+
+				held[k] = held[i];
+				held[i] = t;
+			}
+			if (*(uint64_t *)frame_to_kva(held[i]) >> 48 != id)
+				bad++;
+			frame_free(held[i]);
+		}
+		rounds++;
+		host_hart_poll();
+	}
+	__atomic_fetch_add(&sr_bad, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sr_rounds, rounds, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sr_drains, drains, __ATOMIC_RELAXED);
+}
+
+static void steal_runs_child(void *p)
+{
+	uint64_t free;
+
+	alarm(60);		/* a corrupted free list may loop for ever */
+	if (mm_setup(8))
+		abort();
+	mm_smp_run(2, sr_worker, NULL);
+	free = mm_free_frames();
+	printf("result: %lu rounds of %d frames, %lu drains of every cache, "
+	       "%u frames corrupt, %lu of %lu frames free\n", sr_rounds,
+	       SR_HELD, sr_drains, sr_bad, (unsigned long)free,
+	       (unsigned long)frame_total_count());
+	if (sr_bad || free != frame_total_count())
+		abort();
+}
+
+KTEST(frame_smp_steal_runs)
+{
+	char *out = child_out;
+
+	KT_ASSERT_EQ(mm_setup(2), 0);
+	child_verdict(kt, mm_child(steal_runs_child, NULL, out,
+				   sizeof(child_out)),
+		      out, "a cache gave back a block a thief had taken");
+}
+
 /* ---- misuse panics ------------------------------------------------------ */
 
 static void die_double_free(void *p)
@@ -629,6 +1056,9 @@ KTEST(frame_misuse_panics)
 
 KTEST_SUITE(frame_suite, "mm_frame", KTEST_CASE(frame_every_order),
 	    KTEST_CASE(frame_exhaustion), KTEST_CASE(frame_reserved_ranges),
-	    KTEST_CASE(frame_cache_counts), KTEST_CASE(frame_smp_caches),
+	    KTEST_CASE(frame_cache_counts), KTEST_CASE(frame_cache_runs),
+	    KTEST_CASE(frame_cache_steal), KTEST_CASE(frame_smp_caches),
+	    KTEST_CASE(frame_smp_lowmem),
 	    KTEST_CASE(frame_smp_orders), KTEST_CASE(frame_smp_buddy_window),
+	    KTEST_CASE(frame_smp_steal_runs),
 	    KTEST_CASE(frame_misuse_panics));
