@@ -13,6 +13,7 @@
  * to the rest of the machine.
  */
 #include <mm/frame.h>
+#include "mm_internal.h"
 #include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/hart.h>
@@ -50,17 +51,19 @@ static uint64_t total_frames;		/* usable frames; immutable */
  *              list by exchanging NULL in, works on it privately, and
  *              stores the new list back with release (cache_take and
  *              cache_put). Another hart ("a thief": an allocation that
- *              found the pool empty, or frame_cache_drain_all) exchanges
- *              NULL in with acquire, which pairs with that release store,
- *              and keeps what it got; nobody but the owner stores a
+ *              found the pool empty, or frame_cache_drain_all) takes
+ *              frame_pool_lock, exchanges NULL in with acquire, which
+ *              pairs with that release store, and moves what it got to
+ *              the pool before it unlocks; nobody but the owner stores a
  *              non-NULL list, so a thief that comes while the owner holds
  *              the list gets nothing and the owner's store loses nothing.
- *   count      atomic add, by the owner and by thieves: frames in the list
- *              plus those on their way in or out of it. It counts a frame
- *              before the frame can be taken from the list and stops
- *              counting it only after the frame is in the pool or handed
- *              out, so that "no frame counted anywhere" means none is left
- *              (frame_alloc's steal loop relies on it). Exact when quiet.
+ *   count      atomic add, by the owner and by thieves (inside
+ *              frame_pool_lock): frames in the list plus those on their
+ *              way in or out of it. It counts a frame before the frame
+ *              can be taken from the list and stops counting it only
+ *              after the frame is in the pool or handed out, so that "no
+ *              frame counted anywhere" means none is left (frame_alloc's
+ *              steal loop relies on it). Exact when quiet.
  *   top, run_* owner hart only, interrupts off. top is the list the owner
  *              last stored: head differs from it only if a thief emptied
  *              the cache. The run: the run_len frames on top of the list
@@ -310,12 +313,13 @@ static __always_inline void cache_put(struct frame_cache *c, struct frame *l)
 }
 
 /* Give the list @l, taken from @c's head by the owner or a thief, back to
- * the pool; @c stops counting its frames once they are there. */
-static void cache_list_to_pool(struct frame_cache *c, struct frame *l)
+ * the pool; @c stops counting its frames once they are there. Caller
+ * holds frame_pool_lock. */
+static void cache_list_to_pool_locked(struct frame_cache *c, struct frame *l)
 {
 	int n = 0;
 
-	spin_lock(&frame_pool_lock);
+	assert_held(&frame_pool_lock);
 	while (l) {
 		struct frame *g = l;
 
@@ -325,12 +329,27 @@ static void cache_list_to_pool(struct frame_cache *c, struct frame *l)
 		n++;
 	}
 	__atomic_fetch_sub(&c->count, n, __ATOMIC_RELAXED);
+}
+
+/* The same for the owner, interrupts off, which took @l itself. */
+static void cache_list_to_pool(struct frame_cache *c, struct frame *l)
+{
+	spin_lock(&frame_pool_lock);
+	cache_list_to_pool_locked(c, l);
 	spin_unlock(&frame_pool_lock);
 }
 
 /*
  * caches_steal - move the harts' cached frames to the pool, as a thief
  * @skip: a hart whose cache is left alone (this one), or CONFIG_MAX_HARTS
+ *
+ * A thief takes a list only inside frame_pool_lock and puts it in the
+ * pool before it drops the lock. Its callers run with interrupts on (a
+ * block allocation, frame_cache_drain_all) and may be preempted: a list
+ * held outside the lock would stay counted in its cache and in no list
+ * for as long as the thief's thread waits to run again, and cache_refill,
+ * which waits for counted frames with interrupts off, would wait as long
+ * (on this hart: for ever).
  *
  * Context: any (a thief may empty its own hart's cache too, outside that
  * hart's cache_take..cache_put); takes frame_pool_lock per cache that had
@@ -342,17 +361,20 @@ static __noinline bool caches_steal(unsigned int skip)
 	bool got = false;
 
 	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++) {
+		struct frame_cache *c = &caches[i];
 		struct frame *l;
 
-		if (i == skip ||
-		    !__atomic_load_n(&caches[i].head, __ATOMIC_RELAXED))
+		if (i == skip || !__atomic_load_n(&c->head, __ATOMIC_RELAXED))
 			continue;
+		arch_race_window(MM_RACE_CACHE_STEAL);
+		spin_lock(&frame_pool_lock);
 		/* Acquire: pairs with the owner's release in cache_put. */
-		l = __atomic_exchange_n(&caches[i].head, NULL, __ATOMIC_ACQUIRE);
+		l = __atomic_exchange_n(&c->head, NULL, __ATOMIC_ACQUIRE);
 		if (l) {
-			cache_list_to_pool(&caches[i], l);
+			cache_list_to_pool_locked(c, l);
 			got = true;
 		}
+		spin_unlock(&frame_pool_lock);
 	}
 	return got;
 }
@@ -380,9 +402,11 @@ static bool caches_hold_frames(void)
  * it has left it. (The look is not one snapshot: a frame allocated from a
  * cache not yet looked at and freed into one already looked at while the
  * look lasts, CONFIG_MAX_HARTS loads, escapes it.) A frame counted but in
- * no list is in the hands of a hart that puts it in a list, the pool or a
- * caller's hands within a few instructions, interrupts off and holding no
- * lock this loop holds: the loop waits for it, as for a spinlock.
+ * no list while the pool lock is held is in its owner's hands (a thief
+ * moves what it takes before it drops the lock), which put it in the
+ * list, the pool or a caller's hands within a few instructions,
+ * interrupts off and holding no lock this loop holds: the loop waits for
+ * it, as for a spinlock.
  *
  * Context: the owner, interrupts off, holding its (empty) list.
  * Return: the new list, counted, or NULL when memory is exhausted.

@@ -230,3 +230,7 @@ static inline vaddr_t leaf_base(vaddr_t va)
 #define MM_RACE_FAULT_LOCK	2	/* a fault found a leaf table and
 					 * allocated its frame, interrupts
 					 * off, and is about to lock it */
+#define MM_RACE_CACHE_STEAL	3	/* a thief (frame.c, caches_steal)
+					 * found a hart's frame cache not
+					 * empty and is about to move its
+					 * list to the pool */

@@ -6,6 +6,7 @@
  * catch misuse (in forked children).
  */
 #include "mm_test.h"
+#include "../../../kernel/mm/mm_internal.h"
 #include <arch/memlayout.h>
 #include <kern/string.h>
 #include <mm/memmap.h>
@@ -423,6 +424,89 @@ KTEST(frame_cache_steal)
 	KT_EXPECT_EQ(frame_cache_steals(), steals + 2);
 	if (f)
 		frame_free(f);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/*
+ * A thief that stops between finding a cache not empty and moving its
+ * list to the pool (a thread preempted there: frame_cache_drain_all() and
+ * block allocations run with interrupts on) must not hold up an
+ * allocation on another hart that finds the pool empty. Hart 3's cache
+ * holds the only free frames; hart 1 empties every cache and is held in
+ * that window until hart 2's allocation has returned, at most 2 s. If the
+ * thief held the list there, counted in hart 3's cache but in no list,
+ * hart 2 would wait for it, interrupts off, for as long as the thief was
+ * kept from running.
+ */
+struct ts_arg {
+	unsigned int in_window, released, timed_out;	/* atomic */
+	struct frame *got;
+};
+
+static struct ts_arg *ts_case;	/* atomic */
+
+static void hold_thief(int where)
+{
+	struct ts_arg *a = __atomic_load_n(&ts_case, __ATOMIC_ACQUIRE);
+	uint64_t until;
+
+	if (where != MM_RACE_CACHE_STEAL || !a || hart_self() != 1 ||
+	    __atomic_exchange_n(&a->in_window, 1, __ATOMIC_ACQ_REL))
+		return;
+	until = mm_now() + 2000000000ULL;
+	while (!__atomic_load_n(&a->released, __ATOMIC_ACQUIRE) &&
+	       mm_now() < until)
+		arch_cpu_relax();
+	if (!__atomic_load_n(&a->released, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&a->timed_out, 1, __ATOMIC_RELEASE);
+}
+
+static void ts_worker(unsigned int id, void *p)
+{
+	struct ts_arg *a = p;
+
+	if (id == 1) {
+		frame_cache_drain_all();
+	} else if (id == 2) {
+		mm_wait_flag(&a->in_window, 1);
+		a->got = frame_alloc(0, FRAME_F_KERNEL);
+		mm_set_flag(&a->released, 1);
+	}
+}
+
+KTEST(frame_cache_steal_stalled_thief)
+{
+	static struct frame *byidx[512];
+	struct ts_arg a = { .got = NULL };
+	uint64_t start;
+	size_t n;
+
+	KT_ASSERT_EQ(mm_setup(2), 0);
+	start = frame_free_count();
+	n = alloc_all(byidx, ARRAY_SIZE(byidx));
+	KT_ASSERT_EQ(n, start);
+	host_hart_enter(3);
+	for (size_t i = 100; i < 140; i++) {
+		frame_free(byidx[i]);
+		byidx[i] = NULL;
+	}
+	host_hart_enter(0);
+	KT_ASSERT_EQ(frame_free_count(), 40);
+
+	__atomic_store_n(&ts_case, &a, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, hold_thief, __ATOMIC_RELAXED);
+	mm_smp_run(3, ts_worker, &a);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&ts_case, NULL, __ATOMIC_RELEASE);
+
+	KT_EXPECT_EQ(a.in_window, 1);
+	KT_EXPECT(a.got != NULL);
+	KT_EXPECT_EQ(a.timed_out, 0);
+	if (a.got)
+		frame_free(a.got);
+	for (size_t i = 0; i < ARRAY_SIZE(byidx); i++)
+		if (byidx[i])
+			frame_free(byidx[i]);
 	KT_EXPECT_EQ(mm_free_frames(), start);
 }
 
@@ -1057,7 +1141,9 @@ KTEST(frame_misuse_panics)
 KTEST_SUITE(frame_suite, "mm_frame", KTEST_CASE(frame_every_order),
 	    KTEST_CASE(frame_exhaustion), KTEST_CASE(frame_reserved_ranges),
 	    KTEST_CASE(frame_cache_counts), KTEST_CASE(frame_cache_runs),
-	    KTEST_CASE(frame_cache_steal), KTEST_CASE(frame_smp_caches),
+	    KTEST_CASE(frame_cache_steal),
+	    KTEST_CASE(frame_cache_steal_stalled_thief),
+	    KTEST_CASE(frame_smp_caches),
 	    KTEST_CASE(frame_smp_lowmem),
 	    KTEST_CASE(frame_smp_orders), KTEST_CASE(frame_smp_buddy_window),
 	    KTEST_CASE(frame_smp_steal_runs),
