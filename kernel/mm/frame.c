@@ -414,12 +414,15 @@ static bool caches_hold_frames(void)
 static __noinline struct frame *cache_refill(struct frame_cache *c)
 {
 	unsigned int self = hart_self();
+	bool stole = false;
+	struct frame *l;
 
 	for (;;) {
-		struct frame *l = NULL, *b;
+		struct frame *b;
 		bool none = false;
 		int n = 0;
 
+		l = NULL;
 		spin_lock(&frame_pool_lock);
 		b = pool_take_locked(FRAME_CACHE_BATCH_ORDER);
 		if (b) {
@@ -452,15 +455,17 @@ static __noinline struct frame *cache_refill(struct frame_cache *c)
 		else
 			none = !caches_hold_frames();
 		spin_unlock(&frame_pool_lock);
-		if (l)
-			return l;
-		if (none)
-			return NULL;
+		if (l || none)
+			break;
 		if (caches_steal(self))
-			__atomic_fetch_add(&cache_steals, 1, __ATOMIC_RELAXED);
+			stole = true;
 		else
 			arch_cpu_relax();	/* counted frames on their way */
 	}
+	/* Once per allocation, however often it had to look. */
+	if (stole)
+		__atomic_fetch_add(&cache_steals, 1, __ATOMIC_RELAXED);
+	return l;
 }
 
 static __noinline struct frame *alloc_block(unsigned int order,
