@@ -143,11 +143,11 @@ int frame_init(const struct mem_range *usable, int n, paddr_t lo, paddr_t hi);
  *         optionally FRAME_ZERO
  *
  * Order 0 comes from this hart's cache (no lock, no shared write) and the
- * cache refills from the pool in blocks of 16 frames. When the pool is
- * empty, the other harts' caches are emptied into it first: NULL means no
- * free frame was left anywhere. An order > 0 request that finds no block
- * empties every cache into the pool (their frames may be what the block
- * lacks) and tries once more.
+ * cache refills from the pool in blocks of FRAME_CACHE_BATCH (32) frames.
+ * When the pool is empty, the other harts' caches are emptied into it
+ * first: NULL means no free frame was left anywhere. An order > 0 request
+ * that finds no block empties every cache into the pool (their frames may
+ * be what the block lacks) and tries once more.
  * Context: any; takes frame_pool_lock (rank 30) only to refill, give
  * frames back, or for order > 0.
  * Return: the head frame, or NULL when memory is exhausted.

@@ -668,13 +668,15 @@ KTEST(frame_smp_caches)
  * run dry). Free frames sit in the harts' caches, so an allocation often
  * finds the pool empty and must take other harts' cached frames; now and
  * then a hart also empties every cache (frame_cache_drain_all) under the
- * others' feet. The harts hold at most
- * LM_HELD frames each, the mailbox LM_SLOTS, and every hart may have one
- * more on its way in or out: at least 508 - 8 x 40 - 16 - 8 = 164 frames
- * are free at every moment, so no allocation may fail.
+ * others' feet. The harts hold at most LM_HELD frames each, the mailbox
+ * LM_SLOTS, and every hart may have one more on its way in or out: at
+ * least 508 - 8 x 56 - 16 - 8 = 36 frames are free at every moment, so no
+ * allocation may fail.
  */
 #define LM_HELD		56
 #define LM_SLOTS	16
+_Static_assert(508 - MM_HARTS * LM_HELD - LM_SLOTS - MM_HARTS > 0,
+	       "frame_smp_lowmem: no free frame guaranteed");
 
 struct lm_arg {
 	unsigned long ops;
