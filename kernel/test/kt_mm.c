@@ -5,7 +5,8 @@
  * build, the mapping calls racing on every hart under both page-table
  * locking modes in one boot, faults racing on the same pages, a stale TLB
  * entry surviving an unmap or a protection change on another hart, the
- * allocator running dry, a U74-style accessed/dirty fault handed to the
+ * allocator running dry (on one hart, and with every hart's frame cache
+ * emptied by the others), a U74-style accessed/dirty fault handed to the
  * fault handler, hostile arguments, and ASID switches and roll-overs.
  *
  * Bodies run on other harts through hart_run_on/hart_run_all, with
@@ -831,6 +832,148 @@ KTEST(out_of_memory)
 	KT_EXPECT_EQ(quiet_free_count(), before);
 }
 
+/* ---- 5b: frame caches running dry on every hart at once ---- */
+
+/*
+ * Memory is taken down to a few hundred free frames, then every
+ * participating hart allocates, tags, checks and frees frames for
+ * LOW_MS. Even harts also put frames in a mailbox and odd harts take them
+ * out and free them, so frames flow into the odd harts' caches while the
+ * even harts' run dry and must take other harts' cached frames, on real
+ * harts, interrupts on. At most LOW_HELD frames per hart, LOW_SLOTS in
+ * the mailbox and one per hart on its way are out at any moment, so
+ * LOW_SLACK frames stay free: no allocation may fail, no frame may be
+ * handed out twice (tags), and every frame comes back.
+ */
+#define LOW_HELD  24
+#define LOW_SLOTS 16
+#define LOW_SLACK 64
+#define LOW_MS	  300
+
+static struct {
+	struct frame *slot[LOW_SLOTS];	/* atomic exchange */
+	uint64_t start_deadline;
+	unsigned int arrived;		/* atomic */
+	unsigned long allocs, passed;	/* atomic */
+} low;
+
+static void low_fn(void *arg)
+{
+	unsigned int self = hart_self();
+	struct frame *held[LOW_HELD];
+	uint64_t tags[LOW_HELD], rng = 0x9e3779b97f4a7c15ULL * (self + 1);
+	unsigned long allocs = 0, passed = 0;
+	unsigned int n = 0;
+	uint64_t deadline;
+
+	if (self >= conc_harts() ||
+	    !barrier_wait(&low.arrived, conc_harts(), low.start_deadline))
+		return;
+	deadline = arch_time() + ms_ticks(LOW_MS);
+	for (uint64_t i = 0; arch_time() < deadline; i++) {
+		uint64_t r = rnd_next(&rng);
+		unsigned int k = n ? (unsigned int)((r >> 8) % n) : 0;
+		struct frame **slot = &low.slot[(r >> 16) % LOW_SLOTS];
+		struct frame *f;
+
+		if (n == 0 || (n < LOW_HELD && (r & 3) < 2)) {
+			f = frame_alloc(0, FRAME_F_KERNEL);
+			if (!f) {
+				bad("frame_alloc failed with frames free");
+				break;
+			}
+			tags[n] = ((uint64_t)self << 48) | i;
+			*(uint64_t *)frame_to_kva(f) = tags[n];
+			held[n++] = f;
+			allocs++;
+			continue;
+		}
+		if ((r & 3) == 2 && (self & 1)) {
+			/* Odd harts take from the mailbox (and free later). */
+			f = n < LOW_HELD ? __atomic_exchange_n(slot, NULL,
+							       __ATOMIC_ACQ_REL)
+					 : NULL;
+			if (f) {
+				tags[n] = *(uint64_t *)frame_to_kva(f);
+				held[n++] = f;
+				passed++;
+			}
+			continue;
+		}
+		if (*(uint64_t *)frame_to_kva(held[k]) != tags[k])
+			bad("frame pfn %#lx: tag %#lx, not %#lx",
+			    (unsigned long)frame_to_pfn(held[k]),
+			    (unsigned long)*(uint64_t *)frame_to_kva(held[k]),
+			    (unsigned long)tags[k]);
+		if ((r & 3) == 2) {
+			/* Even harts give to the mailbox, and keep what was
+			 * there. */
+			f = __atomic_exchange_n(slot, held[k],
+						__ATOMIC_ACQ_REL);
+			if (f) {
+				held[k] = f;
+				tags[k] = *(uint64_t *)frame_to_kva(f);
+				continue;
+			}
+		} else {
+			frame_free(held[k]);
+		}
+		held[k] = held[--n];
+		tags[k] = tags[n];
+	}
+	while (n) {
+		n--;
+		if (*(uint64_t *)frame_to_kva(held[n]) != tags[n])
+			bad("frame pfn %#lx: tag changed",
+			    (unsigned long)frame_to_pfn(held[n]));
+		frame_free(held[n]);
+	}
+	__atomic_fetch_add(&low.allocs, allocs, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&low.passed, passed, __ATOMIC_RELAXED);
+}
+
+KTEST(frame_caches_run_dry)
+{
+	uint64_t before, keep, steals, n = 0;
+	struct frame *held = NULL, *f;
+
+	mm_bad = 0;
+	before = quiet_free_count();
+	keep = (uint64_t)conc_harts() * (LOW_HELD + 1) + LOW_SLOTS + LOW_SLACK;
+	KT_ASSERT(before > keep);
+	while (n < before - keep && (f = frame_alloc(0, FRAME_F_KERNEL))) {
+		f->batch_next = held;
+		held = f;
+		n++;
+	}
+	if (!KT_EXPECT_EQ(n, before - keep))
+		goto out_free;
+
+	memset(&low, 0, sizeof(low));
+	steals = frame_cache_steals();
+	low.start_deadline = arch_time() + ms_ticks(BARRIER_MS);
+	hart_run_all(low_fn, NULL);
+	for (unsigned int i = 0; i < LOW_SLOTS; i++)
+		if (low.slot[i])
+			frame_free(low.slot[i]);
+	KT_INFO("%u harts, %lu free frames: %lu allocations, %lu frames "
+		"freed by another hart, %lu allocations took other harts' "
+		"cached frames", conc_harts(), (unsigned long)keep,
+		low.allocs, low.passed,
+		(unsigned long)(frame_cache_steals() - steals));
+	KT_EXPECT_EQ(__atomic_load_n(&mm_bad, __ATOMIC_RELAXED), 0);
+	KT_EXPECT(low.allocs > 0);
+	if (conc_harts() > 1)
+		KT_EXPECT(frame_cache_steals() > steals);
+out_free:
+	while (held) {
+		f = held;
+		held = f->batch_next;
+		frame_free(f);
+	}
+	KT_EXPECT_EQ(quiet_free_count(), before);
+}
+
 /* ---- 6: synthetic accessed/dirty faults (U74) ---- */
 
 #define AD_VA (7 * SV39_GIGA)
@@ -1438,7 +1581,8 @@ KTEST_SUITE(kt_mm_suite, "mm", KTEST_CASE(frame_record_size),
 	    KTEST_CASE(concurrent_map_unmap_protect_fault),
 	    KTEST_CASE(racing_faults_same_pages),
 	    KTEST_CASE(stale_tlb_after_unmap_and_protect),
-	    KTEST_CASE(out_of_memory), KTEST_CASE(ad_fault_synthetic),
+	    KTEST_CASE(out_of_memory),
+	    KTEST_CASE(frame_caches_run_dry), KTEST_CASE(ad_fault_synthetic),
 	    KTEST_CASE(bad_arguments), KTEST_CASE(asid_switching),
 	    KTEST_CASE(asid_rollover_stale_tlb),
 	    KTEST_CASE(asid_more_harts_than_asids),

@@ -44,6 +44,7 @@ MM_CASES = [
     "racing_faults_same_pages",
     "stale_tlb_after_unmap_and_protect",
     "out_of_memory",
+    "frame_caches_run_dry",
     "ad_fault_synthetic",
     "bad_arguments",
     "asid_switching",
