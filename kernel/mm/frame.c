@@ -364,6 +364,8 @@ static __noinline bool caches_steal(unsigned int skip)
 		struct frame_cache *c = &caches[i];
 		struct frame *l;
 
+		/* Relaxed: only a hint that skips empty caches without the
+		 * lock; the exchange below decides. */
 		if (i == skip || !__atomic_load_n(&c->head, __ATOMIC_RELAXED))
 			continue;
 		arch_race_window(MM_RACE_CACHE_STEAL);
@@ -379,9 +381,16 @@ static __noinline bool caches_steal(unsigned int skip)
 	return got;
 }
 
-/* Does any cache count a frame (in its list, or on its way)? */
+/*
+ * Does any cache count a frame (in its list, or on its way)? Caller holds
+ * frame_pool_lock. Relaxed loads: the counts that moves between pool and
+ * cache change are changed under that lock, which orders them before
+ * these loads; an owner's change outside it is a racing free or
+ * allocation, which the answer may or may not include (cache_refill).
+ */
 static bool caches_hold_frames(void)
 {
+	assert_held(&frame_pool_lock);
 	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
 		if (__atomic_load_n(&caches[i].count, __ATOMIC_RELAXED) > 0)
 			return true;
