@@ -12,7 +12,7 @@ kernel-objs-y += kernel/mm/memmap.o kernel/mm/frame.o kernel/mm/pt.o \
 	kernel/mm/as.o kernel/mm/tlb.o
 kernel-objs-y += kernel/test/ktest.o kernel/test/ktests.o \
 	kernel/test/kt_smp.o kernel/test/kt_boot.o kernel/test/kt_mm.o \
-	kernel/test/kt_sched.o
+	kernel/test/kt_sched.o kernel/test/kt_ipc.o
 kernel-objs-y += kernel/proc/proc.o kernel/arch/riscv/uaccess.o \
 	kernel/lib/elf.o kernel/lib/cpio.o
 kernel-objs-y += kernel/arch/riscv/initrd.o

@@ -59,20 +59,13 @@ static bool fast_msg_ok(struct thread *self, unsigned long info)
 	return len == 0 || (len <= IPC_BUF_WORDS && self->ipc.buf_kva);
 }
 
-/*
- * The endpoint @h names in @p with @right, or NULL. With @pinned, the
- * caller already holds a reference to the object it expects (@pinned):
- * the lookup only checks that @h names it, and takes no reference of its
- * own.
- */
+/* The endpoint @h names in @p with @right, with a new reference, or
+ * NULL. */
 static struct endpoint *fast_lookup(struct proc *p, long h,
-				    unsigned int right, struct kobj *pinned)
+				    unsigned int right)
 {
-	struct kobj *o = handle_peek(&p->handles, h, KOBJ_ENDPOINT, right,
-				     !pinned);
+	struct kobj *o = handle_peek(&p->handles, h, KOBJ_ENDPOINT, right);
 
-	if (pinned && o != pinned)
-		return NULL;
 	return o ? to_ep(o) : NULL;
 }
 
@@ -155,7 +148,7 @@ static bool fast_call(struct proc *p, struct thread *self,
 	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1) ||
 	    self->ipc.xfer_obj || self->ipc.page)
 		return false;
-	ep = fast_lookup(p, (long)tf->a0, HANDLE_R_SEND, NULL);
+	ep = fast_lookup(p, (long)tf->a0, HANDLE_R_SEND);
 	if (!ep)
 		return false;
 	spin_lock(&ep->lock);
@@ -195,9 +188,10 @@ static bool fast_reply_recv(struct proc *p, struct thread *self,
 	if (!ep || tf->a6 != 0 || !fast_msg_ok(self, tf->a1) ||
 	    self->ipc.xfer_obj || self->ipc.page)
 		return false;
-	/* The reference reply_ep holds keeps @ep alive meanwhile; from
-	 * the reply on it serves as this call's reference. */
-	if (!fast_lookup(p, (long)tf->a0, HANDLE_R_RECV, &ep->obj))
+	/* The reference reply_ep holds keeps @ep alive meanwhile (so the
+	 * handle is checked without the table's lock); from the reply on it
+	 * serves as this call's reference. */
+	if (!handle_names(&p->handles, (long)tf->a0, &ep->obj, HANDLE_R_RECV))
 		return false;
 	spin_lock(&ep->lock);
 	c = self->ipc.reply_to;

@@ -29,9 +29,27 @@ static long encode(unsigned int idx, unsigned int gen)
 	return ((long)gen << 8) | (idx + 1);
 }
 
+/*
+ * Writers (ht->lock held) bracket every change of a slot or of closed:
+ * seq odd, then the stores (relaxed atomics: handle_names reads them
+ * racily), then seq even with release. The release fence after the first
+ * store keeps the slot stores from being seen before seq turned odd.
+ */
+static void seq_begin(struct handle_table *ht)
+{
+	__atomic_store_n(&ht->seq, ht->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_end(struct handle_table *ht)
+{
+	__atomic_store_n(&ht->seq, ht->seq + 1, __ATOMIC_RELEASE);
+}
+
 void handle_table_init(struct handle_table *ht)
 {
 	spin_init(&ht->lock, LOCK_CLASS_HANDLE);
+	ht->seq = 0;
 	ht->closed = false;
 	ht->count = 0;
 	for (int i = 0; i < HANDLE_MAX; i++) {
@@ -53,8 +71,12 @@ int handle_install(struct handle_table *ht, struct kobj *obj,
 			if (ht->slot[i].obj)
 				continue;
 			kobj_get(obj);
-			ht->slot[i].obj = obj;
-			ht->slot[i].rights = rights;
+			seq_begin(ht);
+			__atomic_store_n(&ht->slot[i].rights, rights,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&ht->slot[i].obj, obj,
+					 __ATOMIC_RELAXED);
+			seq_end(ht);
 			ht->count++;
 			h = encode(i, ht->slot[i].gen);
 			break;
@@ -90,7 +112,7 @@ int handle_get(struct handle_table *ht, long h, unsigned int type,
 }
 
 struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
-			 unsigned int need, bool ref)
+			 unsigned int need)
 {
 	unsigned int idx, gen;
 	struct kobj *o = NULL;
@@ -102,11 +124,34 @@ struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
 	    ht->slot[idx].obj->type == type &&
 	    (ht->slot[idx].rights & need) == need) {
 		o = ht->slot[idx].obj;
-		if (ref)
-			kobj_get(o);
+		kobj_get(o);
 	}
 	spin_unlock(&ht->lock);
 	return o;
+}
+
+bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
+		  unsigned int need)
+{
+	unsigned int idx, gen, s;
+	bool yes;
+
+	if (!decode(h, &idx, &gen))
+		return false;
+	do {
+		/* Acquire: the slot loads below come after this load. */
+		s = __atomic_load_n(&ht->seq, __ATOMIC_ACQUIRE);
+		yes = !__atomic_load_n(&ht->closed, __ATOMIC_RELAXED) &&
+		      __atomic_load_n(&ht->slot[idx].obj, __ATOMIC_RELAXED) ==
+			      obj &&
+		      __atomic_load_n(&ht->slot[idx].gen, __ATOMIC_RELAXED) ==
+			      gen &&
+		      (__atomic_load_n(&ht->slot[idx].rights,
+				       __ATOMIC_RELAXED) & need) == need;
+		/* The slot loads come before the second look at seq. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((s & 1) || s != __atomic_load_n(&ht->seq, __ATOMIC_RELAXED));
+	return yes;
 }
 
 /* Take slot @idx's object out (lock held). */
@@ -116,8 +161,12 @@ static struct kobj *take_locked(struct handle_table *ht, unsigned int idx,
 	struct kobj *obj = ht->slot[idx].obj;
 
 	*rights = ht->slot[idx].rights;
-	ht->slot[idx].obj = NULL;
-	ht->slot[idx].gen = ht->slot[idx].gen % HANDLE_GEN_MAX + 1;
+	seq_begin(ht);
+	__atomic_store_n(&ht->slot[idx].obj, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&ht->slot[idx].gen,
+			 ht->slot[idx].gen % HANDLE_GEN_MAX + 1,
+			 __ATOMIC_RELAXED);
+	seq_end(ht);
 	ht->count--;
 	return obj;
 }
@@ -149,7 +198,9 @@ int handle_close(struct handle_table *ht, long h)
 void handle_table_close(struct handle_table *ht)
 {
 	spin_lock(&ht->lock);
-	ht->closed = true;
+	seq_begin(ht);
+	__atomic_store_n(&ht->closed, true, __ATOMIC_RELAXED);
+	seq_end(ht);
 	spin_unlock(&ht->lock);
 	/* One at a time: objects are put without the table's lock. */
 	for (unsigned int i = 0; i < HANDLE_MAX; i++) {

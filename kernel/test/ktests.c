@@ -5,13 +5,14 @@
 #include "ktests.h"
 
 extern const struct ktest_suite kt_smp_suite, kt_boot_suite, kt_mm_suite,
-	kt_sched_suite;
+	kt_sched_suite, kt_ipc_suite;
 
 static const struct ktest_suite *const suites[] = {
 	&kt_boot_suite,
 	&kt_smp_suite,
 	&kt_mm_suite,
 	&kt_sched_suite,
+	&kt_ipc_suite,
 };
 
 int ktests_run(const char *suite)

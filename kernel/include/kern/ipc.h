@@ -16,6 +16,11 @@
  * Locking:
  *   lock       rank 66 (handle): slots, gens, closed. Objects are put
  *              only after it is dropped (freeing one takes lower locks).
+ *   seq        a sequence count: writers (holding lock) make it odd
+ *              before they change a slot or closed, with relaxed atomic
+ *              stores, and even again after (release). handle_names
+ *              reads a slot without the lock and keeps what it read only
+ *              if seq was even and the same before and after.
  *
  * struct endpoint
  *
@@ -63,6 +68,7 @@ struct kobj {
 
 struct handle_table {
 	struct spinlock lock;
+	unsigned int seq;	/* odd while a slot or closed changes */
 	bool closed;		/* the process ended: no lookups */
 	unsigned int count;	/* handles in use */
 	struct {
@@ -116,11 +122,17 @@ int handle_install(struct handle_table *ht, struct kobj *obj,
  * Return: 0, -E_BADH, -E_TYPE (@type given and different). */
 int handle_get(struct handle_table *ht, long h, unsigned int type,
 	       struct kobj **obj, unsigned int *rights);
-/* The object @h names if it has @type and every right in @need (with a
- * new reference if @ref), else NULL: handle_get without the error code,
- * for the IPC fast path, which leaves errors to the general path. */
+/* The object @h names, with a new reference, if it has @type and every
+ * right in @need, else NULL: handle_get without the error code, for the
+ * IPC fast path, which leaves errors to the general path. */
 struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
-			 unsigned int need, bool ref);
+			 unsigned int need);
+/* Does @h name @obj, with every right in @need? Without the table's
+ * lock (a sequence count), so @obj must be kept alive by the caller's
+ * own reference; takes none. For the IPC fast path's reply-and-receive,
+ * which holds the endpoint through the call it answers. */
+bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
+		  unsigned int need);
 int handle_close(struct handle_table *ht, long h);
 /* Close every handle; later lookups fail. */
 void handle_table_close(struct handle_table *ht);

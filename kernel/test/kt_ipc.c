@@ -1,0 +1,142 @@
+/*
+ * kt_ipc.c - in-kernel tests of IPC state that user programs cannot race
+ * on purpose: the lockless handle check (handle_names) against a hart
+ * that closes and reinstalls handles in the same table.
+ */
+#include <kern/arch.h>
+#include <kern/hart.h>
+#include <kern/ipc.h>
+#include <kern/ktest.h>
+#include <abi/syscall.h>
+
+#define NAMES_MS	300
+
+/*
+ * Hart 0 installs one of two objects in a table (always slot 0, with a
+ * new generation each time), publishes the handle, closes it again and
+ * publishes it as closed, for NAMES_MS. The other harts meanwhile check,
+ * without the table's lock:
+ *   - the published handle never names the other object, nor grants a
+ *     right it was not installed with (a torn read of a slot, say the
+ *     generation before a close with the object of the next install,
+ *     would);
+ *   - a handle published as closed names nothing any more.
+ * Whether the published handle names its own object depends on timing
+ * (it may be closing); the harts count the times it did.
+ */
+static struct handle_table names_ht;
+static struct kobj *names_obj[2];
+static long names_cur;		/* atomic: handle << 1 | object, or 0 */
+static long names_closed;	/* atomic: a handle closed for good */
+static unsigned int names_bad;	/* atomic */
+static unsigned long names_yes;	/* atomic */
+static unsigned int names_arrived;	/* atomic: start barrier */
+static unsigned int names_stop;	/* atomic */
+static uint64_t names_deadline;	/* written before the run */
+
+static void names_writer(void)
+{
+	for (unsigned int i = 0; arch_time() < names_deadline; i++) {
+		unsigned int which = i & 1;
+		long h = handle_install(&names_ht, names_obj[which],
+					HANDLE_R_SEND);
+
+		if (h <= 0) {
+			__atomic_fetch_add(&names_bad, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		__atomic_store_n(&names_cur, h << 1 | which, __ATOMIC_RELEASE);
+		for (int k = 0; k < 16; k++)
+			arch_cpu_relax();
+		if (handle_close(&names_ht, h)) {
+			__atomic_fetch_add(&names_bad, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		__atomic_store_n(&names_closed, h, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&names_stop, 1, __ATOMIC_RELEASE);
+}
+
+static void names_reader(void)
+{
+	unsigned long yes = 0;
+	unsigned int bad = 0;
+
+	while (!__atomic_load_n(&names_stop, __ATOMIC_ACQUIRE)) {
+		long cur = __atomic_load_n(&names_cur, __ATOMIC_ACQUIRE);
+		long closed = __atomic_load_n(&names_closed, __ATOMIC_ACQUIRE);
+
+		if (cur) {
+			long h = cur >> 1;
+			unsigned int which = cur & 1;
+
+			bad += handle_names(&names_ht, h, names_obj[!which], 0);
+			bad += handle_names(&names_ht, h, names_obj[which],
+					    HANDLE_R_RECV);
+			yes += handle_names(&names_ht, h, names_obj[which],
+					    HANDLE_R_SEND);
+		}
+		if (closed) {
+			bad += handle_names(&names_ht, closed, names_obj[0], 0);
+			bad += handle_names(&names_ht, closed, names_obj[1], 0);
+		}
+	}
+	__atomic_fetch_add(&names_bad, bad, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&names_yes, yes, __ATOMIC_RELAXED);
+}
+
+static void names_fn(void *arg)
+{
+	__atomic_fetch_add(&names_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&names_arrived, __ATOMIC_ACQUIRE) < nr_harts)
+		arch_cpu_relax();
+	if (hart_self() == 0)
+		names_writer();
+	else
+		names_reader();
+}
+
+KTEST(handle_names_lockless)
+{
+	long h;
+
+	handle_table_init(&names_ht);
+	names_obj[0] = notify_create();
+	names_obj[1] = notify_create();
+	KT_ASSERT(names_obj[0] && names_obj[1]);
+
+	/* One hart first: what the answer must be. */
+	h = handle_install(&names_ht, names_obj[0], HANDLE_R_SEND);
+	KT_ASSERT(h > 0);
+	KT_EXPECT(handle_names(&names_ht, h, names_obj[0], HANDLE_R_SEND));
+	KT_EXPECT(handle_names(&names_ht, h, names_obj[0], 0));
+	KT_EXPECT(!handle_names(&names_ht, h, names_obj[0], HANDLE_R_RECV));
+	KT_EXPECT(!handle_names(&names_ht, h, names_obj[1], 0));
+	KT_EXPECT(!handle_names(&names_ht, h + 1, names_obj[0], 0));
+	KT_EXPECT(!handle_names(&names_ht, -1, names_obj[0], 0));
+	KT_EXPECT(!handle_names(&names_ht, 0, names_obj[0], 0));
+	KT_EXPECT_EQ(handle_close(&names_ht, h), 0);
+	KT_EXPECT(!handle_names(&names_ht, h, names_obj[0], 0));
+
+	/* Then every hart. */
+	names_cur = names_closed = 0;
+	names_bad = names_arrived = names_stop = 0;
+	names_yes = 0;
+	names_deadline = arch_time() + arch_time_hz() / 1000 * NAMES_MS;
+	hart_run_all(names_fn, NULL);
+	KT_EXPECT_EQ(__atomic_load_n(&names_bad, __ATOMIC_RELAXED), 0);
+	if (nr_harts > 1)
+		KT_EXPECT(__atomic_load_n(&names_yes, __ATOMIC_RELAXED) > 0);
+	KT_INFO("%u harts: the published handle named its object %lu times",
+		nr_harts, __atomic_load_n(&names_yes, __ATOMIC_RELAXED));
+
+	/* A closed table names nothing. */
+	h = handle_install(&names_ht, names_obj[1], HANDLE_R_SEND);
+	KT_ASSERT(h > 0);
+	handle_table_close(&names_ht);
+	KT_EXPECT(!handle_names(&names_ht, h, names_obj[1], 0));
+	kobj_put(names_obj[0]);
+	kobj_put(names_obj[1]);
+}
+
+KTEST_SUITE(kt_ipc_suite, "ipc", KTEST_CASE(handle_names_lockless));
