@@ -366,9 +366,14 @@ void thread_sleep_ns(uint64_t ns)
 	spin_unlock(&this_rq()->lock);
 }
 
-/* Take @t off @rq's sleep list if it is there. */
+/* Take @t off @rq's sleep list if it is there (wake_at is 0 when it is
+ * not: a wake-up of a thread blocked without a deadline, the common case
+ * of IPC, walks nothing). */
 static void unsleep_locked(struct runqueue *rq, struct thread *t)
 {
+	if (!t->wake_at)
+		return;
+	t->wake_at = 0;
 	for (struct thread **pp = &rq->sleepers; *pp; pp = &(*pp)->rq_next)
 		if (*pp == t) {
 			*pp = t->rq_next;
@@ -507,6 +512,7 @@ void sched_tick(void)
 
 		if (t->wake_at <= now) {
 			*pp = t->rq_next;
+			t->wake_at = 0;
 			enqueue_locked(rq, t);
 		} else {
 			pp = &t->rq_next;

@@ -18,7 +18,9 @@
  *               hart's queue while it runs).
  *   prio, affinity, fn, arg, name, tid, kstack   immutable after
  *               thread_create (affinity: thread_set_affinity, own hart).
- *   wake_at     owner; read by its hart's tick under the run-queue lock.
+ *   wake_at     arch_time() deadline while on its hart's sleep list, 0
+ *               when on none; set by the owner under the run-queue lock,
+ *               cleared under it by whoever takes it off the list.
  *   exit_code   written once before state becomes THREAD_DEAD.
  *   wake_token  atomic; set by thread_wake, consumed by thread_block.
  *   ipc         see kern/ipc.h.
@@ -54,7 +56,7 @@ struct thread {
 	int affinity;		/* logical hart, or -1 */
 	unsigned int hart;	/* hart whose queue it is on / runs on */
 	struct thread *rq_next;
-	uint64_t wake_at;	/* arch_time() deadline while sleeping */
+	uint64_t wake_at;	/* deadline while on the sleep list, else 0 */
 	void (*fn)(void *);
 	void *arg;
 	int exit_code;
