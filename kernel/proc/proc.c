@@ -533,6 +533,23 @@ void proc_check_exit(void)
 		proc_leave_if_exiting(p);
 }
 
+/*
+ * SYS_SLEEP: at least @ns, or until the process ends. A blocked wait with
+ * a deadline, not thread_sleep_ns: a kill wakes it (set_exiting_locked),
+ * where a sleeping thread kept its process from ending until the sleep
+ * did. Whole seconds and the rest apart, so ns * hz cannot overflow.
+ */
+static void user_sleep(struct proc *p, unsigned long ns)
+{
+	uint64_t hz = arch_time_hz();
+	uint64_t end = arch_time() + ns / 1000000000UL * hz +
+		       ns % 1000000000UL * hz / 1000000000UL + 1;
+
+	while (arch_time() < end &&
+	       !__atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE))
+		thread_block(NULL, end);
+}
+
 static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
 {
 	long hart = (long)tf->a4;
@@ -861,7 +878,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		break;
 	}
 	case SYS_SLEEP:
-		thread_sleep_ns(tf->a0);
+		user_sleep(p, tf->a0);
 		ret = 0;
 		break;
 	case SYS_UNMAP:

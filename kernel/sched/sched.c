@@ -350,7 +350,10 @@ void thread_yield(void)
 
 void thread_sleep_ns(uint64_t ns)
 {
-	uint64_t ticks = ns * arch_time_hz() / 1000000000ULL;
+	/* Whole seconds and the rest apart: ns * hz overflows 64 bits past
+	 * about half an hour at 10 MHz, which made a long sleep short. */
+	uint64_t ticks = ns / 1000000000ULL * arch_time_hz() +
+			 ns % 1000000000ULL * arch_time_hz() / 1000000000ULL;
 	struct runqueue *rq;
 	struct thread *t;
 

@@ -1,6 +1,10 @@
 /*
  * spin.c - never ends by itself (it yields now and then): for kill tests
  * and for checking that a spinning program is preempted
+ *
+ * `spin sleep` sleeps instead, for 1 844 674 407 371 ns (about 31 min),
+ * then exits 0: a length whose ns * 10 MHz just passes 2^64, which the
+ * kernel once turned into a 10 ms sleep. utest kills it while it sleeps.
  */
 #include <rivet.h>
 
@@ -8,6 +12,11 @@ int main(int argc, char **argv)
 {
 	volatile unsigned long n = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "sleep")) {
+		printf("spin: pid %ld sleeping\n", sys_getpid());
+		sys_sleep(1844674407371UL);
+		return 0;
+	}
 	printf("spin: pid %ld spinning\n", sys_getpid());
 	for (;;)
 		n++;

@@ -705,6 +705,23 @@ static void sleep_sleeps(void)
 	EXPECT(t1 - t0 >= 20 * 1000 * 1000, "slept %ld ns of 20 ms", t1 - t0);
 }
 
+/* A long sleep sleeps (ns * hz once overflowed 64 bits: this child's
+ * 31 minutes slept 10 ms) and a kill ends it (it once could not: the
+ * process could not end until the sleep did). */
+static void sleep_long_killed(void)
+{
+	long pid = sys_spawn("spin", "sleep"), t0 = sys_clock();
+
+	EXPECT(pid > 1, "spawn spin sleep: %ld", pid);
+	if (pid <= 1)
+		return;
+	EXPECT_RET(sys_sleep(300 * 1000 * 1000), 0);
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_wait(pid), -1);	/* killed, not woken early */
+	EXPECT(sys_clock() - t0 < 10L * 1000 * 1000 * 1000,
+	       "the kill took %ld ns to end the sleep", sys_clock() - t0);
+}
+
 /* Copy-on-write between two processes: a child spawned with a view of our
  * region sees our bytes as of the spawn; neither sees the other's writes
  * afterwards; every frame comes back. */
@@ -792,6 +809,7 @@ static const struct uktap_case cases[] = {
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
 	{"sleep_sleeps", sleep_sleeps},
+	{"sleep_long_killed", sleep_long_killed},
 	{"cow_isolation", cow_isolation},
 	{"spawn_bad_arguments", spawn_bad_arguments},
 };
