@@ -138,19 +138,23 @@ bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
 
 	if (!decode(h, &idx, &gen))
 		return false;
-	do {
-		/* Acquire: the slot loads below come after this load. */
-		s = __atomic_load_n(&ht->seq, __ATOMIC_ACQUIRE);
-		yes = !__atomic_load_n(&ht->closed, __ATOMIC_RELAXED) &&
-		      __atomic_load_n(&ht->slot[idx].obj, __ATOMIC_RELAXED) ==
-			      obj &&
-		      __atomic_load_n(&ht->slot[idx].gen, __ATOMIC_RELAXED) ==
-			      gen &&
-		      (__atomic_load_n(&ht->slot[idx].rights,
-				       __ATOMIC_RELAXED) & need) == need;
-		/* The slot loads come before the second look at seq. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((s & 1) || s != __atomic_load_n(&ht->seq, __ATOMIC_RELAXED));
+	/* Acquire, pairing with seq_end's release store: what the writer
+	 * stored before it is seen by the slot loads below. */
+	s = __atomic_load_n(&ht->seq, __ATOMIC_ACQUIRE);
+	if (s & 1)
+		return false;	/* a writer is at work: the caller's general
+				 * path decides, the fast path never waits */
+	yes = !__atomic_load_n(&ht->closed, __ATOMIC_RELAXED) &&
+	      __atomic_load_n(&ht->slot[idx].obj, __ATOMIC_RELAXED) == obj &&
+	      __atomic_load_n(&ht->slot[idx].gen, __ATOMIC_RELAXED) == gen &&
+	      (__atomic_load_n(&ht->slot[idx].rights, __ATOMIC_RELAXED) &
+	       need) == need;
+	/* Acquire fence, pairing with seq_begin's release fence: if a slot
+	 * load above saw a writer's store, the load of seq below sees that
+	 * writer's odd value or later. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (s != __atomic_load_n(&ht->seq, __ATOMIC_RELAXED))
+		return false;	/* changed meanwhile: the same */
 	return yes;
 }
 

@@ -129,8 +129,10 @@ struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
 			 unsigned int need);
 /* Does @h name @obj, with every right in @need? Without the table's
  * lock (a sequence count), so @obj must be kept alive by the caller's
- * own reference; takes none. For the IPC fast path's reply-and-receive,
- * which holds the endpoint through the call it answers. */
+ * own reference; takes none. False also when the table changed while it
+ * looked (never waits): for the IPC fast path's reply-and-receive, which
+ * holds the endpoint through the call it answers and leaves any doubt
+ * to the general path. */
 bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
 		  unsigned int need);
 int handle_close(struct handle_table *ht, long h);

@@ -154,9 +154,10 @@ static void td_checks(struct td *t)
 	KT_EXPECT_EQ(as_protect(as, va + 2 * P, P, RW), 0);
 	KT_EXPECT_EQ(host_tlb_log_count(3), n[3]);
 
-	/* Emptying the leaf frees the table page: only after a shootdown
-	 * and a cross-hart call that every online hart (0-3, active or
-	 * not) ran with interrupts on. */
+	/* Emptying the leaf frees the table page: only after a cross-hart
+	 * call that every online hart (0-3, active or not) ran with
+	 * interrupts on, which flushed each hart's whole TLB (and so stands
+	 * for the shootdown of the unmapped pages too). */
 	leaf = kva_to_frame(mm_pte(as, va));
 	syncs = tlb_stats.syncs;
 	for (int h = 0; h < 4; h++)
