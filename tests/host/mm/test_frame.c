@@ -550,6 +550,21 @@ static bool tag_ok(struct frame *f, uint64_t tag)
 	return *first == tag && *last == tag;
 }
 
+/* Free the @n frames of @held; return how many lost their tag. */
+static unsigned int free_held(struct frame **held, const uint64_t *tags,
+			      unsigned int n)
+{
+	unsigned int bad = 0;
+
+	while (n) {
+		n--;
+		if (!tag_ok(held[n], tags[n]))
+			bad++;
+		frame_free(held[n]);
+	}
+	return bad;
+}
+
 static void fc_worker(unsigned int id, void *p)
 {
 	struct fc_arg *a = p;
@@ -610,12 +625,7 @@ static void fc_worker(unsigned int id, void *p)
 		}
 		host_hart_poll();
 	}
-	while (n) {
-		n--;
-		if (!tag_ok(held[n], tags[n]))
-			bad++;
-		frame_free(held[n]);
-	}
+	bad += free_held(held, tags, n);
 	__atomic_fetch_add(&a->bad, bad, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->misaligned, mis, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->nomem, nomem, __ATOMIC_RELAXED);
@@ -751,12 +761,7 @@ static void lm_worker(unsigned int id, void *p)
 		}
 		host_hart_poll();
 	}
-	while (n) {
-		n--;
-		if (!tag_ok(held[n], tags[n]))
-			bad++;
-		frame_free(held[n]);
-	}
+	bad += free_held(held, tags, n);
 	__atomic_fetch_add(&a->nomem, nomem, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->allocs, allocs, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->swaps, swaps, __ATOMIC_RELAXED);

@@ -193,12 +193,15 @@ static void td_main(unsigned int id, void *p)
 	mm_set_flag(&t->done, 1);
 }
 
-static void shootdown(struct ktest_ctx *kt, enum ptlock_mode mode)
+/* @checks on hart 0 while hart 3 runs a new address space, in @mib of
+ * memory; every frame back at the end. */
+static void td_case(struct ktest_ctx *kt, enum ptlock_mode mode,
+		    void (*checks)(struct td *t), size_t mib)
 {
-	struct td t = { .kt = kt, .mode = mode, .checks = td_checks };
+	struct td t = { .kt = kt, .mode = mode, .checks = checks };
 	uint64_t start;
 
-	KT_ASSERT_EQ(mm_setup(16), 0);
+	KT_ASSERT_EQ(mm_setup(mib), 0);
 	start = frame_free_count();
 	t.as = as_create(mode);
 	KT_ASSERT(t.as);
@@ -206,6 +209,11 @@ static void shootdown(struct ktest_ctx *kt, enum ptlock_mode mode)
 	KT_EXPECT(!host_current_as(3));
 	as_destroy(t.as);
 	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+static void shootdown(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	td_case(kt, mode, td_checks, 16);
 }
 
 KTEST(tlb_shootdown_split)
@@ -314,28 +322,14 @@ static void batch_checks(struct td *t)
 	KT_EXPECT_EQ(as_check(t->as), 0);
 }
 
-static void batch_case(struct ktest_ctx *kt, enum ptlock_mode mode)
-{
-	struct td t = { .kt = kt, .mode = mode, .checks = batch_checks };
-	uint64_t start;
-
-	KT_ASSERT_EQ(mm_setup(32), 0);
-	start = mm_free_frames();
-	t.as = as_create(mode);
-	KT_ASSERT(t.as);
-	mm_smp_run(4, td_main, &t);
-	as_destroy(t.as);
-	KT_EXPECT_EQ(mm_free_frames(), start);
-}
-
 KTEST(tlb_unmap_batches_split)
 {
-	batch_case(kt, PTLOCK_SPLIT);
+	td_case(kt, PTLOCK_SPLIT, batch_checks, 32);
 }
 
 KTEST(tlb_unmap_batches_single)
 {
-	batch_case(kt, PTLOCK_SINGLE);
+	td_case(kt, PTLOCK_SINGLE, batch_checks, 32);
 }
 
 /*
