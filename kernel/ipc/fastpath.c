@@ -9,67 +9,71 @@
  *   - the partner is blocked on this hart: a server queued to receive, or
  *     the caller being answered (with no other caller queued, and the
  *     call owed came through the endpoint the server receives on),
- * each side hands its message over under the endpoint lock and switches
- * straight to the partner (ipc_wait_locked with a handoff; the scheduler
- * declines the switch, and queues the partner, when other threads wait
- * for this hart). The partner returns to user mode from where it blocked.
- * The general path (syscall.c, ipc.c) does the same work in more steps:
- * it dispatches twice, takes and drops an object reference per handle,
- * and its server wakes the caller and then blocks instead of switching
- * to it.
+ *   - nothing else waits for this hart (sched_park_begin),
+ * each side hands its message over under the endpoint lock, parks (the
+ * thread blocks keeping nothing but its trap frame: sched_park_switch)
+ * and runs the partner at once. A partner parked the same way gets its
+ * results written straight into its trap frame and returns to user mode
+ * from there: in the usual round trip no kernel context is saved or
+ * restored at all. A partner blocked in the general path is switched to
+ * through its context and finds its wait complete as usual.
  *
- * Everything else goes the general way: a partner on another hart (an IPI
- * either way; the switch saved here is not the cost there), callers
- * queued, handles, pages, timeouts, errors. The fast path changes nothing
- * before its conditions hold: it returns false and the general path does
- * the whole call. Once it has delivered, the wait is the general path's
- * own code (ipc_wait_locked), so a kill or an early wake-up is handled
- * the one way.
+ * Everything else goes the general way (syscall.c, ipc.c): a partner on
+ * another hart (an IPI either way; the switch saved here is not the cost
+ * there), callers queued, handles, pages, timeouts, errors, a kill. The
+ * fast path changes nothing before its conditions hold: it returns and
+ * the general path does the whole call.
+ *
+ * A parked thread that is resumed other than by its partner's fast path
+ * (its wait completed by the general path, a kill, a spurious wake-up)
+ * runs ipc_park_resume, which finishes the wait the general path's way
+ * (ipc_wait_locked) and the system call's results from the message.
+ *
+ * References: a parked caller holds the one its handle lookup took
+ * (park_ep); a parked receiver holds the one its owed reply held
+ * (reply_ep), for the receive. When a fast call pairs with a parked
+ * receiver, that reference becomes the receiver's reply_ep reference; when
+ * a fast reply completes a parked caller, the server drops the caller's
+ * (never the last: the server's own is held). So the usual round trip
+ * takes one reference and drops one, at the lookup and the reply.
  *
  * ipcfast=off|call|reply|on (boot option, default on) selects which calls
  * may take it, to measure both paths in one build (docs/performance.md).
  */
 #include <kern/errno.h>
+#include <kern/handle.h>
 #include <kern/hart.h>
 #include <kern/proc.h>
+#include <kern/sched_park.h>
 #include <kern/spinlock.h>
+#include <kern/string.h>
 #include <abi/syscall.h>
 #include <arch/trap.h>
 #include "ipc_internal.h"
 
-/* One more call done here (under the endpoint lock, so interrupts are
- * off: this hart's own counter; relaxed atomics so that SYS_STATS on
- * another hart reads whole values). */
-static void fast_count(void)
+/* One more call done here (interrupts are off: this hart's own counter;
+ * relaxed atomics so that SYS_STATS on another hart reads whole values). */
+static __always_inline void fast_count(struct hart *h)
 {
-	struct hart *h = this_hart();
-
 	__atomic_store_n(&h->ipc_fast,
 			 __atomic_load_n(&h->ipc_fast, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELAXED);
 }
 
-/* A message of @info the fast path can carry for @self. */
-static bool fast_msg_ok(struct thread *self, unsigned long info)
+/* A message of @info the fast path can carry for @self, which has no
+ * handle or page of its own in flight. */
+static inline bool fast_msg_ok(struct thread *self, unsigned long info)
 {
 	unsigned long len = IPC_INFO_LEN(info);
 
-	if (info & (IPC_INFO_HANDLE | IPC_INFO_PAGE))
+	if ((info & (IPC_INFO_HANDLE | IPC_INFO_PAGE)) || self->ipc.xfer_obj ||
+	    self->ipc.page)
 		return false;
 	return len == 0 || (len <= IPC_BUF_WORDS && self->ipc.buf_kva);
 }
 
-/* The endpoint @h names in @p with @right, with a new reference, or
- * NULL. */
-static struct endpoint *fast_lookup(struct proc *p, long h,
-				    unsigned int right)
-{
-	struct kobj *o = handle_peek(&p->handles, h, KOBJ_ENDPOINT, right);
-
-	return o ? to_ep(o) : NULL;
-}
-
-/* The message in a1..a5 of @tf, as @self's outgoing one. */
+/* The message in a1..a5 of @tf, as @self's outgoing one (for a partner
+ * that reads it the general way, ipc_deliver). */
 static void fast_take_msg(struct thread *self, const struct trap_frame *tf)
 {
 	self->ipc.msg.info = tf->a1;
@@ -80,157 +84,179 @@ static void fast_take_msg(struct thread *self, const struct trap_frame *tf)
 }
 
 /*
- * Wait for the partner to end this thread's wait, switching to @next
- * first (ep locked, just checked not interrupted; the block releases the
- * lock). Return: the result.
- *
- * In general a wait is seen over only under the endpoint lock: the
- * partner may still be waking this thread under it, and must not find it
- * gone (see ipc.c). One case needs no lock: the partner completed the
- * wait and then switched straight to this thread on this hart
- * (thread_block_to says so). It is switched out now and touches this
- * thread no more, and what it wrote was written on this hart before.
+ * The message in @tf from @from, as the results of the system call that
+ * parked @to (both kept from running: the endpoint lock is held): a0 = 0,
+ * a1..a5 the message, its payload copied, and past the ecall. Return: the
+ * frame, for the caller's further results.
  */
-static int fast_wait(struct thread *self, struct endpoint *ep,
-		     struct thread *next)
+static __always_inline struct trap_frame *fast_give(struct thread *from,
+				    const struct trap_frame *tf,
+				    struct thread *to)
 {
-	int res;
+	struct trap_frame *to_tf = thread_user_frame(to);
+	unsigned long len = IPC_INFO_LEN(tf->a1), copied = 0;
 
-	if (thread_block_to(&ep->lock, 0, next) &&
-	    self->ipc.wait == IPC_NONE)
-		return self->ipc.result;
-	spin_lock(&ep->lock);
-	res = ipc_wait_locked(self, &ep->lock, 0, NULL);
-	spin_unlock(&ep->lock);
-	return res;
-}
-
-/* The message delivered to @self into a1..a5 of @tf. */
-static void fast_give_msg(struct proc *p, struct thread *self,
-			  struct trap_frame *tf)
-{
-	if (unlikely(self->ipc.xfer_obj || self->ipc.page)) {
-		/* The partner took the general path and sent a handle. */
-		struct ipc_msg m = self->ipc.msg;
-
-		ipc_got_msg(p, tf, &m);
-		return;
+	if (unlikely(len) && to->ipc.buf_kva) {
+		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
+		copied = len;
 	}
-	tf->a1 = self->ipc.msg.info;
-	tf->a2 = self->ipc.msg.w[0];
-	tf->a3 = self->ipc.msg.w[1];
-	tf->a4 = self->ipc.msg.w[2];
-	tf->a5 = self->ipc.msg.w[3];
+	to_tf->a0 = 0;
+	to_tf->a1 = ipc_info_delivered(tf->a1, copied);
+	to_tf->a2 = tf->a2;
+	to_tf->a3 = tf->a3;
+	to_tf->a4 = tf->a4;
+	to_tf->a5 = tf->a5;
+	to_tf->sepc += 4;
+	return to_tf;
 }
 
-/* A receiver of @ep blocked on this hart, dequeued (ep locked), or NULL:
- * the fast path only switches straight to its partner. */
-static struct thread *fast_receiver(struct endpoint *ep)
+/* A receiver of @ep blocked on this hart (ep locked), or NULL: the fast
+ * path only switches straight to its partner. */
+static inline struct thread *fast_receiver(struct endpoint *ep, unsigned int me)
 {
-	unsigned int me = hart_self();
-
 	for (struct thread *t = ep->recv_head; t; t = t->ipc.next)
-		if (t->hart == me) {
-			q_remove(&ep->recv_head, &ep->recv_tail, t);
+		if (t->hart == me)
 			return t;
-		}
 	return NULL;
 }
 
 /* SYS_IPC_CALL(a0 = endpoint, a1..a5 = message, a6 = timeout). */
-static bool fast_call(struct proc *p, struct thread *self,
+static void fast_call(struct hart *h, struct thread *self,
 		      struct trap_frame *tf)
 {
 	struct endpoint *ep;
+	struct runqueue *rq;
+	struct kobj *o;
 	struct thread *s;
-	int res;
 
-	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1) ||
-	    self->ipc.xfer_obj || self->ipc.page)
-		return false;
-	ep = fast_lookup(p, (long)tf->a0, HANDLE_R_SEND);
-	if (!ep)
-		return false;
-	spin_lock(&ep->lock);
-	s = ep->receivers && !ipc_interrupted(self) ? fast_receiver(ep) : NULL;
-	if (!s) {
-		spin_unlock(&ep->lock);
-		kobj_put(&ep->obj);
-		return false;
+	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
+		return;
+	o = handle_peek(&self->proc->handles, (long)tf->a0, KOBJ_ENDPOINT,
+			HANDLE_R_SEND);
+	if (!o)
+		return;
+	ep = to_ep(o);
+	spin_lock_raw(&ep->lock);
+	if (!ep->receivers || ipc_interrupted(self) ||
+	    !(s = fast_receiver(ep, h->id)) ||
+	    !(rq = sched_park_begin(h, self, s))) {
+		spin_unlock_raw(&ep->lock);
+		kobj_put(o);
+		return;
 	}
-	fast_count();
-	fast_take_msg(self, tf);
-	ipc_deliver(self, s);
-	ipc_pair(ep, s, self);
+	/* Committed: from here on nothing fails. */
+	fast_count(h);
+	q_remove(&ep->recv_head, &ep->recv_tail, s);
+	self->ipc.park_ep = ep;		/* with the lookup's reference */
+	self->ipc.park_recv = false;
+	if (s->parked) {
+		/* Its receive's reference becomes its reply_ep's. */
+		fast_give(self, tf, s)->a6 = ipc_thread_id(self);
+		s->ipc.reply_to = self;
+		s->ipc.reply_ep = ep;
+		self->ipc.reply_from = s;
+		self->ipc.wait = IPC_WAIT_REPLY;
+		self->ipc.wait_obj = o;
+	} else {
+		fast_take_msg(self, tf);
+		ipc_deliver(self, s);
+		ipc_pair(ep, s, self);
+	}
 	ipc_complete(s, 0);
-	res = fast_wait(self, ep, s);
-	kobj_put(&ep->obj);
-	tf->sepc += 4;
-	if (!res)
-		fast_give_msg(p, self, tf);
-	tf->a0 = (unsigned long)(long)res;
-	return true;
+	sched_park_switch(h, rq, self, s, &ep->lock);
 }
 
 /*
  * SYS_IPC_REPLY_RECV(a0 = endpoint, a1..a5 = reply, a6 = timeout), when
  * the call owed came through the same endpoint from a caller on this hart
- * and nobody else calls: reply, queue as a receiver, and switch to the
- * caller just answered.
+ * and nobody else calls: reply, queue as a receiver, and run the caller
+ * just answered.
  */
-static bool fast_reply_recv(struct proc *p, struct thread *self,
+static void fast_reply_recv(struct hart *h, struct thread *self,
 			    struct trap_frame *tf)
 {
 	struct endpoint *ep = self->ipc.reply_ep;
+	struct runqueue *rq;
 	struct thread *c;
-	int res;
 
-	if (!ep || tf->a6 != 0 || !fast_msg_ok(self, tf->a1) ||
-	    self->ipc.xfer_obj || self->ipc.page)
-		return false;
+	if (!ep || tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
+		return;
 	/* The reference reply_ep holds keeps @ep alive meanwhile (so the
 	 * handle is checked without the table's lock); from the reply on it
-	 * serves as this call's reference. */
-	if (!handle_names(&p->handles, (long)tf->a0, &ep->obj, HANDLE_R_RECV))
-		return false;
-	spin_lock(&ep->lock);
+	 * serves the receive. */
+	if (!handle_names(&self->proc->handles, (long)tf->a0, &ep->obj,
+			  HANDLE_R_RECV))
+		return;
+	spin_lock_raw(&ep->lock);
 	c = self->ipc.reply_to;
-	if (!c || c->hart != hart_self() || ep->send_head ||
-	    ipc_interrupted(self)) {
-		spin_unlock(&ep->lock);
-		return false;
+	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
+	    !(rq = sched_park_begin(h, self, c))) {
+		spin_unlock_raw(&ep->lock);
+		return;
 	}
-	fast_count();
-	/* The reply. */
+	/* Committed. The reply: */
+	fast_count(h);
 	self->ipc.reply_to = NULL;
 	self->ipc.reply_ep = NULL;
-	fast_take_msg(self, tf);
-	ipc_deliver(self, c);
 	c->ipc.reply_from = NULL;
+	if (c->parked) {
+		/* It parked calling @ep (the call owed came through it), with
+		 * a reference: dropped for it here, never the last while the
+		 * one reply_ep held is kept for the receive. */
+		fast_give(self, tf, c);
+		__atomic_fetch_sub(&ep->obj.refs, 1, __ATOMIC_RELEASE);
+	} else {
+		fast_take_msg(self, tf);
+		ipc_deliver(self, c);
+	}
 	ipc_complete(c, 0);
 	/* The receive: nobody else calls, so wait for the next call. */
 	self->ipc.wait = IPC_WAIT_RECV;
 	self->ipc.wait_obj = &ep->obj;
+	self->ipc.park_ep = ep;
+	self->ipc.park_recv = true;
 	q_push(&ep->recv_head, &ep->recv_tail, self);
-	res = fast_wait(self, ep, c);
-	kobj_put(&ep->obj);
-	tf->sepc += 4;
-	if (!res) {
-		fast_give_msg(p, self, tf);
-		tf->a6 = self->ipc.sender;
-	}
-	tf->a0 = (unsigned long)(long)res;
-	return true;
+	sched_park_switch(h, rq, self, c, &ep->lock);
 }
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;
 
-bool ipc_fastpath(struct proc *p, struct trap_frame *tf)
+void ipc_fast_entry(struct trap_frame *tf)
 {
+	struct hart *h = this_hart();
+
 	if (tf->a7 == SYS_IPC_CALL && (ipc_fast_mode & IPC_FAST_CALL))
-		return fast_call(p, thread_current(), tf);
-	if (tf->a7 == SYS_IPC_REPLY_RECV &&
-	    (ipc_fast_mode & IPC_FAST_REPLY_RECV))
-		return fast_reply_recv(p, thread_current(), tf);
-	return false;
+		fast_call(h, h->current, tf);
+	else if (tf->a7 == SYS_IPC_REPLY_RECV &&
+		 (ipc_fast_mode & IPC_FAST_REPLY_RECV))
+		fast_reply_recv(h, h->current, tf);
+}
+
+void ipc_park_resume(struct trap_frame *tf)
+{
+	struct thread *self = thread_current();
+	struct endpoint *ep = self->ipc.park_ep;
+	struct proc *p = self->proc;
+	int res;
+
+	/* Woken other than by the partner's fast path: the general path's
+	 * wait, under the lock (a waker may still be at work under it). */
+	arch_irq_enable();
+	spin_lock(&ep->lock);
+	res = ipc_wait_locked(self, &ep->lock, 0, NULL);
+	spin_unlock(&ep->lock);
+	kobj_put(&ep->obj);
+	tf->sepc += 4;
+	if (!res) {
+		struct ipc_msg m = self->ipc.msg;
+
+		ipc_got_msg(p, tf, &m);
+		if (self->ipc.park_recv)
+			tf->a6 = self->ipc.sender;
+	}
+	tf->a0 = (unsigned long)(long)res;
+	self->ipc.park_ep = NULL;
+	arch_irq_disable();
+	sched_preempt_point();
+	proc_leave_if_exiting(p);
 }

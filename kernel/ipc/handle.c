@@ -7,22 +7,10 @@
  * there.
  */
 #include <kern/ipc.h>
+#include <kern/handle.h>
 #include <kern/errno.h>
 #include <kern/spinlock.h>
 #include <abi/syscall.h>
-
-#define HANDLE_GEN_MAX	0x7fffff
-
-static bool decode(long h, unsigned int *idx, unsigned int *gen)
-{
-	if (h <= 0 || h > ((long)HANDLE_GEN_MAX << 8 | 0xff))
-		return false;
-	if ((h & 0xff) == 0 || (h & 0xff) > HANDLE_MAX)
-		return false;
-	*idx = (unsigned int)(h & 0xff) - 1;
-	*gen = (unsigned int)(h >> 8);
-	return true;
-}
 
 static long encode(unsigned int idx, unsigned int gen)
 {
@@ -95,7 +83,7 @@ int handle_get(struct handle_table *ht, long h, unsigned int type,
 	unsigned int idx, gen;
 	int err = 0;
 
-	if (!decode(h, &idx, &gen))
+	if (!handle_decode(h, &idx, &gen))
 		return -E_BADH;
 	spin_lock(&ht->lock);
 	if (ht->closed || !ht->slot[idx].obj || ht->slot[idx].gen != gen) {
@@ -109,53 +97,6 @@ int handle_get(struct handle_table *ht, long h, unsigned int type,
 	}
 	spin_unlock(&ht->lock);
 	return err;
-}
-
-struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
-			 unsigned int need)
-{
-	unsigned int idx, gen;
-	struct kobj *o = NULL;
-
-	if (!decode(h, &idx, &gen))
-		return NULL;
-	spin_lock(&ht->lock);
-	if (!ht->closed && ht->slot[idx].obj && ht->slot[idx].gen == gen &&
-	    ht->slot[idx].obj->type == type &&
-	    (ht->slot[idx].rights & need) == need) {
-		o = ht->slot[idx].obj;
-		kobj_get(o);
-	}
-	spin_unlock(&ht->lock);
-	return o;
-}
-
-bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
-		  unsigned int need)
-{
-	unsigned int idx, gen, s;
-	bool yes;
-
-	if (!decode(h, &idx, &gen))
-		return false;
-	/* Acquire, pairing with seq_end's release store: what the writer
-	 * stored before it is seen by the slot loads below. */
-	s = __atomic_load_n(&ht->seq, __ATOMIC_ACQUIRE);
-	if (s & 1)
-		return false;	/* a writer is at work: the caller's general
-				 * path decides, the fast path never waits */
-	yes = !__atomic_load_n(&ht->closed, __ATOMIC_RELAXED) &&
-	      __atomic_load_n(&ht->slot[idx].obj, __ATOMIC_RELAXED) == obj &&
-	      __atomic_load_n(&ht->slot[idx].gen, __ATOMIC_RELAXED) == gen &&
-	      (__atomic_load_n(&ht->slot[idx].rights, __ATOMIC_RELAXED) &
-	       need) == need;
-	/* Acquire fence, pairing with seq_begin's release fence: if a slot
-	 * load above saw a writer's store, the load of seq below sees that
-	 * writer's odd value or later. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (s != __atomic_load_n(&ht->seq, __ATOMIC_RELAXED))
-		return false;	/* changed meanwhile: the same */
-	return yes;
 }
 
 /* Take slot @idx's object out (lock held). */
@@ -187,7 +128,7 @@ int handle_close(struct handle_table *ht, long h)
 	unsigned int idx, gen, rights = 0;
 	struct kobj *obj = NULL;
 
-	if (!decode(h, &idx, &gen))
+	if (!handle_decode(h, &idx, &gen))
 		return -E_BADH;
 	spin_lock(&ht->lock);
 	if (!ht->closed && ht->slot[idx].obj && ht->slot[idx].gen == gen)

@@ -33,11 +33,6 @@
 
 /* ---- objects ------------------------------------------------------------ */
 
-void kobj_get(struct kobj *o)
-{
-	__atomic_fetch_add(&o->refs, 1, __ATOMIC_RELAXED);
-}
-
 void kobj_put(struct kobj *o)
 {
 	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0)
@@ -82,13 +77,6 @@ struct kobj *notify_create(void)
 
 /* ---- messages ----------------------------------------------------------- */
 
-static unsigned long thread_id_of(struct thread *t)
-{
-	unsigned long pid = t->proc ? (unsigned long)t->proc->pid : 0;
-
-	return pid << 32 | t->tid;
-}
-
 /* Copy @from's outgoing message to @to (both locked out of running: the
  * caller holds the lock @to waits under, and @from is the caller or is
  * queued under the same lock). */
@@ -101,9 +89,7 @@ void ipc_deliver(struct thread *from, struct thread *to)
 		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
 		copied = len;
 	}
-	info &= ~(0x3ffUL | IPC_INFO_HANDLE | IPC_INFO_HANDLE_DROPPED |
-		  IPC_INFO_GRANT(0xff));
-	info |= copied;
+	info = ipc_info_delivered(info, copied);
 	to->ipc.xfer_obj = from->ipc.xfer_obj;
 	to->ipc.xfer_rights = from->ipc.xfer_rights;
 	from->ipc.xfer_obj = NULL;
@@ -118,7 +104,7 @@ void ipc_deliver(struct thread *from, struct thread *to)
 	to->ipc.msg.w[1] = from->ipc.msg.w[1];
 	to->ipc.msg.w[2] = from->ipc.msg.w[2];
 	to->ipc.msg.w[3] = from->ipc.msg.w[3];
-	to->ipc.sender = thread_id_of(from);
+	to->ipc.sender = ipc_thread_id(from);
 }
 
 void ipc_xfer_drop(struct kobj *obj, unsigned int rights)

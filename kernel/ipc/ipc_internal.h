@@ -6,6 +6,7 @@
  * both use. Locking as documented in kern/ipc.h.
  */
 #include <kern/ipc.h>
+#include <kern/proc.h>
 #include <kern/thread.h>
 
 #define EP_CLIENTS	64	/* address spaces with regions it pages */
@@ -90,6 +91,23 @@ static inline void ipc_complete(struct thread *t, int result)
 static inline bool ipc_interrupted(struct thread *t)
 {
 	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_SEQ_CST);
+}
+
+/* A sender's id as a receiver sees it: pid << 32 | tid. */
+static inline unsigned long ipc_thread_id(const struct thread *t)
+{
+	unsigned long pid = t->proc ? (unsigned long)t->proc->pid : 0;
+
+	return pid << 32 | t->tid;
+}
+
+/* The info word a message sent with @info arrives with, @copied payload
+ * words having arrived: what the kernel sets, cleared of the sender's. */
+static inline unsigned long ipc_info_delivered(unsigned long info,
+					       unsigned long copied)
+{
+	return (info & ~(0x3ffUL | IPC_INFO_HANDLE | IPC_INFO_HANDLE_DROPPED |
+			 IPC_INFO_GRANT(0xff))) | copied;
 }
 
 /* Copy @from's outgoing message to @to (both kept from running: the

@@ -280,7 +280,7 @@ static void user_start(void *arg)
 
 	arch_irq_disable();	/* until sret: the frame is being built */
 	t = thread_current();
-	tf = (struct trap_frame *)(t->kstack.hi - sizeof(*tf));
+	tf = thread_user_frame(t);
 	entry = (uint64_t)t->user_entry;
 
 	memset(tf, 0, sizeof(*tf));

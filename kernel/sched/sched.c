@@ -13,6 +13,7 @@
  * sched_preempt_point() does so when the tick or a wake-up asked for it.
  */
 #include <kern/thread.h>
+#include <kern/sched_park.h>
 #include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/hart.h>
@@ -25,27 +26,7 @@
 #include <arch/trap.h>
 #include <mm/frame.h>
 
-/*
- * struct runqueue - one per hart
- *
- * Locking: everything under lock (rank 70), except nr and nr_stealable, which
- * others read without the lock as hints. Idle harts look at nr_stealable
- * before they take a busy hart's lock, so pinned threads cost no lock
- * traffic from would-be thieves.
- */
-struct runqueue {
-	struct spinlock lock;
-	struct thread *head[SCHED_PRIOS], *tail[SCHED_PRIOS];
-	unsigned int nr;
-	unsigned int nr_stealable;	/* of nr, not pinned to a hart */
-	struct thread *current;
-	struct thread *idle;
-	struct thread *last;	/* the thread just switched away from */
-	struct thread *sleepers;
-	struct sched_stats stats;
-} __cacheline_aligned;
-
-static struct runqueue rqs[CONFIG_MAX_HARTS];
+struct runqueue rqs[CONFIG_MAX_HARTS];
 static struct thread boot_threads[CONFIG_MAX_HARTS];	/* boot contexts */
 static unsigned int next_tid = 1;			/* atomic */
 
@@ -426,25 +407,23 @@ void thread_block(struct spinlock *lock, uint64_t deadline)
 		schedule_locked();
 	spin_unlock(&this_rq()->lock);
 	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
-	t->handed_to = false;	/* a direct switch here is not asked about */
 }
 
-bool thread_block_to(struct spinlock *lock, uint64_t deadline,
+void thread_block_to(struct spinlock *lock, uint64_t deadline,
 		     struct thread *next)
 {
 	struct runqueue *rq = lock_this_rq();
 	struct thread *t = rq->current;
-	bool direct;
 
 	if (t->is_idle)
 		panic("sched: the idle thread may not block");
 	/*
-	 * @next must be a BLOCKED thread of this hart to be run directly:
-	 * the same-hart fast path of a call or a reply. And only when no
-	 * other thread waits for this hart: a client and its server handing
-	 * the hart to each other would otherwise keep everyone queued here
-	 * off it until the tick (measured: ipctest many_clients on 4 harts
-	 * took 5 s instead of 0.1 s). Then @next queues up like any wake-up.
+	 * @next must be a BLOCKED thread of this hart to be run directly.
+	 * And only when no other thread waits for this hart: a client and
+	 * its server handing the hart to each other would otherwise keep
+	 * everyone queued here off it until the tick (measured: ipctest
+	 * many_clients on 4 harts took 5 s instead of 0.1 s). Then @next
+	 * queues up like any wake-up.
 	 */
 	if (next->hart != hart_self() || next->state != THREAD_BLOCKED ||
 	    (next->affinity >= 0 && next->affinity != (int)hart_self()) ||
@@ -452,13 +431,12 @@ bool thread_block_to(struct spinlock *lock, uint64_t deadline,
 		spin_unlock(&rq->lock);
 		thread_wake(next);
 		thread_block(lock, deadline);
-		return false;
+		return;
 	}
 	unsleep_locked(rq, next);
 	__atomic_store_n(&next->wake_token, 1, __ATOMIC_SEQ_CST);
 	if (block_locked(rq, t, lock, deadline)) {
 		rq->stats.handoffs++;
-		next->handed_to = true;
 		schedule_to_locked(next);
 	} else {
 		enqueue_locked(rq, next);	/* we stay: it waits its turn */
@@ -466,9 +444,38 @@ bool thread_block_to(struct spinlock *lock, uint64_t deadline,
 	}
 	spin_unlock(&this_rq()->lock);
 	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
-	direct = t->handed_to;
-	t->handed_to = false;
-	return direct;
+}
+
+/* Parking: kern/sched_park.h. */
+
+void sched_unsleep(struct runqueue *rq, struct thread *t)
+{
+	unsleep_locked(rq, t);
+}
+
+/* A parked thread, run straight from sched_park_switch: now on its stack
+ * (arch_park_jump), end the switch. Its wait is over, its results in its
+ * trap frame. */
+void sched_park_jumped(struct thread *last, struct runqueue *rq);
+void sched_park_jumped(struct thread *last, struct runqueue *rq)
+{
+	rq->last = NULL;
+	__atomic_store_n(&last->on_cpu, 0, __ATOMIC_RELEASE);
+	spin_unlock_raw(&rq->lock);
+}
+
+/* A parked thread, switched to through its context (arch_park_resume):
+ * end the switch as thread_start does, and a wait as thread_block. */
+void sched_park_resumed(void);
+void sched_park_resumed(void)
+{
+	struct thread *t;
+
+	finish_switch();
+	t = this_rq()->current;
+	t->parked = false;
+	spin_unlock(&this_rq()->lock);
+	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
 }
 
 void thread_wake(struct thread *t)

@@ -87,12 +87,19 @@ trap_vector:
 	SAVE(t0, TF_SEPC)
 	csrr	t0, CSR_SSTATUS
 	SAVE(t0, TF_SSTATUS)
-	csrr	t0, CSR_SCAUSE
-	SAVE(t0, TF_SCAUSE)
-	csrr	t0, CSR_STVAL
-	SAVE(t0, TF_STVAL)
+	csrr	t1, CSR_STVAL
+	SAVE(t1, TF_STVAL)
+	csrr	t1, CSR_SCAUSE
+	SAVE(t1, TF_SCAUSE)
 
+	/* A system call (only user mode makes them) may be an IPC call or
+	 * reply-and-receive the fast path does whole: then it does not come
+	 * back here, but leaves through trap_return on another stack. */
+	li	t0, SCAUSE_ECALL_U
+	bne	t1, t0, 1f
 	mv	a0, sp
+	call	ipc_fast_entry
+1:	mv	a0, sp
 	call	trap_handler
 
 	.globl	trap_return

@@ -24,6 +24,7 @@ arch_switch:
 	sd	s11, CTX_S0 + 88(a0)
 	csrr	t0, CSR_SSTATUS
 	sd	t0, CTX_SSTATUS(a0)
+.Lload:
 	ld	t0, CTX_SSTATUS(a1)
 	li	t1, SSTATUS_SUM
 	and	t0, t0, t1
@@ -45,6 +46,12 @@ arch_switch:
 	ld	s11, CTX_S0 + 88(a1)
 	ret
 
+/* arch_switch_to(to): the second half of arch_switch alone. */
+	.globl	arch_switch_to
+arch_switch_to:
+	mv	a1, a0
+	j	.Lload
+
 	.globl	arch_thread_trampoline
 arch_thread_trampoline:
 	li	fp, 0			/* end of the frame-pointer chain */
@@ -56,4 +63,25 @@ arch_thread_trampoline:
 	.globl	arch_user_enter
 arch_user_enter:
 	mv	sp, a0
+	j	trap_return
+
+/* A parked thread's context: sp is its trap frame (sched_park_switch). */
+	.globl	arch_park_resume
+arch_park_resume:
+	li	fp, 0			/* end of the frame-pointer chain */
+	call	sched_park_resumed
+	mv	a0, sp
+	call	ipc_park_resume
+	j	trap_return
+
+/* arch_park_jump(tf, last, rq): onto the stack of the parked thread @tf
+ * belongs to (sched_park_switch made it current), there
+ * sched_park_jumped(last, rq), and out through @tf. */
+	.globl	arch_park_jump
+arch_park_jump:
+	mv	sp, a0
+	mv	a0, a1
+	mv	a1, a2
+	li	fp, 0
+	call	sched_park_jumped
 	j	trap_return

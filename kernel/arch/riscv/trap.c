@@ -70,12 +70,11 @@ static void user_exception(struct proc *p, struct trap_frame *tf,
 
 	switch (code) {
 	case EXC_ECALL_U:
-		/* Interrupts on while the call runs: it may take time. A
-		 * call and a server's reply-and-receive in the usual case go
-		 * their own short way. */
+		/* Interrupts on while the call runs: it may take time. (A
+		 * call and a server's reply-and-receive in the usual case
+		 * went their own short way before: ipc_fast_entry.) */
 		arch_irq_enable();
-		if (!ipc_fastpath(p, tf))
-			syscall_dispatch(p, tf);
+		syscall_dispatch(p, tf);
 		arch_irq_disable();
 		return;
 	case EXC_INST_PAGE_FAULT:

@@ -110,6 +110,11 @@ struct thread_ipc {
 	struct frame *buf;		/* pinned IPC buffer, or NULL */
 	unsigned long *buf_kva;
 	bool interrupted;		/* atomic: its process is ending */
+	/* Parked by the fast path (the thread itself, while it runs or is
+	 * parked): the endpoint, with the reference the wait holds, and
+	 * whether the wait is a receive (else a call's wait for its reply). */
+	struct endpoint *park_ep;
+	bool park_recv;
 };
 
 /* Handle tables. */
@@ -122,24 +127,16 @@ int handle_install(struct handle_table *ht, struct kobj *obj,
  * Return: 0, -E_BADH, -E_TYPE (@type given and different). */
 int handle_get(struct handle_table *ht, long h, unsigned int type,
 	       struct kobj **obj, unsigned int *rights);
-/* The object @h names, with a new reference, if it has @type and every
- * right in @need, else NULL: handle_get without the error code, for the
- * IPC fast path, which leaves errors to the general path. */
-struct kobj *handle_peek(struct handle_table *ht, long h, unsigned int type,
-			 unsigned int need);
-/* Does @h name @obj, with every right in @need? Without the table's
- * lock (a sequence count), so @obj must be kept alive by the caller's
- * own reference; takes none. False also when the table changed while it
- * looked (never waits): for the IPC fast path's reply-and-receive, which
- * holds the endpoint through the call it answers and leaves any doubt
- * to the general path. */
-bool handle_names(struct handle_table *ht, long h, const struct kobj *obj,
-		  unsigned int need);
+/* handle_peek and handle_names, the IPC fast path's lookups: kern/handle.h
+ * (inline). */
 int handle_close(struct handle_table *ht, long h);
 /* Close every handle; later lookups fail. */
 void handle_table_close(struct handle_table *ht);
 
-void kobj_get(struct kobj *o);
+static inline void kobj_get(struct kobj *o)
+{
+	__atomic_fetch_add(&o->refs, 1, __ATOMIC_RELAXED);
+}
 void kobj_put(struct kobj *o);
 
 /* Objects. */
@@ -192,12 +189,15 @@ long pager_evict(struct kobj *ep, unsigned long key, unsigned long off,
 struct trap_frame;
 long ipc_syscall(struct proc *p, struct trap_frame *tf);
 /*
- * ipc_fastpath - SYS_IPC_CALL or SYS_IPC_REPLY_RECV in the usual case
- * (kernel/ipc/fastpath.c), from the trap with interrupts off. Return:
- * true if the call is done (its results in @tf); false, having changed
- * nothing, for the general path to do it.
+ * ipc_fast_entry - SYS_IPC_CALL or SYS_IPC_REPLY_RECV in the usual case
+ * (kernel/ipc/fastpath.c), straight from entry.S with interrupts off.
+ * Returns, having changed nothing, when the general path is to do the
+ * call; does not return when it did it.
+ * ipc_park_resume - the rest of a system call whose thread the fast path
+ * parked, when it resumes other than straight from its partner (switch.S).
  */
-bool ipc_fastpath(struct proc *p, struct trap_frame *tf);
+void ipc_fast_entry(struct trap_frame *tf);
+void ipc_park_resume(struct trap_frame *tf);
 /* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
  * option ipcfast=off|call|reply|on, default on). Immutable after boot. */
 #define IPC_FAST_CALL		1U

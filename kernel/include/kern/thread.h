@@ -25,10 +25,12 @@
  *   wake_token  atomic; set by thread_wake, consumed by thread_block.
  *   ipc         see kern/ipc.h.
  *   on_cpu      atomic: 1 from switch-in until the switch-out finished.
+ *   parked      the run-queue lock of its hart (see sched_park_switch).
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
 #include <arch/context.h>
+#include <arch/trap.h>
 #include <arch/kstack.h>
 #include <kern/ipc.h>
 #include <kern/hart.h>
@@ -64,10 +66,8 @@ struct thread {
 	unsigned int tid;
 	bool is_idle, is_boot;
 	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
-	bool handed_to;		/* thread_block_to switched straight to it:
-				 * set under its hart's run-queue lock while
-				 * it is blocked, read and cleared by itself
-				 * when it runs again */
+	bool parked;		/* blocked with only its trap frame kept:
+				 * see sched_park_switch */
 	struct thread *joiner;	/* blocked in thread_join on us */
 	unsigned int wake_token;	/* atomic: thread_wake came (see
 					 * thread_block) */
@@ -119,12 +119,11 @@ void thread_block(struct spinlock *lock, uint64_t deadline);
 /*
  * As thread_block, but first wake @next, and if it is blocked on this hart
  * (and nothing else waits for the hart) switch straight to it instead of
- * queueing it. Return: true if this thread, in turn, was run again by
- * such a direct switch (from a thread_block_to naming it, on this hart),
- * false if by anything else.
+ * queueing it.
  */
-bool thread_block_to(struct spinlock *lock, uint64_t deadline,
+void thread_block_to(struct spinlock *lock, uint64_t deadline,
 		     struct thread *next);
+/* Parking, the IPC fast path's way to block: kern/sched_park.h. */
 /* Make @t runnable if it is blocked in thread_block (else the wake is
  * remembered and its next thread_block returns at once). */
 void thread_wake(struct thread *t);
@@ -141,6 +140,13 @@ static inline struct thread *thread_current(void)
 	__asm__ __volatile__("ld %0, %1(tp)" : "=r"(t) : "i"(HART_CURRENT));
 	return t;
 #endif
+}
+
+/* The frame a user thread's traps from user mode save (entry.S), atop
+ * its kernel stack. */
+static inline struct trap_frame *thread_user_frame(struct thread *t)
+{
+	return (struct trap_frame *)(t->kstack.hi - USER_FRAME_SIZE);
 }
 
 /* Called at the end of every trap: switch if a tick or a wake-up asked

@@ -21,6 +21,21 @@ struct arch_context {
 
 /* Save the current context in @from and resume @to (switch.S). */
 void arch_switch(struct arch_context *from, struct arch_context *to);
+/* Resume @to without saving anything: the current context is given up
+ * (it was parked: sched_park_switch). */
+__attribute__((noreturn)) void arch_switch_to(struct arch_context *to);
 /* Where a new thread starts: calls thread_start(), never returns. */
 void arch_thread_trampoline(void);
+/* Where a parked thread's context starts, with sp at its trap frame:
+ * sched_park_resumed(), ipc_park_resume(frame), then back to user mode. */
+void arch_park_resume(void);
+/* Run the parked thread whose trap frame is @tf, now current: onto its
+ * stack, sched_park_jumped(@last, @rq), then back to user mode through
+ * @tf. */
+struct trap_frame;
+struct thread;
+struct runqueue;
+__attribute__((noreturn)) void arch_park_jump(struct trap_frame *tf,
+					      struct thread *last,
+					      struct runqueue *rq);
 #endif

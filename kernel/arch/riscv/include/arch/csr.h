@@ -38,6 +38,7 @@
 /* scause */
 #define SCAUSE_INTR	BIT(63)
 #define SCAUSE_CODE	GENMASK(62, 0)
+#define SCAUSE_ECALL_U	8	/* = EXC_ECALL_U, for entry.S */
 
 #ifndef __ASSEMBLER__
 enum exc_code {
@@ -49,7 +50,7 @@ enum exc_code {
 	EXC_LOAD_ACCESS = 5,
 	EXC_STORE_MISALIGNED = 6,
 	EXC_STORE_ACCESS = 7,
-	EXC_ECALL_U = 8,
+	EXC_ECALL_U = SCAUSE_ECALL_U,
 	EXC_ECALL_S = 9,
 	EXC_INST_PAGE_FAULT = 12,
 	EXC_LOAD_PAGE_FAULT = 13,

@@ -1,0 +1,134 @@
+#pragma once
+/*
+ * sched_park.h - parking: the scheduler's half of the IPC fast path
+ * (kernel/ipc/fastpath.c), inline, and the run queue it works on
+ *
+ * A thread that blocks in an ordinary way keeps its C frames on its
+ * kernel stack and resumes inside arch_switch. A parked thread keeps
+ * nothing but the trap frame its system call saved atop its stack; its
+ * context is set to start arch_park_resume there (switch.S), which ends
+ * the switch as thread_start does and calls ipc_park_resume to finish
+ * the system call. So a partner that completes its wait on this hart
+ * needs no switch of kernel contexts at all: it writes the results into
+ * the parked thread's trap frame and returns to user mode through it
+ * (arch_park_jump). Everyone else (a kill, a general-path partner, the
+ * scheduler) resumes a parked thread like any other, through its context.
+ *
+ * The fast path runs with interrupts off from entry.S to sret, so these
+ * take their locks raw. Only sched.c and this header touch a run queue's
+ * fields.
+ */
+#include <kern/thread.h>
+#include <kern/panic.h>
+#include <kern/spinlock.h>
+#include <arch/context.h>
+#include <mm/as.h>
+
+/*
+ * struct runqueue - one per hart
+ *
+ * Locking: everything under lock (rank 70), except nr and nr_stealable, which
+ * others read without the lock as hints. Idle harts look at nr_stealable
+ * before they take a busy hart's lock, so pinned threads cost no lock
+ * traffic from would-be thieves.
+ */
+struct runqueue {
+	struct spinlock lock;
+	struct thread *head[SCHED_PRIOS], *tail[SCHED_PRIOS];
+	unsigned int nr;
+	unsigned int nr_stealable;	/* of nr, not pinned to a hart */
+	struct thread *current;
+	struct thread *idle;
+	struct thread *last;	/* the thread just switched away from */
+	struct thread *sleepers;
+	struct sched_stats stats;
+} __cacheline_aligned;
+
+extern struct runqueue rqs[CONFIG_MAX_HARTS];
+
+/* Take @t off @rq's sleep list (sched.c). */
+void sched_unsleep(struct runqueue *rq, struct thread *t);
+
+/*
+ * sched_park_begin - lock this hart's run queue (@h's; interrupts off)
+ * and check that @next can run here at once: BLOCKED on this hart, may
+ * run here, nothing else waiting, no switch asked for, and no wake-up
+ * pending for @self (which would end its wait at once). Return: the
+ * locked queue, or NULL with nothing held and nothing changed.
+ *
+ * A waker of @self needs this lock to look at its state, so one whose
+ * token we miss here finds @self BLOCKED afterwards and queues it.
+ */
+static __always_inline struct runqueue *sched_park_begin(struct hart *h,
+						struct thread *self,
+						struct thread *next)
+{
+	struct runqueue *rq = &rqs[h->id];
+
+	spin_lock_raw(&rq->lock);
+	if (unlikely(next->hart != h->id || next->state != THREAD_BLOCKED ||
+		     (next->affinity >= 0 && next->affinity != (int)h->id) ||
+		     rq->nr || h->need_resched ||
+		     __atomic_load_n(&self->wake_token, __ATOMIC_RELAXED))) {
+		spin_unlock_raw(&rq->lock);
+		return NULL;
+	}
+	return rq;
+}
+
+/*
+ * sched_park_switch - park @self (the current thread, in a system call
+ * from user mode) and run @next, both checked by sched_park_begin. @lock,
+ * taken before the queue's, is released on the way. Does not return:
+ * @self resumes, when something ends its wait, in arch_park_resume; or
+ * straight into its trap frame, when a partner's sched_park_switch runs
+ * it.
+ *
+ * The run-queue lock is held until we are off @self's stack (by @next's
+ * arch_park_jump, or by the switch path @next resumes in): until then a
+ * wake-up of @self cannot let another hart run it on the stack we are on.
+ */
+static __always_inline __noreturn void sched_park_switch(struct hart *h,
+						struct runqueue *rq,
+						struct thread *self,
+						struct thread *next,
+						struct spinlock *lock)
+{
+#ifdef CONFIG_DEBUG
+	if (self != rq->current || __atomic_load_n(&next->on_cpu,
+						   __ATOMIC_ACQUIRE))
+		panic("sched: hart %u parks '%s' for '%s' (on a cpu: %u)",
+		      h->id, self->name, next->name, next->on_cpu);
+#endif
+	self->state = THREAD_BLOCKED;
+	self->parked = true;
+	self->ctx.ra = (unsigned long)arch_park_resume;
+	self->ctx.sp = (unsigned long)thread_user_frame(self);
+	self->ctx.sstatus = 0;
+	/* Interrupts stay off when the queue lock its resumer holds goes. */
+	self->irq_was_on = false;
+	if (unlikely(next->wake_at))
+		sched_unsleep(rq, next);
+	next->state = THREAD_RUNNING;
+	__atomic_store_n(&next->on_cpu, 1, __ATOMIC_RELAXED);
+	rq->current = next;
+	h->current = next;
+	rq->stats.switches++;
+	rq->stats.handoffs++;
+	if (next->as && next->as != self->as)
+		as_activate(next->as);
+	h->stack_lo = next->kstack.lo;
+	h->stack_hi = next->kstack.hi;
+	h->kstack_top = next->kstack.hi;
+	spin_unlock_raw(lock);
+	if (likely(next->parked)) {
+		next->parked = false;
+		arch_park_jump(thread_user_frame(next), self, rq);
+	}
+	/* @next blocked the ordinary way, in schedule_to_locked: it ends
+	 * the switch there (finish_switch, with rq->last) and drops the
+	 * queue lock as if it had taken it (one irq_push). */
+	rq->last = self;
+	irq_push();
+	arch_switch_to(&next->ctx);
+}
