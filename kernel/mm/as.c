@@ -174,6 +174,7 @@ int as_unmap(struct as *as, vaddr_t va, size_t len)
 		return -E_INVAL;
 	batch_init(&batch, false);
 	unmap_range(as, va, len, &batch);
+	arch_race_window(MM_RACE_FLUSH_PENDING);
 	batch_flush(as, &batch);
 	return 0;
 }
@@ -274,10 +275,14 @@ static bool protect_pages(struct as *as, vaddr_t va, size_t len,
 
 int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
 {
+	bool reduced;
+
 	if (!range_ok(va, len) || !prot_ok(prot))
 		return -E_INVAL;
 	/* Taking a permission away needs every hart to forget it. */
-	if (protect_pages(as, va, len, prot))
+	reduced = protect_pages(as, va, len, prot);
+	arch_race_window(MM_RACE_FLUSH_PENDING);
+	if (reduced)
 		tlb_shootdown(as, va, len);
 	return 0;
 }
@@ -691,6 +696,7 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
 		spin_unlock(&as->lock);
 		reduced = mine && protect_pages(as, rs, re - rs, prot);
 		spin_unlock(&r->lock);
+		arch_race_window(MM_RACE_FLUSH_PENDING);
 		/* No lock held: the shootdown waits for other harts. */
 		if (reduced)
 			tlb_shootdown(as, rs, re - rs);
@@ -881,6 +887,7 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		}
 	}
 	spin_unlock(&r->lock);
+	arch_race_window(MM_RACE_FLUSH_PENDING);
 	/* Writers of @src must fault from now on. */
 	if (reduced)
 		tlb_shootdown(src, va, len);
@@ -1184,6 +1191,7 @@ long as_pager_evict(struct as *as, void *pager, unsigned long key,
 		unmap_range_guarded(as, hit[i].lo, hit[i].hi - hit[i].lo,
 				    &batch, hit[i].r, hit[i].seq);
 	}
+	arch_race_window(MM_RACE_FLUSH_PENDING);
 	batch_flush(as, &batch);
 	return (long)batch.pages_cleared;
 }

@@ -234,3 +234,8 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * found a hart's frame cache not
 					 * empty and is about to move its
 					 * list to the pool */
+#define MM_RACE_FLUSH_PENDING	4	/* an unmap, eviction, protect or
+					 * copy-on-write share changed its
+					 * entries and has not sent their
+					 * shootdown yet (no lock held,
+					 * interrupts on) */
