@@ -172,9 +172,9 @@ int as_unmap(struct as *as, vaddr_t va, size_t len)
 
 	if (!range_ok(va, len))
 		return -E_INVAL;
-	batch_init(&batch, false);
+	batch_begin(as, &batch);
 	unmap_range(as, va, len, &batch);
-	batch_flush(as, &batch);
+	batch_end(as, &batch, va, va + len);
 	return 0;
 }
 
@@ -274,11 +274,19 @@ static bool protect_pages(struct as *as, vaddr_t va, size_t len,
 
 int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot)
 {
+	bool reduced;
+
 	if (!range_ok(va, len) || !prot_ok(prot))
 		return -E_INVAL;
-	/* Taking a permission away needs every hart to forget it. */
-	if (protect_pages(as, va, len, prot))
+	/* Taking a permission away needs every hart to forget it; so do
+	 * rights another call took away and has not shot down yet (we may
+	 * have found them gone: mm_internal.h, as_flush_begin). */
+	as_flush_begin(as);
+	reduced = protect_pages(as, va, len, prot);
+	arch_race_window(MM_RACE_FLUSH_PENDING);
+	if (reduced || as_flush_others(as))
 		tlb_shootdown(as, va, len);
+	as_flush_end(as);
 	return 0;
 }
 
@@ -672,7 +680,9 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
 	if (err)
 		return err;
 	/* One region at a time, under its own lock: its rights, then its
-	 * pages (with a shootdown when a right goes). */
+	 * pages (with a shootdown when a right goes, or when another call
+	 * may have taken it and not yet shot it down: as_protect). */
+	as_flush_begin(as);
 	for (int i = 0; i < AS_MAX_REGIONS; i++) {
 		struct as_region *r = &as->regions[i];
 		vaddr_t rs, re;
@@ -691,10 +701,12 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
 		spin_unlock(&as->lock);
 		reduced = mine && protect_pages(as, rs, re - rs, prot);
 		spin_unlock(&r->lock);
+		arch_race_window(MM_RACE_FLUSH_PENDING);
 		/* No lock held: the shootdown waits for other harts. */
-		if (reduced)
+		if (reduced || (mine && as_flush_others(as)))
 			tlb_shootdown(as, rs, re - rs);
 	}
+	as_flush_end(as);
 	return 0;
 }
 
@@ -818,6 +830,8 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		spin_unlock(&r->lock);
 		return err;
 	}
+	/* Counted: our writers may still hold W that another call took. */
+	as_flush_begin(src);
 	while (v < end && !err) {
 		vaddr_t next = MIN(leaf_base(v) + SV39_MEGA, end);
 		unsigned int n = 0;
@@ -881,9 +895,12 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 		}
 	}
 	spin_unlock(&r->lock);
-	/* Writers of @src must fault from now on. */
-	if (reduced)
+	arch_race_window(MM_RACE_FLUSH_PENDING);
+	/* Writers of @src must fault from now on, also where another call
+	 * took W away before us and has not shot it down yet. */
+	if (reduced || as_flush_others(src))
 		tlb_shootdown(src, va, len);
+	as_flush_end(src);
 	return err;
 }
 
@@ -1160,11 +1177,12 @@ long as_pager_evict(struct as *as, void *pager, unsigned long key,
 	} hit[AS_MAX_REGIONS];
 	struct frame_batch batch;
 	unsigned long end = off + len;
+	vaddr_t lo = AS_USER_TOP, hi = 0;	/* span of the hits */
 	int n = 0;
 
 	if (len == 0 || end < off)
 		return -E_INVAL;
-	batch_init(&batch, false);
+	batch_begin(as, &batch);
 	spin_lock(&as->lock);
 	for (int i = 0; i < AS_MAX_REGIONS; i++) {
 		struct as_region *r = &as->regions[i];
@@ -1183,8 +1201,10 @@ long as_pager_evict(struct as *as, void *pager, unsigned long key,
 	for (int i = 0; i < n; i++) {
 		unmap_range_guarded(as, hit[i].lo, hit[i].hi - hit[i].lo,
 				    &batch, hit[i].r, hit[i].seq);
+		lo = MIN(lo, hit[i].lo);
+		hi = MAX(hi, hit[i].hi);
 	}
-	batch_flush(as, &batch);
+	batch_end(as, &batch, lo, hi);
 	return (long)batch.pages_cleared;
 }
 

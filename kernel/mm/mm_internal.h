@@ -220,6 +220,77 @@ void batch_add_table(struct frame_batch *b, struct frame *f);
 /* Shoot down what @b's mappings covered in @as, then free its frames. */
 void batch_flush(struct as *as, struct frame_batch *b);
 
+/*
+ * Flushes in flight: as->flushes_pending (docs/vm.md, "Two unmaps of one
+ * range").
+ *
+ * A call that takes mappings or rights away changes entries under the
+ * leaf locks and shoots the range down only afterwards, long afterwards
+ * for a big unmap (its batch). A second call over the same range (another
+ * hart) meanwhile finds the entries already clear or already read-only:
+ * it changes nothing, so its own shootdown covers nothing, yet its caller
+ * takes the range to be gone from every TLB (a pager reuses the evicted
+ * page; a user relies on the fault). So every such call counts itself in
+ * as->flushes_pending from before its first entry change until after its
+ * shootdown (as_flush_begin, as_flush_end), and before it sends its last
+ * shootdown asks whether any other call is counted (as_flush_others): if
+ * so, that shootdown covers its whole range, whatever it changed itself.
+ * It never waits for the other call, so unmaps that keep meeting each
+ * other (pf-anon) cannot livelock, and a flush that covers the range
+ * anyway (a whole-ASID flush, or tlb_sync_all) needs no question at all.
+ * The fault path neither counts nor asks.
+ *
+ * Ordering. Suppose call B found an entry as call A left it: cleared or
+ * without a right (or found A's leaf table unlinked, or a table made
+ * after A unlinked one). Entries change only under the lock covering
+ * their table, and tables are linked and unlinked with release stores
+ * under as->lock; B read what A left under that lock (acquire, pairing
+ * with A's unlock) or with an acquire load of the upper entry
+ * (pt_load_entry, pairing with A's release store). Either way A's
+ * increment, which came before A's first change, happens before
+ * everything B does afterwards, B's question included: B sees A counted,
+ * unless A has already decremented after its shootdown. That last case
+ * is why the decrement is a release and the question an acquire: B then
+ * sees A's shootdown done. Only B's question needs ordering after its
+ * reads, and that lock or acquire load gives it; the increment can be
+ * relaxed.
+ */
+static inline void as_flush_begin(struct as *as)
+{
+	/* Relaxed: ordered before our entry changes, for whoever sees
+	 * them, by the release that publishes them (above). */
+	__atomic_fetch_add(&as->flushes_pending, 1, __ATOMIC_RELAXED);
+}
+
+/* Is a call other than ours between as_flush_begin and as_flush_end? */
+static inline bool as_flush_others(struct as *as)
+{
+	/* Acquire: pairs with the release in as_flush_end (a count without
+	 * the other call means its shootdown is done). Ordered after our
+	 * page-table reads by the leaf lock or acquire load they used. */
+	return __atomic_load_n(&as->flushes_pending, __ATOMIC_ACQUIRE) > 1;
+}
+
+static inline void as_flush_end(struct as *as)
+{
+	/* Release: our shootdown (synchronous: every target has flushed
+	 * when it returns) before we stop counting; pairs with the acquire
+	 * in as_flush_others. */
+	__atomic_fetch_sub(&as->flushes_pending, 1, __ATOMIC_RELEASE);
+}
+
+/* An empty batch for an unmap of @as, counted in as->flushes_pending. */
+void batch_begin(struct as *as, struct frame_batch *b);
+/*
+ * batch_end - the last flush of an unmap begun with batch_begin
+ * @lo, @hi: the whole span the unmap looked at
+ *
+ * Shoots down what @b cleared and frees its frames; if another flush of
+ * @as is in flight, the shootdown covers [@lo, @hi) too. Then the unmap
+ * stops being counted. Context: no spinlock held (it waits for harts).
+ */
+void batch_end(struct as *as, struct frame_batch *b, vaddr_t lo, vaddr_t hi);
+
 static inline vaddr_t leaf_base(vaddr_t va)
 {
 	return ALIGN_DOWN(va, SV39_MEGA);
@@ -234,3 +305,8 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * found a hart's frame cache not
 					 * empty and is about to move its
 					 * list to the pool */
+#define MM_RACE_FLUSH_PENDING	4	/* an unmap, eviction, protect or
+					 * copy-on-write share changed its
+					 * entries and has not sent their
+					 * shootdown yet (no lock held,
+					 * interrupts on) */

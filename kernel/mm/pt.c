@@ -28,6 +28,7 @@
  */
 #include "mm_internal.h"
 #include <mm/tlb.h>
+#include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/panic.h>
 #include <kern/spinlock.h>
@@ -252,6 +253,38 @@ void batch_init(struct frame_batch *b, bool all)
 	b->lo = 0;
 	b->hi = all ? AS_USER_TOP : 0;
 	b->pages_cleared = 0;
+}
+
+void batch_begin(struct as *as, struct frame_batch *b)
+{
+	batch_init(b, false);
+	as_flush_begin(as);
+}
+
+/* Will @b's flush make every hart forget [lo, hi) of its space? */
+static bool batch_covers(const struct frame_batch *b, vaddr_t lo, vaddr_t hi)
+{
+	if (lo >= hi || b->tables)	/* tlb_sync_all: every whole TLB */
+		return true;
+	return b->cleared && (tlb_len_is_full(b->hi - b->lo) ||
+			      (b->lo <= lo && b->hi >= hi));
+}
+
+void batch_end(struct as *as, struct frame_batch *b, vaddr_t lo, vaddr_t hi)
+{
+	arch_race_window(MM_RACE_FLUSH_PENDING);
+	/* Entries of [lo, hi) we found clear may have been cleared by
+	 * another unmap whose shootdown is still to come: ours covers
+	 * them then (one shootdown, widened, not a second one). */
+	if (!batch_covers(b, lo, hi) && as_flush_others(as)) {
+		if (!b->cleared || lo < b->lo)
+			b->lo = lo;
+		if (!b->cleared || hi > b->hi)
+			b->hi = hi;
+		b->cleared = true;
+	}
+	batch_flush(as, b);
+	as_flush_end(as);
 }
 
 void batch_add_table(struct frame_batch *b, struct frame *f)

@@ -23,7 +23,7 @@ void tlb_shootdown(struct as *as, vaddr_t va, size_t len)
 	irq_push();
 	self = hart_self();
 
-	if (len / PAGE_SIZE > TLB_FULL_FLUSH_PAGES) {
+	if (tlb_len_is_full(len)) {
 		va = 0;
 		len = 0;	/* the whole address space */
 		__atomic_fetch_add(&tlb_stats.full, 1, __ATOMIC_RELAXED);

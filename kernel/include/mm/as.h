@@ -24,6 +24,15 @@
  *              only with as->lock held, so the fault path's fast case
  *              never writes it; there is no per-address-space count of
  *              mapped pages for the same reason: as_count_user walks).
+ *   pins       atomic: as_pin() holders; as_destroy waits until none.
+ *   flushes_pending  atomic, no lock: calls that take mappings or rights
+ *              away (unmap, eviction, protect, copy-on-write share) and
+ *              have not finished their shootdown; each adds itself before
+ *              it changes an entry and leaves after its flush. A call
+ *              that sees another counted flushes its whole range itself
+ *              before returning (mm_internal.h, as_flush_begin). On a
+ *              cache line of its own: the fault path never touches it,
+ *              and unmaps must not bounce a line that faults read.
  */
 #include <kern/types.h>
 #include <kern/smp.h>
@@ -99,7 +108,8 @@ struct as {
 	int nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	uint64_t nr_pt;
-	unsigned int pins;	/* atomic: as_pin() holders; as_destroy waits */
+	unsigned int pins;
+	unsigned int flushes_pending __cacheline_aligned;
 };
 
 /* Mode for new address spaces: Kconfig's choice, or ptlock= at boot. */
@@ -130,9 +140,12 @@ int as_map_frame(struct as *as, vaddr_t va, struct frame *f,
  * whatever this call mapped is unmapped again. */
 int as_map_anon(struct as *as, vaddr_t va, size_t len, unsigned int prot);
 /* Unmap [va, va+len): holes are fine. Frames go back only after every
- * hart that may cache them has flushed. Return: 0 or -E_INVAL. */
+ * hart that may cache them has flushed. Returns only when no hart can
+ * reach the range through its TLB, also where another call cleared the
+ * entries first and has not flushed yet. Return: 0 or -E_INVAL. */
 int as_unmap(struct as *as, vaddr_t va, size_t len);
-/* Change the protection of every mapped page in the range. */
+/* Change the protection of every mapped page in the range; as for
+ * as_unmap, no hart keeps a right @prot lacks when it returns. */
 int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot);
 /* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped. */
 int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);

@@ -16,6 +16,12 @@ struct as;
  * docs/vm.md). */
 #define TLB_FULL_FLUSH_PAGES	64
 
+/* Does a shootdown of @len bytes flush the whole address space? */
+static inline bool tlb_len_is_full(size_t len)
+{
+	return len / PAGE_SIZE > TLB_FULL_FLUSH_PAGES;
+}
+
 /*
  * tlb_shootdown - make every hart in @as->harts forget [va, va+len)
  *

@@ -1,6 +1,8 @@
 # Host tests of kernel/mm: frame allocator, page tables in both locking
-# modes, address spaces under 8 pthread "harts", TLB shootdown and the
-# grace period before page-table pages are freed, A/D fix-ups. The kernel
+# modes, address spaces under 8 pthread "harts", TLB shootdown (also for
+# a second unmap or protect of a range whose first one has not flushed
+# yet) and the grace period before page-table pages are freed, A/D
+# fix-ups. The kernel
 # sources are compiled unmodified against kernel/arch/host.
 #
 # Arguments: seed=N, ops=N (per hart in the random SMP cases), time_ms=N

@@ -1,8 +1,10 @@
 /*
  * test_tlb.c - TLB shootdown and the grace period, read from the per-hart
  * TLB log of arch/host: a hart that ran an address space hears of every
- * unmap and permission cut, before the frame goes back; page-table pages
- * go back only after every hart passed a point with interrupts on.
+ * unmap and permission cut, before the frame goes back (and before a
+ * second call over the same range returns, even one that found nothing
+ * left to change); page-table pages go back only after every hart passed
+ * a point with interrupts on.
  */
 #include "mm_test.h"
 #include <arch/memlayout.h>
@@ -493,6 +495,281 @@ KTEST(tlb_unmap_shared_race)
 	KT_EXPECT_EQ(r.early, 0);
 }
 
+/*
+ * Two calls that take mappings (or rights) away from one range, on two
+ * harts: hart 1's call has changed the entries and is held (the race
+ * window MM_RACE_FLUSH_PENDING) before it sends its shootdown; hart 2's
+ * call then finds the entries already gone (or already without the
+ * right). It must not return before a flush of the range has reached
+ * hart 3, which runs the space and may still hold the old translations;
+ * and it must not wait for hart 1's call to get there (hart 1 is held
+ * until hart 2 returns, 3 s at most).
+ */
+#define NF_VA		0x40000000UL	/* 2 MiB aligned: a leaf of its own */
+#define NF_VA2		0x40400000UL	/* hart 2's range when disjoint */
+#define NF_PAGES	4
+#define NF_KEY		7
+#define NF_HOLD_NS	3000000000ULL
+
+enum nf_op {
+	NF_UNMAP,		/* as_unmap */
+	NF_PROTECT,		/* as_protect to read-only */
+	NF_REGION_PROTECT,	/* as_region_protect to read-only */
+	NF_SHARE,		/* as_cow_share (the pages lose W) */
+	NF_EVICT,		/* as_pager_evict of the whole region */
+};
+
+static const char *const nf_name[] = {
+	[NF_UNMAP] = "unmap", [NF_PROTECT] = "protect",
+	[NF_REGION_PROTECT] = "region_protect", [NF_SHARE] = "share",
+	[NF_EVICT] = "evict",
+};
+
+struct nf {
+	struct ktest_ctx *kt;
+	struct as *as, *dst[3];		/* dst[h]: hart h's share target */
+	enum nf_op op[3];		/* op[1] held, then op[2] */
+	vaddr_t va[3];			/* where hart h works */
+	unsigned int active, in_window, held, second_done, stop; /* flags */
+	uint64_t log_held, log_done;	/* hart 3's log then */
+	unsigned int timed_out;		/* atomic */
+};
+
+static struct nf *nf_case;		/* atomic: the case the hook holds */
+static int nf_pager;			/* its address names a fake pager */
+
+static void nf_run(struct nf *n, unsigned int h)
+{
+	const size_t len = NF_PAGES * P;
+
+	switch (n->op[h]) {
+	case NF_UNMAP:
+		as_unmap(n->as, n->va[h], len);
+		break;
+	case NF_PROTECT:
+		as_protect(n->as, n->va[h], len, RO);
+		break;
+	case NF_REGION_PROTECT:
+		as_region_protect(n->as, n->va[h], len, RO);
+		break;
+	case NF_SHARE:
+		as_cow_share(n->as, n->dst[h], n->va[h], len);
+		break;
+	case NF_EVICT:
+		as_pager_evict(n->as, &nf_pager, NF_KEY, 0, len);
+		break;
+	}
+}
+
+/* Hold hart 1 in the window (once) until hart 2's call has returned. */
+static void nf_hold(int where)
+{
+	struct nf *n = __atomic_load_n(&nf_case, __ATOMIC_ACQUIRE);
+	uint64_t until;
+
+	if (where != MM_RACE_FLUSH_PENDING || !n || hart_self() != 1 ||
+	    __atomic_exchange_n(&n->in_window, 1, __ATOMIC_ACQ_REL))
+		return;
+	n->log_held = host_tlb_log_count(3);
+	mm_set_flag(&n->held, 1);
+	until = mm_now() + NF_HOLD_NS;
+	while (!__atomic_load_n(&n->second_done, __ATOMIC_ACQUIRE)) {
+		if (mm_now() > until) {
+			__atomic_store_n(&n->timed_out, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		host_hart_poll();
+		arch_cpu_relax();
+	}
+}
+
+static void nf_worker(unsigned int id, void *p)
+{
+	struct nf *n = p;
+
+	switch (id) {
+	case 3:
+		as_activate(n->as);
+		mm_set_flag(&n->active, 1);
+		mm_wait_flag(&n->stop, 1);
+		as_deactivate();
+		break;
+	case 1:
+		mm_wait_flag(&n->active, 1);
+		nf_run(n, 1);
+		mm_set_flag(&n->held, 1);	/* if it never held: no hang */
+		mm_set_flag(&n->stop, 1);
+		break;
+	case 2:
+		mm_wait_flag(&n->held, 1);
+		nf_run(n, 2);
+		n->log_done = host_tlb_log_count(3);
+		mm_set_flag(&n->second_done, 1);
+		break;
+	}
+}
+
+/* Did hart 3 forget @va of @as between its log entries @from and @to? */
+static bool flushed_between(const struct as *as, vaddr_t va, uint64_t from,
+			    uint64_t to)
+{
+	struct host_tlb_ev ev;
+
+	for (uint64_t i = from; i < to; i++)
+		if (host_tlb_log_get(3, i, &ev) &&
+		    (ev.kind == HOST_TLB_REMOTE || ev.kind == HOST_TLB_ALL) &&
+		    host_tlb_ev_covers(&ev, as, va))
+			return true;
+	return false;
+}
+
+/* Hart 3 forgot every page of hart 2's range while hart 1 was held. */
+static void nf_flushed(struct nf *n)
+{
+	struct ktest_ctx *kt = n->kt;
+	unsigned int missed = 0;
+
+	for (unsigned int i = 0; i < NF_PAGES; i++)
+		if (!flushed_between(n->as, n->va[2] + i * P, n->log_held,
+				     n->log_done))
+			missed++;
+	if (missed)
+		KT_INFO("%s returned while the held %s's flush was pending: "
+			"%u of %u pages not flushed on hart 3",
+			nf_name[n->op[2]], nf_name[n->op[1]], missed, NF_PAGES);
+	KT_EXPECT_EQ(missed, 0);
+}
+
+/*
+ * Hart 2's range is its own: one shootdown, of just that range (the
+ * count costs nothing more when a call's own flush covers its range).
+ */
+static void nf_one_own(struct nf *n)
+{
+	struct ktest_ctx *kt = n->kt;
+	struct host_tlb_ev ev;
+	unsigned int sent = 0;
+
+	for (uint64_t i = n->log_held; i < n->log_done; i++) {
+		if (!host_tlb_log_get(3, i, &ev) || ev.from != 2)
+			continue;
+		sent++;
+		KT_EXPECT_EQ(ev.kind, HOST_TLB_REMOTE);
+		KT_EXPECT_EQ(ev.va, n->va[2]);
+		KT_EXPECT_EQ(ev.len, NF_PAGES * P);
+	}
+	KT_EXPECT_EQ(sent, 1);
+}
+
+/*
+ * Hart 1 runs @first over [@va1, +NF_PAGES), held in the window, while
+ * hart 2 runs @second over [@va2, +NF_PAGES), in @mode; then @check. Each
+ * range is a region (pager-backed for an eviction) with its pages mapped;
+ * with @keep_leaf a page beside it keeps its leaf table (else emptying
+ * the range unlinks the table, and the second call finds none).
+ */
+static void nested(struct ktest_ctx *kt, enum ptlock_mode mode,
+		   enum nf_op first, vaddr_t va1, enum nf_op second,
+		   vaddr_t va2, bool keep_leaf, void (*check)(struct nf *n))
+{
+	struct nf n = { .kt = kt, .op = { 0, first, second },
+			.va = { 0, va1, va2 } };
+	bool pager = first == NF_EVICT || second == NF_EVICT;
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(16), 0);
+	start = frame_free_count();
+	n.as = as_create(mode);
+	n.dst[1] = as_create(mode);
+	n.dst[2] = as_create(mode);
+	KT_ASSERT(n.as && n.dst[1] && n.dst[2]);
+	for (int h = 1; h <= 2; h++) {
+		vaddr_t va = n.va[h];
+
+		if (h == 2 && va2 == va1)
+			break;
+		KT_ASSERT_EQ(as_region_add_at(n.as, &va, NF_PAGES * P, RW,
+					      pager ? &nf_pager : NULL, NF_KEY,
+					      0),
+			     0);
+		KT_ASSERT_EQ(as_map_anon(n.as, va, NF_PAGES * P, RW), 0);
+		if (keep_leaf)
+			KT_ASSERT_EQ(as_map_anon(n.as, va + 64 * P, P, RW), 0);
+	}
+	__atomic_store_n(&nf_case, &n, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, nf_hold, __ATOMIC_RELAXED);
+	mm_smp_run(4, nf_worker, &n);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&nf_case, NULL, __ATOMIC_RELEASE);
+
+	KT_EXPECT_EQ(n.in_window, 1);
+	if (!KT_EXPECT_EQ(n.timed_out, 0))
+		KT_INFO("%s waited for the held %s", nf_name[second],
+			nf_name[first]);
+	check(&n);
+	KT_EXPECT_EQ(as_check(n.as), 0);
+	for (int h = 1; h <= 2; h++)
+		as_destroy(n.dst[h]);
+	as_destroy(n.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+/* Both calls over one range: the second must flush it. */
+static void nested_flush(struct ktest_ctx *kt, enum ptlock_mode mode,
+			 enum nf_op first, enum nf_op second, bool keep_leaf)
+{
+	nested(kt, mode, first, NF_VA, second, NF_VA, keep_leaf, nf_flushed);
+}
+
+/* An unmap of a range of its own while another unmap's flush is pending
+ * (pf-anon's threads, all the time). */
+KTEST(tlb_nested_disjoint)
+{
+	nested(kt, PTLOCK_SPLIT, NF_UNMAP, NF_VA, NF_UNMAP, NF_VA2, true,
+	       nf_one_own);
+	nested(kt, PTLOCK_SINGLE, NF_UNMAP, NF_VA, NF_UNMAP, NF_VA2, true,
+	       nf_one_own);
+}
+
+KTEST(tlb_nested_unmap_split)
+{
+	nested_flush(kt, PTLOCK_SPLIT, NF_UNMAP, NF_UNMAP, true);
+}
+
+KTEST(tlb_nested_unmap_single)
+{
+	nested_flush(kt, PTLOCK_SINGLE, NF_UNMAP, NF_UNMAP, true);
+}
+
+KTEST(tlb_nested_unmap_table_gone_split)
+{
+	nested_flush(kt, PTLOCK_SPLIT, NF_UNMAP, NF_UNMAP, false);
+}
+
+KTEST(tlb_nested_unmap_table_gone_single)
+{
+	nested_flush(kt, PTLOCK_SINGLE, NF_UNMAP, NF_UNMAP, false);
+}
+
+KTEST(tlb_nested_evict)
+{
+	nested_flush(kt, PTLOCK_SPLIT, NF_EVICT, NF_EVICT, true);
+	nested_flush(kt, PTLOCK_SPLIT, NF_UNMAP, NF_EVICT, true);
+}
+
+KTEST(tlb_nested_protect)
+{
+	nested_flush(kt, PTLOCK_SPLIT, NF_PROTECT, NF_PROTECT, true);
+	nested_flush(kt, PTLOCK_SINGLE, NF_PROTECT, NF_REGION_PROTECT, true);
+	nested_flush(kt, PTLOCK_SPLIT, NF_UNMAP, NF_PROTECT, true);
+}
+
+KTEST(tlb_nested_share)
+{
+	nested_flush(kt, PTLOCK_SPLIT, NF_PROTECT, NF_SHARE, true);
+	nested_flush(kt, PTLOCK_SPLIT, NF_SHARE, NF_REGION_PROTECT, true);
+}
+
 /* as_destroy: a full flush of every hart that ran it, then the sync. */
 static void destroy_worker(unsigned int id, void *p)
 {
@@ -709,6 +986,12 @@ KTEST_SUITE(tlb_suite, "mm_tlb", KTEST_CASE(tlb_shootdown_split),
 	    KTEST_CASE(tlb_unmap_batches_single),
 	    KTEST_CASE(tlb_unmap_shared_frame),
 	    KTEST_CASE(tlb_unmap_shared_race),
+	    KTEST_CASE(tlb_nested_unmap_split),
+	    KTEST_CASE(tlb_nested_unmap_single),
+	    KTEST_CASE(tlb_nested_unmap_table_gone_split),
+	    KTEST_CASE(tlb_nested_unmap_table_gone_single),
+	    KTEST_CASE(tlb_nested_evict), KTEST_CASE(tlb_nested_protect),
+	    KTEST_CASE(tlb_nested_share), KTEST_CASE(tlb_nested_disjoint),
 	    KTEST_CASE(tlb_destroy_flushes),
 	    KTEST_CASE(grace_waits_for_irqs_on),
 	    KTEST_CASE(grace_served_by_ipi), KTEST_CASE(xcall_targets),
