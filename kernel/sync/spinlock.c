@@ -191,8 +191,10 @@ bool spin_trylock(struct spinlock *l)
 	stat_add(&this_hart()->lockstat[l->cls].acquired, 1);
 #endif
 	order_check_push(this_hart(), l->cls);
+#ifdef CONFIG_DEBUG_SPINLOCK
 	__atomic_store_n(&l->holder, (uint16_t)(hart_self() + 1),
 			 __ATOMIC_RELAXED);
+#endif
 	return true;
 }
 

@@ -145,7 +145,9 @@ static inline void spin_lock_raw(struct spinlock *l)
 				 __ATOMIC_RELAXED);
 	}
 #endif
+#ifdef CONFIG_DEBUG_SPINLOCK
 	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
+#endif
 }
 
 static inline void spin_unlock_raw(struct spinlock *l)
@@ -155,8 +157,8 @@ static inline void spin_unlock_raw(struct spinlock *l)
 
 #ifdef CONFIG_DEBUG_SPINLOCK
 	spin_debug_unlock(this_hart(), l);
-#endif
 	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
+#endif
 	/* Only the holder writes the owner half: a plain read is enough. */
 	__atomic_store_n(owner,
 			 (uint16_t)(__atomic_load_n(owner, __ATOMIC_RELAXED) + 1),

@@ -35,10 +35,12 @@ enum lock_class {
  * ticket: low 16 bits "owner" (ticket now served), high 16 bits "next"
  *         (next ticket to hand out). Atomic; see spinlock.c for ordering.
  * cls:    enum lock_class; immutable after spin_init().
- * holder: logical id + 1 of the holding hart, 0 when free. Written by the
- *         holder only (relaxed atomics); read for assert_held() and
- *         recursion checks. Kept in non-debug builds too so the size, and so
- *         the frame record holding a page-table lock, never changes.
+ * holder: logical id + 1 of the holding hart, 0 when free, with
+ *         CONFIG_DEBUG_SPINLOCK (else never written: two stores less per
+ *         lock, for what only the debug checks read). Written by the holder
+ *         only (relaxed atomics); read for assert_held(), spin_held() and
+ *         recursion checks. In every build, so the size, and so the frame
+ *         record holding a page-table lock, never changes.
  */
 struct spinlock {
 	uint32_t ticket;
