@@ -191,8 +191,11 @@ void endpoint_receiver(struct kobj *o, int delta)
 	spin_lock(&ep->lock);
 	ep->receivers += delta;
 	if (ep->receivers == 0) {
-		/* Nobody can ever receive these calls. */
-		while ((t = q_pop(&ep->send_head, &ep->send_tail))) {
+		/* Nobody can ever receive these calls; and nobody can call
+		 * the receivers still queued (their handle closed while they
+		 * waited), so they would wait for ever. */
+		while ((t = q_pop(&ep->send_head, &ep->send_tail)) ||
+		       (t = q_pop(&ep->recv_head, &ep->recv_tail))) {
 			ipc_complete(t, -E_PEER);
 			thread_wake(t);
 		}
@@ -305,6 +308,8 @@ int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
 	spin_lock(&ep->lock);
 	if (ipc_interrupted(self)) {
 		res = -E_INTR;
+	} else if (!ep->receivers) {
+		res = -E_PEER;		/* our handle closed meanwhile */
 	} else if ((c = q_pop(&ep->send_head, &ep->send_tail))) {
 		ipc_deliver(c, self);
 		ipc_pair(ep, self, c);	/* @c stays blocked, now on the reply */

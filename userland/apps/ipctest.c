@@ -508,6 +508,40 @@ static void queued_callers_fail(void)
 	}
 }
 
+static void receiver_fn(void *arg)
+{
+	struct client *c = arg;
+	struct ipc_msg m = { 0 };
+
+	c->err = ipc_recv(c->ep, &m, 5000 * MS);
+	sys_thread_exit(0);
+}
+
+/* Receivers still waiting when the last receive right closes can never be
+ * called: they fail with -E_PEER at once (they waited out their timeout
+ * before, or for ever without one). */
+static void queued_receivers_fail(void)
+{
+	long ep = sys_endpoint_create(), s = sys_handle_dup(ep, HANDLE_R_SEND);
+	long tids[2];
+	struct client c[2];
+	struct ipc_msg m = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct client){ .ep = ep };
+		tids[i] = thread_spawn(receiver_fn, &c[i], -1);
+	}
+	sys_sleep(30 * MS);	/* let them queue */
+	EXPECT_RET(sys_handle_close(ep), 0);	/* the only receive right */
+	for (int i = 0; i < 2; i++) {
+		if (tids[i] > 0)
+			EXPECT_RET(thread_join(tids[i]), 0);
+		EXPECT_RET(c[i].err, -E_PEER);
+	}
+	EXPECT_RET(ipc_call(s, &m, 0), -E_PEER);
+	EXPECT_RET(sys_handle_close(s), 0);
+}
+
 /* A child ipcpeer in @mode holding @ep with all its rights. */
 static long peer(const char *mode, long ep)
 {
@@ -1010,6 +1044,7 @@ static const struct uktap_case cases[] = {
 	{ "wrong_type", wrong_type },
 	{ "rights_reduced", rights_reduced },
 	{ "no_receiver_left", no_receiver_left },
+	{ "queued_receivers_fail", queued_receivers_fail },
 	{ "timeouts", timeouts },
 	{ "pingpong_same_hart", pingpong_same_hart },
 	{ "pingpong_cross_hart", pingpong_cross_hart },
