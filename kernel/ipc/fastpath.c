@@ -29,13 +29,14 @@
  * runs ipc_park_resume, which finishes the wait the general path's way
  * (ipc_wait_locked) and the system call's results from the message.
  *
- * References: a parked caller holds the one its handle lookup took
- * (park_ep); a parked receiver holds the one its owed reply held
- * (reply_ep), for the receive. When a fast call pairs with a parked
- * receiver, that reference becomes the receiver's reply_ep reference; when
- * a fast reply completes a parked caller, the server drops the caller's
- * (never the last: the server's own is held). So the usual round trip
- * takes one reference and drops one, at the lookup and the reply.
+ * References. A caller keeps the endpoint it calls in its call cache
+ * (call_ep), with a reference of its own: the next call through a handle
+ * that still names it checks the handle without the table's lock
+ * (handle_names) and needs no reference for the call. A parked receiver
+ * holds the reference its owed reply held (reply_ep), for the receive;
+ * when a fast call pairs with it, that reference becomes its reply_ep's
+ * again. So the usual round trip takes no lock on a handle table and
+ * touches no reference count.
  *
  * ipcfast=off|call|reply|on (boot option, default on) selects which calls
  * may take it, to measure both paths in one build (docs/performance.md).
@@ -131,23 +132,31 @@ static void fast_call(struct hart *h, struct thread *self,
 
 	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
 		return;
-	o = handle_peek(&self->proc->handles, (long)tf->a0, KOBJ_ENDPOINT,
-			HANDLE_R_SEND);
-	if (!o)
-		return;
-	ep = to_ep(o);
+	ep = self->ipc.call_ep;
+	if (!ep || !handle_names(&self->proc->handles, (long)tf->a0, &ep->obj,
+				 HANDLE_R_SEND)) {
+		/* Another endpoint than last time: it replaces the one the
+		 * cache holds (no lock held: this put may free). */
+		o = handle_peek(&self->proc->handles, (long)tf->a0,
+				KOBJ_ENDPOINT, HANDLE_R_SEND);
+		if (!o)
+			return;
+		if (ep)
+			kobj_put(&ep->obj);
+		ep = to_ep(o);
+		self->ipc.call_ep = ep;
+	}
 	spin_lock_raw(&ep->lock);
 	if (!ep->receivers || ipc_interrupted(self) ||
 	    !(s = fast_receiver(ep, h->id)) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
-		kobj_put(o);
 		return;
 	}
 	/* Committed: from here on nothing fails. */
 	fast_count(h);
 	q_remove(&ep->recv_head, &ep->recv_tail, s);
-	self->ipc.park_ep = ep;		/* with the lookup's reference */
+	self->ipc.park_ep = ep;		/* kept by the call cache's reference */
 	self->ipc.park_recv = false;
 	if (s->parked) {
 		/* Its receive's reference becomes its reply_ep's. */
@@ -156,7 +165,7 @@ static void fast_call(struct hart *h, struct thread *self,
 		s->ipc.reply_ep = ep;
 		self->ipc.reply_from = s;
 		self->ipc.wait = IPC_WAIT_REPLY;
-		self->ipc.wait_obj = o;
+		self->ipc.wait_obj = &ep->obj;
 	} else {
 		fast_take_msg(self, tf);
 		ipc_deliver(self, s);
@@ -200,11 +209,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.reply_ep = NULL;
 	c->ipc.reply_from = NULL;
 	if (c->parked) {
-		/* It parked calling @ep (the call owed came through it), with
-		 * a reference: dropped for it here, never the last while the
-		 * one reply_ep held is kept for the receive. */
 		fast_give(self, tf, c);
-		__atomic_fetch_sub(&ep->obj.refs, 1, __ATOMIC_RELEASE);
 	} else {
 		fast_take_msg(self, tf);
 		ipc_deliver(self, c);
@@ -245,7 +250,9 @@ void ipc_park_resume(struct trap_frame *tf)
 	spin_lock(&ep->lock);
 	res = ipc_wait_locked(self, &ep->lock, 0, NULL);
 	spin_unlock(&ep->lock);
-	kobj_put(&ep->obj);
+	if (self->ipc.park_recv)
+		kobj_put(&ep->obj);	/* the receive's (a call's is the
+					 * cache's) */
 	tf->sepc += 4;
 	if (!res) {
 		struct ipc_msg m = self->ipc.msg;

@@ -451,6 +451,10 @@ int ipc_set_buffer(struct thread *t, vaddr_t va)
 void ipc_thread_exit(struct thread *t)
 {
 	drop_reply(t, -E_PEER);
+	if (t->ipc.call_ep) {
+		kobj_put(&t->ipc.call_ep->obj);
+		t->ipc.call_ep = NULL;
+	}
 	ipc_xfer_drop(t->ipc.xfer_obj, t->ipc.xfer_rights);
 	t->ipc.xfer_obj = NULL;
 	page_drop(t->ipc.page);

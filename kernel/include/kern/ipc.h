@@ -3,9 +3,11 @@
  * ipc.h - kernel objects, handle tables, endpoints and notifications
  *
  * Objects (struct kobj) are reference counted: every handle holds one,
- * every system call holds one from the handle lookup to its end, and a
- * thread owing a reply holds one on the endpoint it received from. The
- * last put frees the object.
+ * every system call holds one from the handle lookup to its end (the fast
+ * path's call uses the one of the thread's call cache, call_ep), a thread
+ * owing a reply holds one on the endpoint it received from, and a thread
+ * holds one on the endpoint it last called by the fast path. The last put
+ * frees the object.
  *
  * A process's handle table maps handle values to (object, rights). A
  * handle value is (generation << 8) | (slot + 1): a closed slot's next
@@ -115,6 +117,11 @@ struct thread_ipc {
 	 * whether the wait is a receive (else a call's wait for its reply). */
 	struct endpoint *park_ep;
 	bool park_recv;
+	/* The endpoint of its last fast call, with a reference of the
+	 * thread's own (the thread itself; dropped at exit): the next call
+	 * through a handle that still names it looks the handle up without
+	 * the table's lock and takes no reference (fastpath.c). */
+	struct endpoint *call_ep;
 };
 
 /* Handle tables. */
