@@ -20,7 +20,9 @@
  *
  * Everything else goes the general way (syscall.c, ipc.c): a partner on
  * another hart (an IPI either way; the switch saved here is not the cost
- * there), callers queued, handles, pages, timeouts, errors, a kill. The
+ * there), callers queued, handles, pages, timeouts, errors, a kill of
+ * either side (a killed partner is woken the general way and leaves at
+ * once; run straight into user mode, it would serve one more call). The
  * fast path changes nothing before its conditions hold: it returns and
  * the general path does the whole call.
  *
@@ -135,20 +137,23 @@ static void fast_call(struct hart *h, struct thread *self,
 	ep = self->ipc.call_ep;
 	if (!ep || !handle_names(&self->proc->handles, (long)tf->a0, &ep->obj,
 				 HANDLE_R_SEND)) {
-		/* Another endpoint than last time: it replaces the one the
-		 * cache holds (no lock held: this put may free). */
 		o = handle_peek(&self->proc->handles, (long)tf->a0,
 				KOBJ_ENDPOINT, HANDLE_R_SEND);
+		if (ep) {
+			/* Another endpoint, or none: the cache lets go (so
+			 * it keeps no endpoint alive past its handles for
+			 * long; no lock held: this put may free). */
+			self->ipc.call_ep = NULL;
+			kobj_put(&ep->obj);
+		}
 		if (!o)
 			return;
-		if (ep)
-			kobj_put(&ep->obj);
 		ep = to_ep(o);
 		self->ipc.call_ep = ep;
 	}
 	spin_lock_raw(&ep->lock);
 	if (!ep->receivers || ipc_interrupted(self) ||
-	    !(s = fast_receiver(ep, h->id)) ||
+	    !(s = fast_receiver(ep, h->id)) || ipc_interrupted(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
 		return;
@@ -199,7 +204,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	spin_lock_raw(&ep->lock);
 	c = self->ipc.reply_to;
 	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
-	    !(rq = sched_park_begin(h, self, c))) {
+	    ipc_interrupted(c) || !(rq = sched_park_begin(h, self, c))) {
 		spin_unlock_raw(&ep->lock);
 		return;
 	}

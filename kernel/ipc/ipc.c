@@ -160,16 +160,22 @@ static void cancel_locked(struct thread *t)
 int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 		       uint64_t deadline, struct thread *handoff)
 {
+	int res;
+
 	for (;;) {
-		if (self->ipc.wait == IPC_NONE)
-			return self->ipc.result;
+		if (self->ipc.wait == IPC_NONE) {
+			res = self->ipc.result;
+			break;
+		}
 		if (ipc_interrupted(self)) {
 			cancel_locked(self);
-			return -E_INTR;
+			res = -E_INTR;
+			break;
 		}
 		if (deadline && arch_time() >= deadline) {
 			cancel_locked(self);
-			return -E_TIMEDOUT;
+			res = -E_TIMEDOUT;
+			break;
 		}
 		if (handoff) {
 			thread_block_to(lock, deadline, handoff);
@@ -179,6 +185,12 @@ int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 		}
 		spin_lock(lock);
 	}
+	/* Ended before the switch (a kill, a deadline already past): the
+	 * partner's wait is over all the same, so it must still be run, or
+	 * it stays blocked for good. */
+	if (handoff)
+		thread_wake(handoff);
+	return res;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -255,7 +267,10 @@ int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
 		ipc_deliver(self, s);
 		ipc_pair(ep, s, self);
 		ipc_complete(s, 0);
-		res = ipc_wait_locked(self, &ep->lock, deadline, s);
+		/* A poll only does not wait for a server: one that has the
+		 * call now is waited for like any other. */
+		res = ipc_wait_locked(self, &ep->lock,
+				      deadline == IPC_NO_WAIT ? 0 : deadline, s);
 	} else if (deadline == IPC_NO_WAIT) {
 		res = -E_TIMEDOUT;
 	} else {

@@ -459,9 +459,14 @@ void sched_unsleep(struct runqueue *rq, struct thread *t)
 void sched_park_jumped(struct thread *last, struct runqueue *rq);
 void sched_park_jumped(struct thread *last, struct runqueue *rq)
 {
+	struct thread *t = rq->current;
+
 	rq->last = NULL;
 	__atomic_store_n(&last->on_cpu, 0, __ATOMIC_RELEASE);
 	spin_unlock_raw(&rq->lock);
+	/* As thread_block after its wait: a wake-up that came meanwhile
+	 * (and found it running) is spent. */
+	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
 }
 
 /* A parked thread, switched to through its context (arch_park_resume):

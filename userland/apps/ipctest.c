@@ -253,6 +253,31 @@ struct client {
 	long err;
 };
 
+/* A poll that finds its server waiting is a call like any other: it
+ * waits for the answer. (It returned -E_TIMEDOUT at once and left the
+ * server it had handed the call to blocked for good, which a second call
+ * then found out.) */
+static void poll_finds_server(void)
+{
+	long ep = sys_endpoint_create();
+	struct server s = { 0 };
+	struct ipc_msg m;
+
+	if (!server_start(&s, ep, -1))
+		return;
+	for (unsigned long i = 0; i < 3; i++) {
+		sys_sleep(20 * MS);	/* the server waits by now */
+		m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0), .w = { i } };
+		EXPECT_RET(ipc_call(ep, &m, IPC_POLL), 0);
+		EXPECT_RET(m.w[0], i + 1);
+		m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0), .w = { i } };
+		EXPECT_RET(ipc_call(ep, &m, 2000 * MS), 0);
+		EXPECT_RET(m.w[0], i + 1);
+	}
+	server_stop(&s);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
 static void client_fn(void *arg)
 {
 	struct client *c = arg;
@@ -1155,6 +1180,7 @@ static const struct uktap_case cases[] = {
 	{ "no_receiver_left", no_receiver_left },
 	{ "queued_receivers_fail", queued_receivers_fail },
 	{ "timeouts", timeouts },
+	{ "poll_finds_server", poll_finds_server },
 	{ "pingpong_same_hart", pingpong_same_hart },
 	{ "pingpong_cross_hart", pingpong_cross_hart },
 	{ "many_clients", many_clients },
