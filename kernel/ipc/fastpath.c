@@ -113,6 +113,14 @@ static __always_inline struct trap_frame *fast_give(struct thread *from,
 	return to_tf;
 }
 
+/* Is @t's process ending? A hint (relaxed): a kill that this misses is
+ * no different from one that comes just after, when @t runs in user mode
+ * and leaves at its next trap. */
+static __always_inline bool fast_partner_killed(struct thread *t)
+{
+	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_RELAXED);
+}
+
 /* A receiver of @ep blocked on this hart (ep locked), or NULL: the fast
  * path only switches straight to its partner. */
 static inline struct thread *fast_receiver(struct endpoint *ep, unsigned int me)
@@ -153,7 +161,7 @@ static void fast_call(struct hart *h, struct thread *self,
 	}
 	spin_lock_raw(&ep->lock);
 	if (!ep->receivers || ipc_interrupted(self) ||
-	    !(s = fast_receiver(ep, h->id)) || ipc_interrupted(s) ||
+	    !(s = fast_receiver(ep, h->id)) || fast_partner_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
 		return;
@@ -204,7 +212,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	spin_lock_raw(&ep->lock);
 	c = self->ipc.reply_to;
 	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
-	    ipc_interrupted(c) || !(rq = sched_park_begin(h, self, c))) {
+	    fast_partner_killed(c) || !(rq = sched_park_begin(h, self, c))) {
 		spin_unlock_raw(&ep->lock);
 		return;
 	}
