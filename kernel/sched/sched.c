@@ -52,6 +52,14 @@ static struct runqueue *lock_this_rq(void)
 
 static void enqueue_locked(struct runqueue *rq, struct thread *t)
 {
+#ifdef CONFIG_DEBUG
+	/* wake_at is 0 exactly when the thread is on no sleep list (a
+	 * queued thread is on none; see unsleep_locked). */
+	if (t->wake_at)
+		panic("sched: '%s' queued on hart %u with wake_at %llu: still "
+		      "on a sleep list", t->name, hart_self(),
+		      (unsigned long long)t->wake_at);
+#endif
 	t->state = THREAD_RUNNABLE;
 	t->rq_next = NULL;
 	if (rq->tail[t->prio])
@@ -387,6 +395,12 @@ static bool block_locked(struct runqueue *rq, struct thread *t,
 		return false;
 	}
 	if (deadline) {
+#ifdef CONFIG_DEBUG
+		if (t->wake_at)
+			panic("sched: '%s' blocks with wake_at %llu: already "
+			      "on a sleep list", t->name,
+			      (unsigned long long)t->wake_at);
+#endif
 		t->wake_at = deadline;
 		t->rq_next = rq->sleepers;
 		rq->sleepers = t;
