@@ -782,6 +782,7 @@ static int cow_break(struct as *as, vaddr_t va)
 	__atomic_store_n(p, pte_make(frame_to_pa(copy),
 				     pt_prot_bits(pt_pte_prot(e) | AS_PROT_W)),
 			 __ATOMIC_RELEASE);
+	arch_race_window(MM_RACE_COW_INSTALL);
 	__atomic_fetch_sub(&old->user.mapcount, 1, __ATOMIC_RELEASE);
 	pt_leaf_unlock(as, &pl);
 	/* Other harts may still read through the old translation. */

@@ -310,3 +310,7 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * entries and has not sent their
 					 * shootdown yet (no lock held,
 					 * interrupts on) */
+#define MM_RACE_COW_INSTALL	5	/* cow_break has just stored the
+					 * entry of its private copy (leaf
+					 * lock held, interrupts off): the
+					 * copy is reachable from here on */
