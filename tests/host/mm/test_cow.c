@@ -16,6 +16,7 @@
 #include "mm_test.h"
 #include <arch/memlayout.h>
 #include <kern/errno.h>
+#include <kern/printf.h>
 #include <kern/string.h>
 #include <mm/tlb.h>
 #include "../../../kernel/mm/mm_internal.h"	/* MM_RACE_* */
@@ -448,6 +449,193 @@ KTEST(cow_busy_single)
 	busy_all(kt, PTLOCK_SINGLE);
 }
 
+/* ---- churn -----------------------------------------------------------------
+ *
+ * Six harts run one space whose region is shared copy-on-write into a new
+ * space again and again (hart 0, which keeps the last two),
+ * while harts 1-3 write and read its pages (breaks, on the copy path
+ * while a share holds the frames, and the one-reference path after a
+ * destroy), hart 4 unmaps pages and protects pages and the region, and
+ * hart 5 looks pages up and takes and puts them (as_get_user_page). No
+ * call may fail but as its rules say; afterwards as_check is clean and
+ * every frame is back.
+ */
+#define CH_PAGES	64
+#define CH_HARTS	6
+
+struct churn {
+	struct as *src;
+	unsigned long ops;
+	uint64_t deadline;
+	unsigned int bad;			/* atomic */
+	char why[CH_HARTS][160];
+	unsigned long copies, busies;		/* atomic: from the hooks */
+	unsigned long shares, unmaps;		/* hart 0, hart 4 */
+	unsigned long progress;			/* atomic: ops of harts 1-5 */
+	unsigned int running;			/* atomic: harts 1-5 going */
+};
+
+static struct churn *churn_case;		/* atomic */
+
+static void churn_hook(int where)
+{
+	struct churn *c = __atomic_load_n(&churn_case, __ATOMIC_ACQUIRE);
+
+	if (!c)
+		return;
+	if (where == MM_RACE_COW_INSTALL)
+		__atomic_fetch_add(&c->copies, 1, __ATOMIC_RELAXED);
+	else if (where == MM_RACE_COW_BUSY)
+		__atomic_fetch_add(&c->busies, 1, __ATOMIC_RELAXED);
+}
+
+static void churn_fail(struct churn *c, unsigned int id, const char *what,
+		       unsigned long i, int rc)
+{
+	if (__atomic_fetch_add(&c->bad, 1, __ATOMIC_RELAXED) < 64 &&
+	    !c->why[id][0])
+		snprintf(c->why[id], sizeof(c->why[id]),
+			 "hart %u: %s of page %lu: %d", id, what, i, rc);
+}
+
+/* Hart 0: a share every 32 ops of the others, for as long as they run;
+ * the space shared into before stays too. */
+static void churn_sharer(struct churn *c)
+{
+	struct as *dst[2] = { NULL, NULL };
+	int rc;
+
+	as_activate(c->src);
+	while (__atomic_load_n(&c->running, __ATOMIC_ACQUIRE) &&
+	       mm_now() < c->deadline) {
+		host_hart_poll();
+		if (__atomic_load_n(&c->progress, __ATOMIC_RELAXED) <
+		    c->shares * 32) {
+			arch_cpu_relax();
+			continue;
+		}
+		if (dst[1])
+			as_destroy(dst[1]);
+		dst[1] = dst[0];
+		dst[0] = as_create(c->src->mode);
+		if (!dst[0]) {
+			churn_fail(c, 0, "create", 0, -E_NOMEM);
+			break;
+		}
+		rc = as_cow_share(c->src, dst[0], VA, CH_PAGES * P);
+		if (rc)
+			churn_fail(c, 0, "share", 0, rc);
+		c->shares++;
+	}
+	for (int k = 0; k < 2; k++)
+		if (dst[k])
+			as_destroy(dst[k]);
+	as_deactivate();
+}
+
+static void churn_worker(unsigned int id, void *arg)
+{
+	struct churn *c = arg;
+	uint64_t rnd = host_seed() * 31 + id + 1;
+
+	if (id == 0)
+		return churn_sharer(c);
+	as_activate(c->src);
+	for (unsigned long n = 0; n < c->ops && mm_now() < c->deadline; n++) {
+		unsigned long r = host_rand(&rnd), i = r % CH_PAGES;
+		vaddr_t va = VA + i * P;
+		struct frame *f;
+		int rc = 0;
+
+		host_hart_poll();
+		switch (id) {
+		case 1: case 2: case 3:
+			/* -E_FAULT: a write while the region is read-only. */
+			rc = as_fault(c->src, va, r & 0x300 ? AS_ACCESS_WRITE
+							     : AS_ACCESS_READ);
+			if (rc && rc != -E_FAULT)
+				churn_fail(c, id, "fault", i, rc);
+			break;
+		case 4:
+			if ((r >> 8) % 16 == 0) {
+				rc = as_region_protect(c->src, VA, CH_PAGES * P,
+						       r & 0x10000 ? RO : RW);
+			} else if ((r >> 8) % 4 == 0) {
+				rc = as_unmap(c->src, va, P);
+				c->unmaps++;
+			} else {
+				rc = as_protect(c->src, va, P,
+						r & 0x10000 ? RO : RW);
+			}
+			if (rc)
+				churn_fail(c, id, "unmap or protect", i, rc);
+			break;
+		case 5:
+			if (r & 0x100) {
+				paddr_t pa;
+
+				rc = as_lookup(c->src, va, &pa, NULL);
+				if (rc && rc != -E_NOENT)
+					churn_fail(c, id, "lookup", i, rc);
+				break;
+			}
+			/* Faults it in if need be; a write may be refused
+			 * (read-only region) or lose 8 races in a row. */
+			f = as_get_user_page(c->src, va, r & 0x200);
+			if (f)
+				as_put_user_page(f);
+			break;
+		}
+		__atomic_fetch_add(&c->progress, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_sub(&c->running, 1, __ATOMIC_RELEASE);
+	as_deactivate();
+}
+
+static void churn(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	struct churn c = { .ops = mm_ops(3000), .deadline = mm_deadline(1500),
+			   .running = CH_HARTS - 1 };
+	uint64_t start;
+
+	KT_ASSERT_EQ(mm_setup(32), 0);
+	start = frame_free_count();
+	c.src = as_create(mode);
+	KT_ASSERT(c.src);
+	KT_ASSERT_EQ(as_region_add(c.src, VA, CH_PAGES * P, RW), 0);
+	for (unsigned int i = 0; i < CH_PAGES; i++)
+		KT_ASSERT_EQ(as_fault(c.src, VA + i * P, AS_ACCESS_WRITE), 0);
+
+	__atomic_store_n(&churn_case, &c, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, churn_hook, __ATOMIC_RELAXED);
+	mm_smp_run(CH_HARTS, churn_worker, &c);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&churn_case, NULL, __ATOMIC_RELEASE);
+
+	KT_INFO("%lu shares, %lu unmaps, %lu breaks by copy, %lu busy "
+		"windows", c.shares, c.unmaps, c.copies, c.busies);
+	for (unsigned int h = 0; h < CH_HARTS; h++)
+		if (c.why[h][0])
+			KT_INFO("%s", c.why[h]);
+	KT_EXPECT_EQ(c.bad, 0);
+	KT_EXPECT(c.copies > 0);
+	KT_EXPECT_EQ(host_mm_stats.remote_irqoff, 0);
+	KT_EXPECT_EQ(as_check(c.src), 0);
+	as_destroy(c.src);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+KTEST(cow_churn_split)
+{
+	churn(kt, PTLOCK_SPLIT);
+}
+
+KTEST(cow_churn_single)
+{
+	churn(kt, PTLOCK_SINGLE);
+}
+
 KTEST_SUITE(cow_suite, "mm_cow", KTEST_CASE(cow_break_before_make_split),
 	    KTEST_CASE(cow_break_before_make_single),
-	    KTEST_CASE(cow_busy_split), KTEST_CASE(cow_busy_single));
+	    KTEST_CASE(cow_busy_split), KTEST_CASE(cow_busy_single),
+	    KTEST_CASE(cow_churn_split), KTEST_CASE(cow_churn_single));
