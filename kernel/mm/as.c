@@ -75,10 +75,13 @@ struct as *as_create(enum ptlock_mode mode)
 
 /*
  * Clear the leaves of [va, end) inside one leaf table (pl locked), until
- * @batch is full. Return: the address where it stopped.
+ * @batch is full or an entry is busy (*@busy set: a copy-on-write break
+ * owns it until it makes it valid again, see cow_break; the caller waits
+ * for that with the lock dropped, then goes on from there).
+ * Return: the address where it stopped.
  */
 static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
-			    vaddr_t end, struct frame_batch *batch)
+			    vaddr_t end, struct frame_batch *batch, bool *busy)
 {
 	vaddr_t lo = 0, hi = 0;		/* span cleared here, if hi */
 	unsigned int n = 0;
@@ -88,8 +91,12 @@ static vaddr_t clear_leaves(struct as *as, struct pt_leaf *pl, vaddr_t va,
 		pte_t e = *p;
 		struct frame *f;
 
-		if (!pte_is_valid(e))
+		if (pte_is_none(e))
 			continue;
+		if (unlikely(pte_is_busy(e))) {
+			*busy = true;
+			break;
+		}
 		__atomic_store_n(p, 0, __ATOMIC_RELAXED);
 		pl->table->pt.nr_valid--;
 		n++;
@@ -127,7 +134,7 @@ static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 		vaddr_t next = MIN(leaf_base(va) + SV39_MEGA, end);
 		vaddr_t skip = pt_next_populated(as, va);
 		struct pt_leaf pl;
-		bool empty = false;
+		bool empty = false, busy = false;
 
 		if (skip > va) {	/* no leaf table here: jump over */
 			va = MIN(skip, end);
@@ -143,7 +150,7 @@ static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 				pt_leaf_unlock(as, &pl);
 				return;
 			}
-			stop = clear_leaves(as, &pl, va, next, batch);
+			stop = clear_leaves(as, &pl, va, next, batch, &busy);
 
 			empty = pl.table->pt.nr_valid == 0;
 			pt_leaf_unlock(as, &pl);
@@ -152,6 +159,12 @@ static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 			if (!batch_room(batch) && !batch_grow(batch))
 				batch_flush(as, batch);	/* no lock held */
 			if (stop < next) {
+				/* A busy entry: its break ends in a bounded
+				 * time (interrupts off on its hart, waiting
+				 * for nobody but the firmware's fences), and
+				 * needs the leaf lock we just dropped. */
+				if (busy)
+					arch_cpu_relax();
 				va = stop;
 				continue;
 			}
@@ -192,7 +205,7 @@ int as_map_frame(struct as *as, vaddr_t va, struct frame *f,
 	if (err)
 		return err;
 	p = &pl.ptes[SV39_INDEX(va, 0)];
-	if (pte_is_valid(*p)) {
+	if (!pte_is_none(*p)) {		/* mapped, or being replaced */
 		err = -E_EXIST;
 	} else {
 		__atomic_fetch_add(&f->user.mapcount, 1, __ATOMIC_RELAXED);
@@ -235,6 +248,11 @@ int as_map_anon(struct as *as, vaddr_t va, size_t len, unsigned int prot)
 /* Give the mapped pages of [va, va+len) the rights @prot, one leaf table
  * at a time. A copy-on-write page stays read-only (its writer must still
  * fault and copy): it takes the new rights but W, and keeps its COW mark.
+ * A busy page (cow_break is replacing it) takes them too and stays busy.
+ * The break installs its copy only over the very busy value it stored and
+ * only if the region's count has not moved (as_region_protect moves it
+ * before it gets here); otherwise it puts the page back, with the rights
+ * given here, and the fault looks again.
  * Return: true if a right was taken away (the caller shoots down). */
 static bool protect_pages(struct as *as, vaddr_t va, size_t len,
 			  unsigned int prot)
@@ -251,7 +269,7 @@ static bool protect_pages(struct as *as, vaddr_t va, size_t len,
 				pte_t *p = &pl.ptes[SV39_INDEX(v, 0)];
 				pte_t e = *p, n;
 
-				if (!pte_is_valid(e))
+				if (pte_is_none(e))
 					continue;
 				if (e & PTE_COW)
 					n = pte_make(pte_pa(e),
@@ -261,6 +279,8 @@ static bool protect_pages(struct as *as, vaddr_t va, size_t len,
 				else
 					n = pte_make(pte_pa(e),
 						     pt_prot_bits(prot));
+				if (pte_is_busy(e))
+					n = pte_mkbusy(n);
 				if (pt_pte_prot(e) & ~pt_pte_prot(n))
 					reduced = true;
 				__atomic_store_n(p, n, __ATOMIC_RELEASE);
@@ -298,11 +318,18 @@ int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot)
 
 	if (va >= AS_USER_TOP)
 		return -E_INVAL;
-	err = pt_leaf_lock(as, ALIGN_DOWN(va, PAGE_SIZE), false, &pl);
-	if (err)
-		return err;
-	e = pl.ptes[SV39_INDEX(va, 0)];
-	pt_leaf_unlock(as, &pl);
+	for (;;) {
+		err = pt_leaf_lock(as, ALIGN_DOWN(va, PAGE_SIZE), false, &pl);
+		if (err)
+			return err;
+		e = pl.ptes[SV39_INDEX(va, 0)];
+		pt_leaf_unlock(as, &pl);
+		if (likely(!pte_is_busy(e)))
+			break;
+		/* Neither frame is the page's now: wait for its break
+		 * (cow_break) to install the copy or put the old one back. */
+		arch_cpu_relax();
+	}
 	if (!pte_is_valid(e))
 		return -E_NOENT;
 	if (pa)
@@ -724,19 +751,46 @@ static bool access_allowed(pte_t e, enum as_access access)
  * cow_break - a write to a copy-on-write page of @as at @va
  *
  * If the region does not allow writing, the fault stands. If this mapping
- * holds the frame's only reference, the page simply becomes writable.
- * Otherwise the contents are copied to a new frame (outside any lock; the
- * old frame cannot go while our mapping holds a reference), which replaces
- * the old one if the entry did not change meanwhile; the old translation
- * is shot down before our reference to the old frame is dropped.
+ * holds the frame's only reference, the page simply becomes writable (a
+ * right is only added: no shootdown). Otherwise the writer gets a copy,
+ * break before make, so that no hart can reach the old frame at @va once
+ * the copy can be reached there (else a thread could write the copy, then
+ * a flag elsewhere, and a thread on another hart see the flag and read
+ * the old frame through its stale read-only TLB entry):
+ *
+ *   1. Under the leaf lock the entry becomes busy (pte_mkbusy): not
+ *      walkable, but still the old frame's mapping, holding its mapcount,
+ *      its reference and its count in nr_valid.
+ *   2. With no lock held, tlb_shootdown of @va: from its return no hart
+ *      reaches the old frame here. (Nor through a writable entry an
+ *      unfinished as_cow_share left in a TLB: the copy misses no write.)
+ *   3. Allocate the copy and copy the old frame into it.
+ *   4. Under the leaf lock the copy's entry replaces the busy one if that
+ *      is still the value stored in 1 and the region's count has not
+ *      moved; otherwise (a protect changed its rights, the region is
+ *      being re-protected or unmapped, or no frame could be had) the old
+ *      entry comes back as it is now, and the fault is looked at again.
+ *
+ * While the entry is busy, nothing but this function makes it anything
+ * else: faults on it retry (fault_present), unmaps wait for it with no
+ * lock held (clear_leaves), protects change its rights and leave it busy,
+ * sharing shares the old frame, lookups wait, and nothing installs over
+ * it (installs need pte_is_none). So the old frame needs no reference of
+ * ours, and its table is not emptied meanwhile. Interrupts stay off from
+ * 1 to 4, as under a spinlock: this hart is not switched away while
+ * others wait for it, and it waits for nobody but the firmware's remote
+ * fences and the frame allocator.
+ *
+ * Locks: takes and drops the leaf lock of @va (twice on the copy path);
+ * never holds it across the shootdown.
  * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
  */
 static int cow_break(struct as *as, vaddr_t va)
 {
 	struct region_ref ref;
-	struct frame *old, *copy = NULL;
+	struct frame *old, *copy;
 	struct pt_leaf pl;
-	pte_t *p, e;
+	pte_t *p, e, busy, now;
 	int err;
 
 	if (!region_find(as, va, &ref) || !(ref.prot & AS_PROT_W))
@@ -761,34 +815,65 @@ static int cow_break(struct as *as, vaddr_t va)
 		tlb_flush_local_page(as, va);
 		return 0;
 	}
+	/* 1. Busy. Interrupts stay off until 4 (one level more than the
+	 * lock's, which the unlock drops). Relaxed: tlb_shootdown's full
+	 * fence orders the store before the remote fences. */
+	irq_push();
+	busy = pte_mkbusy(e);
+	__atomic_store_n(p, busy, __ATOMIC_RELAXED);
 	pt_leaf_unlock(as, &pl);
 
-	copy = frame_alloc(0, FRAME_F_USER);
-	if (!copy)
-		return -E_NOMEM;
-	memcpy(frame_to_kva(copy), frame_to_kva(old), PAGE_SIZE);
-	err = pt_leaf_lock(as, va, false, &pl);
-	if (err) {
-		frame_free(copy);
-		return err == -E_NOENT ? -E_AGAIN : err;
-	}
-	p = &pl.ptes[SV39_INDEX(va, 0)];
-	if (*p != e || region_changed(&ref)) {	/* changed: start over */
-		pt_leaf_unlock(as, &pl);
-		frame_free(copy);
-		return -E_AGAIN;
-	}
-	__atomic_fetch_add(&copy->user.mapcount, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(p, pte_make(frame_to_pa(copy),
-				     pt_prot_bits(pt_pte_prot(e) | AS_PROT_W)),
-			 __ATOMIC_RELEASE);
-	__atomic_fetch_sub(&old->user.mapcount, 1, __ATOMIC_RELEASE);
-	pt_leaf_unlock(as, &pl);
-	/* Other harts may still read through the old translation. */
+	/* 2. Nobody reaches the old frame at @va from here on. */
 	tlb_shootdown(as, va, PAGE_SIZE);
-	if (__atomic_sub_fetch(&old->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	arch_race_window(MM_RACE_COW_BUSY);
+
+	/* 3. After 2, so no write to @old through @va is missed; the busy
+	 * entry keeps @old. */
+	copy = frame_alloc(0, FRAME_F_USER);
+	if (copy)
+		memcpy(frame_to_kva(copy), frame_to_kva(old), PAGE_SIZE);
+
+	/* 4. The table cannot have gone: the busy entry keeps it in use. */
+	if (pt_leaf_lock(as, va, false, &pl))
+		panic("as: cow_break lost the leaf table of busy va %#lx",
+		      (unsigned long)va);
+	p = &pl.ptes[SV39_INDEX(va, 0)];
+	now = *p;
+	if (!pte_is_busy(now) || pte_pa(now) != pte_pa(e))
+		panic("as: busy entry of va %#lx changed under cow_break "
+		      "(%#lx, was %#lx)",
+		      (unsigned long)va, (unsigned long)now,
+		      (unsigned long)busy);
+	if (copy && now == busy && !region_changed(&ref)) {
+		pte_t n = pte_make(frame_to_pa(copy),
+				   pt_prot_bits(pt_pte_prot(e) | AS_PROT_W));
+
+		__atomic_fetch_add(&copy->user.mapcount, 1, __ATOMIC_RELAXED);
+		/* Release: the copy's contents before the mapping. */
+		__atomic_store_n(p, n, __ATOMIC_RELEASE);
+		arch_race_window(MM_RACE_COW_INSTALL);
+		__atomic_fetch_sub(&old->user.mapcount, 1, __ATOMIC_RELEASE);
+		copy = NULL;
+		err = 0;
+	} else {
+		/* The old page back, with the rights it has now. */
+		__atomic_store_n(p, pte_unbusy(now), __ATOMIC_RELEASE);
+		old = NULL;
+		err = copy ? -E_AGAIN : -E_NOMEM;
+	}
+	pt_leaf_unlock(as, &pl);
+	irq_pop();
+	/*
+	 * No flush now: the old translation went in 2, and a hart that
+	 * cached the busy entry (not valid) only takes a spurious fault.
+	 * The busy entry's reference to @old is ours to drop, or the copy
+	 * ours to free.
+	 */
+	if (old && __atomic_sub_fetch(&old->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		frame_free(old);
-	return 0;
+	if (copy)
+		frame_free(copy);
+	return err;
 }
 
 int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
@@ -843,7 +928,10 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 				pte_t e = *p;
 				struct frame *f;
 
-				if (!pte_is_valid(e))
+				/* A busy page is shared as it was before its
+				 * break (already without W): the old frame,
+				 * whose reference the busy entry keeps. */
+				if (pte_is_none(e))
 					continue;
 				f = pa_to_frame(pte_pa(e));
 				if (e & PTE_W) {
@@ -875,7 +963,7 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 				err = pt_leaf_lock(dst, got[i].va, true, &dl);
 			if (!err) {
 				p = &dl.ptes[SV39_INDEX(got[i].va, 0)];
-				if (!pte_is_valid(*p)) {
+				if (pte_is_none(*p)) {
 					__atomic_fetch_add(
 						&got[i].f->user.mapcount, 1,
 						__ATOMIC_RELAXED);
@@ -905,9 +993,10 @@ int as_cow_share(struct as *src, struct as *dst, vaddr_t va, size_t len)
 }
 
 /*
- * A fault on a page that looked mapped: copy-on-write, an A/D fix-up, a
- * right the page does not give, or nothing left to do (another hart
- * mapped it, or this hart's TLB held a stale invalid entry).
+ * A fault on a page that looked mapped (or busy): copy-on-write, an A/D
+ * fix-up, a right the page does not give, or nothing left to do (another
+ * hart mapped it, or this hart's TLB held a stale invalid entry); busy or
+ * gone meanwhile: look again.
  * Locks: takes and drops the leaf lock of @va.
  * Return: 0, -E_FAULT, -E_NOMEM, or -E_AGAIN (look again).
  */
@@ -923,8 +1012,14 @@ static __noinline int fault_present(struct as *as, vaddr_t va,
 		return err == -E_NOENT ? -E_AGAIN : err;
 	p = &pl.ptes[SV39_INDEX(va, 0)];
 	e = *p;
-	if (!pte_is_valid(e)) {			/* unmapped meanwhile */
+	if (!pte_is_valid(e)) {
+		/* Unmapped meanwhile; or busy: another hart is breaking
+		 * copy-on-write here, and neither frame is the page's now.
+		 * Wait for it to install the copy or put the old page back
+		 * (it does either in a bounded time, cow_break). */
 		pt_leaf_unlock(as, &pl);
+		if (pte_is_busy(e))
+			arch_cpu_relax();
 		return -E_AGAIN;
 	}
 	if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {
@@ -963,7 +1058,7 @@ static int map_device_page(struct as *as, vaddr_t va,
 	p = &pl.ptes[SV39_INDEX(va, 0)];
 	if (region_changed(ref)) {
 		err = -E_AGAIN;
-	} else if (!pte_is_valid(*p)) {
+	} else if (pte_is_none(*p)) {
 		__atomic_store_n(p, pte_make(pa, pt_prot_bits(ref->prot)),
 				 __ATOMIC_RELEASE);
 		pl.table->pt.nr_valid++;
@@ -1036,7 +1131,8 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 		 * allocated (and zeroed) outside every lock.
 		 */
 		found = pt_leaf_find(as, va, &pl);
-		if (found && pte_is_valid(__atomic_load_n(&pl.ptes[idx],
+		/* Present or busy (being replaced): fault_present decides. */
+		if (found && !pte_is_none(__atomic_load_n(&pl.ptes[idx],
 							  __ATOMIC_RELAXED))) {
 			pt_leaf_find_end(as, &pl);
 			err = fault_present(as, va, access);
@@ -1077,7 +1173,7 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 			}
 		}
 		p = &pl.ptes[idx];
-		if (!pte_is_valid(*p) && !region_changed(&ref)) {
+		if (pte_is_none(*p) && !region_changed(&ref)) {
 			__atomic_fetch_add(&f->user.mapcount, 1,
 					   __ATOMIC_RELAXED);
 			/* Release: the zeroed contents before the mapping. */
@@ -1088,8 +1184,9 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 			return 0;	/* the mapping owns f's reference */
 		}
 		/*
-		 * Another hart mapped the page meanwhile (look at it again),
-		 * or our region changed since we looked (an unmap may have
+		 * Another hart mapped the page meanwhile (look at it again;
+		 * or it is busy, being replaced: wait for it), or our region
+		 * changed since we looked (an unmap may have
 		 * removed it, a protect changed its rights; changes to other
 		 * regions do not matter): start over.
 		 */
@@ -1154,7 +1251,7 @@ int as_install_pager_page(struct as *as, struct frame *f,
 	p = &pl.ptes[SV39_INDEX(pf->va, 0)];
 	if (__atomic_load_n(&pf->slot->seq, __ATOMIC_ACQUIRE) != pf->seq) {
 		err = -E_AGAIN;		/* unmapped, cut or re-protected */
-	} else if (pte_is_valid(*p)) {
+	} else if (!pte_is_none(*p)) {
 		err = -E_EXIST;		/* another thread's fault won */
 	} else {
 		__atomic_fetch_add(&f->user.mapcount, 1, __ATOMIC_RELAXED);
@@ -1291,10 +1388,18 @@ int as_check(struct as *as)
 			for (int k = 0; k < SV39_ENTRIES; k++) {
 				struct frame *f;
 
-				if (!pte_is_valid(l0[k]))
+				if (pte_is_none(l0[k]))
 					continue;
 				v0++;
 				user++;
+				if (pte_is_busy(l0[k])) {
+					/* Only while a break runs. */
+					printk("as_check: va %#lx is busy\n",
+					       (unsigned long)(((vaddr_t)i << 30) |
+							       ((vaddr_t)j << 21) |
+							       ((vaddr_t)k << 12)));
+					bad++;
+				}
 				f = pa_to_frame(pte_pa(l0[k]));
 				/* No frame: a device page (MMIO). */
 				if (f && (!(f->flags & FRAME_F_USER) ||

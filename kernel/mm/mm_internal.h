@@ -310,3 +310,11 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * entries and has not sent their
 					 * shootdown yet (no lock held,
 					 * interrupts on) */
+#define MM_RACE_COW_INSTALL	5	/* cow_break has just stored the
+					 * entry of its private copy (leaf
+					 * lock held, interrupts off): the
+					 * copy is reachable from here on */
+#define MM_RACE_COW_BUSY	6	/* cow_break made the entry busy and
+					 * shot the old translation down; the
+					 * copy is not made yet (no lock held,
+					 * interrupts off) */

@@ -147,7 +147,8 @@ int as_unmap(struct as *as, vaddr_t va, size_t len);
 /* Change the protection of every mapped page in the range; as for
  * as_unmap, no hart keeps a right @prot lacks when it returns. */
 int as_protect(struct as *as, vaddr_t va, size_t len, unsigned int prot);
-/* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped. */
+/* Translate @va: 0 and fills *pa and *prot, or -E_NOENT if unmapped.
+ * Waits while a copy-on-write break replaces the page (docs/vm.md). */
 int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot);
 
 /*
@@ -246,9 +247,10 @@ int as_fault(struct as *as, vaddr_t va, enum as_access access);
 /* Where the page-table lock statistics of both kinds come from. */
 void as_print_lockstat(void);
 
-/* Check the address space's invariants (tests): nr_valid of every table
- * equals its valid entries, mapped user frames have mapcount >= 1, the
- * counters add up. Return: 0 or the number of violations (printed). */
+/* Check the address space's invariants (tests; nothing may run in @as):
+ * nr_valid of every table equals its entries in use, none of them busy,
+ * mapped user frames have mapcount >= 1, the counters add up.
+ * Return: 0 or the number of violations (printed). */
 int as_check(struct as *as);
 
 /*

@@ -237,7 +237,8 @@ pte_t *mm_pte(struct as *as, vaddr_t va)
 
 const struct ktest_suite *const host_suites[] = { &frame_suite, &pt_suite,
 						  &tlb_suite, &smp_suite,
-						  &region_suite, &fault_suite };
+						  &region_suite, &fault_suite,
+						  &cow_suite };
 const size_t host_nsuites = ARRAY_SIZE(host_suites);
 
 /* The pager upcall of mm/as.h (kernel/ipc provides it in the kernel): a

@@ -81,4 +81,4 @@ bool mm_skip_known_bugs(void);
 uint64_t mm_now(void);
 
 extern const struct ktest_suite frame_suite, pt_suite, smp_suite, tlb_suite,
-	region_suite, fault_suite;
+	region_suite, fault_suite, cow_suite;

@@ -2,8 +2,9 @@
 # modes, address spaces under 8 pthread "harts", TLB shootdown (also for
 # a second unmap or protect of a range whose first one has not flushed
 # yet) and the grace period before page-table pages are freed, A/D
-# fix-ups. The kernel
-# sources are compiled unmodified against kernel/arch/host.
+# fix-ups, copy-on-write breaks (break before make; the busy entry against
+# every other path). The kernel sources are compiled unmodified against
+# kernel/arch/host.
 #
 # Arguments: seed=N, ops=N (per hart in the random SMP cases), time_ms=N
 # (their time limit each, 0 = none), known_bugs=skip (cases that reproduce
@@ -13,7 +14,7 @@ HOST_TESTS += mm
 mm_SRCS := tests/host/mm/harness.c tests/host/mm/test_frame.c \
 	tests/host/mm/test_pt.c tests/host/mm/test_smp.c \
 	tests/host/mm/test_tlb.c tests/host/mm/test_region.c \
-	tests/host/mm/test_fault.c \
+	tests/host/mm/test_fault.c tests/host/mm/test_cow.c \
 	kernel/mm/frame.c kernel/mm/pt.c kernel/mm/as.c kernel/mm/tlb.c \
 	kernel/mm/memmap.c kernel/sync/spinlock.c \
 	kernel/arch/host/mm.c kernel/arch/host/hart.c \

@@ -15,6 +15,8 @@
 #define PTE_A		BIT(6)	/* accessed */
 #define PTE_D		BIT(7)	/* dirty */
 #define PTE_COW		BIT(8)	/* RSW: copy-on-write (software only) */
+#define PTE_BUSY	BIT(9)	/* with V clear: a user leaf being replaced
+				 * (kernel/mm/as.c, cow_break) */
 #define PTE_PPN_SHIFT	10
 #define PTE_PPN		GENMASK(53, 10)
 
@@ -58,5 +60,35 @@ static inline bool pte_is_valid(pte_t pte)
 static inline bool pte_is_leaf(pte_t pte)
 {
 	return pte & (PTE_R | PTE_W | PTE_X);
+}
+
+/*
+ * A user leaf entry is in one of three states: none (0: nothing mapped,
+ * the only state a new page may be installed over), valid, or busy. A
+ * busy entry is a valid one with V cleared and PTE_BUSY set: the hardware
+ * cannot walk it (the walker ignores every other bit of an entry without
+ * V), but it still names its frame and rights, and the kernel still counts
+ * it as that frame's mapping.
+ */
+static inline bool pte_is_none(pte_t pte)
+{
+	return pte == 0;
+}
+
+static inline bool pte_is_busy(pte_t pte)
+{
+	return (pte & (PTE_V | PTE_BUSY)) == PTE_BUSY;
+}
+
+/* @pte, a valid leaf, made busy: same frame and rights, not walkable. */
+static inline pte_t pte_mkbusy(pte_t pte)
+{
+	return (pte & ~PTE_V) | PTE_BUSY;
+}
+
+/* A busy entry made valid again, with the frame and rights it names. */
+static inline pte_t pte_unbusy(pte_t pte)
+{
+	return (pte & ~PTE_BUSY) | PTE_V;
 }
 #endif
