@@ -23,8 +23,8 @@
  * there), callers queued, handles, pages, timeouts, errors, a kill of
  * either side (a killed partner is woken the general way and leaves at
  * once; run straight into user mode, it would serve one more call). The
- * fast path changes nothing before its conditions hold: it returns and
- * the general path does the whole call.
+ * fast path changes nothing but its call cache before its conditions
+ * hold: it returns and the general path does the whole call.
  *
  * A parked thread that is resumed other than by its partner's fast path
  * (its wait completed by the general path, a kill, a spurious wake-up)

@@ -154,7 +154,9 @@ static void cancel_locked(struct thread *t)
 
 /*
  * Wait (with @lock held, the thread already queued or paired) until the
- * wait completes, the deadline passes or the process ends. Returns with
+ * wait completes, the deadline passes or the process ends; with @handoff,
+ * switch to that thread first, or wake it if the wait ends before (its
+ * wait is over: a poll, a deadline already past, a kill). Returns with
  * @lock held and the wait over. Return: the result.
  */
 int ipc_wait_locked(struct thread *self, struct spinlock *lock,

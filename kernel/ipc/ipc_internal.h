@@ -116,7 +116,8 @@ static inline unsigned long ipc_info_delivered(unsigned long info,
 void ipc_deliver(struct thread *from, struct thread *to);
 /* Wait (the thread queued or paired, @lock held) until the wait
  * completes, the deadline passes or the process ends; with @handoff,
- * switch straight to that thread first. Returns with @lock held: the
+ * switch straight to that thread first (or, if the wait ends before
+ * that, wake it: its own wait is over). Returns with @lock held: the
  * result. */
 int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 		    uint64_t deadline, struct thread *handoff);

@@ -98,15 +98,6 @@ static int best_prio_locked(struct runqueue *rq)
 	return SCHED_PRIO_IDLE;
 }
 
-static void set_stack_bounds(struct thread *t)
-{
-	struct hart *h = this_hart();
-
-	h->stack_lo = t->kstack.lo;
-	h->stack_hi = t->kstack.hi;
-	h->kstack_top = t->kstack.hi;
-}
-
 /* Bookkeeping right after a switch, in the incoming thread; lock held. */
 static void finish_switch(void)
 {
@@ -170,7 +161,7 @@ static void schedule_to_locked(struct thread *next)
 	 * a dying address space is moved off by as_destroy (arch_as_fini). */
 	if (next->as && next->as != prev->as)
 		as_activate(next->as);
-	set_stack_bounds(next);
+	sched_stack_bounds(h, next);
 	arch_switch(&prev->ctx, &next->ctx);
 	finish_switch();
 }
@@ -431,17 +422,8 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 
 	if (t->is_idle)
 		panic("sched: the idle thread may not block");
-	/*
-	 * @next must be a BLOCKED thread of this hart to be run directly.
-	 * And only when no other thread waits for this hart: a client and
-	 * its server handing the hart to each other would otherwise keep
-	 * everyone queued here off it until the tick (measured: ipctest
-	 * many_clients on 4 harts took 5 s instead of 0.1 s). Then @next
-	 * queues up like any wake-up.
-	 */
-	if (next->hart != hart_self() || next->state != THREAD_BLOCKED ||
-	    (next->affinity >= 0 && next->affinity != (int)hart_self()) ||
-	    rq->nr) {
+	/* Else @next queues up like any wake-up. */
+	if (!sched_handoff_ok(rq, this_hart(), next)) {
 		spin_unlock(&rq->lock);
 		thread_wake(next);
 		thread_block(lock, deadline);
@@ -462,14 +444,15 @@ void thread_block_to(struct spinlock *lock, uint64_t deadline,
 
 /* Parking: kern/sched_park.h. */
 
-void sched_unsleep(struct runqueue *rq, struct thread *t)
+void sched_unsleep_locked(struct runqueue *rq, struct thread *t)
 {
+	assert_held(&rq->lock);
 	unsleep_locked(rq, t);
 }
 
 /* A parked thread, run straight from sched_park_switch: now on its stack
  * (arch_park_jump), end the switch. Its wait is over, its results in its
- * trap frame. */
+ * trap frame. Locks: @rq's held (raw), released here. */
 void sched_park_jumped(struct thread *last, struct runqueue *rq);
 void sched_park_jumped(struct thread *last, struct runqueue *rq)
 {
@@ -484,7 +467,8 @@ void sched_park_jumped(struct thread *last, struct runqueue *rq)
 }
 
 /* A parked thread, switched to through its context (arch_park_resume):
- * end the switch as thread_start does, and a wait as thread_block. */
+ * end the switch as thread_start does, and a wait as thread_block. Locks:
+ * this hart's run-queue lock held (the switcher's), released here. */
 void sched_park_resumed(void);
 void sched_park_resumed(void)
 {

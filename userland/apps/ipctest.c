@@ -266,9 +266,18 @@ static void poll_finds_server(void)
 	if (!server_start(&s, ep, -1))
 		return;
 	for (unsigned long i = 0; i < 3; i++) {
-		sys_sleep(20 * MS);	/* the server waits by now */
-		m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0), .w = { i } };
-		EXPECT_RET(ipc_call(ep, &m, IPC_POLL), 0);
+		long r;
+		int tries = 0;
+
+		/* Until the server waits (a loaded host may run it late): a
+		 * poll that finds nobody fails at once and changes nothing. */
+		do {
+			sys_sleep(20 * MS);
+			m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0),
+					      .w = { i } };
+			r = ipc_call(ep, &m, IPC_POLL);
+		} while (r == -E_TIMEDOUT && ++tries < 100);
+		EXPECT_RET(r, 0);
 		EXPECT_RET(m.w[0], i + 1);
 		m = (struct ipc_msg){ .info = IPC_INFO(1, 0, 0), .w = { i } };
 		EXPECT_RET(ipc_call(ep, &m, 2000 * MS), 0);
@@ -551,18 +560,23 @@ static void queued_receivers_fail(void)
 	long tids[2];
 	struct client c[2];
 	struct ipc_msg m = { 0 };
+	unsigned int queued = 0;
 
 	for (int i = 0; i < 2; i++) {
 		c[i] = (struct client){ .ep = ep };
 		tids[i] = thread_spawn(receiver_fn, &c[i], -1);
 	}
-	sys_sleep(30 * MS);	/* let them queue */
+	sys_sleep(100 * MS);	/* let them queue */
 	EXPECT_RET(sys_handle_close(ep), 0);	/* the only receive right */
 	for (int i = 0; i < 2; i++) {
 		if (tids[i] > 0)
 			EXPECT_RET(thread_join(tids[i]), 0);
-		EXPECT_RET(c[i].err, -E_PEER);
+		/* One the host ran too late to queue finds its handle gone. */
+		EXPECT(c[i].err == -E_PEER || c[i].err == -E_BADH,
+		       "receiver %d: %ld", i, c[i].err);
+		queued += c[i].err == -E_PEER;
 	}
+	EXPECT(queued > 0, "no receiver was queued when the right closed");
 	EXPECT_RET(ipc_call(s, &m, 0), -E_PEER);
 	EXPECT_RET(sys_handle_close(s), 0);
 }

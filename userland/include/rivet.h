@@ -66,7 +66,8 @@ long thread_join(long tid);
  * Handles and IPC (abi/syscall.h, docs/abi.md). A message: info (built
  * with IPC_INFO(label, payload words, flags)) and four words; the payload
  * lives in the thread's IPC buffer page (ipc_buffer_new()). Timeouts in ns: 0
- * waits forever, IPC_POLL not at all.
+ * waits forever, IPC_POLL not for a partner (a call that finds a receiver
+ * waits for its answer).
  */
 struct ipc_msg {
 	unsigned long info;

@@ -6,7 +6,6 @@
 #include <arch/memlayout.h>
 #include <kern/arch.h>
 #include <kern/hart.h>
-#include <kern/ipc.h>
 #include <kern/irq.h>
 #include <kern/panic.h>
 #include <kern/printf.h>

@@ -169,7 +169,9 @@
 	(((unsigned long)(label) << 32) | ((unsigned long)(len) & 0x3ff) |   \
 	 (flags))
 #define IPC_INFO_GRANT(rights)	 ((unsigned long)((rights) & 0xff) << 16)
-#define IPC_POLL		 (~0UL)	/* timeout: do not wait at all */
+#define IPC_POLL		 (~0UL)	/* timeout: do not wait for a partner
+					 * (a call that finds a receiver
+					 * waits for its answer) */
 
 /* SYS_MAP prot bits (the same values as the kernel's AS_PROT_*). */
 #define PROT_READ	0x1

@@ -51,9 +51,10 @@ static inline struct kobj *handle_peek(struct handle_table *ht, long h,
  * handle_names - does @h name @obj, with every right in @need? Without
  * the table's lock (the sequence count seq), so @obj must be kept alive
  * by the caller's own reference; takes none. False also when the table
- * changed while it looked (it never waits): for the IPC fast path's
- * reply-and-receive, which holds the endpoint through the call it answers
- * and leaves any doubt to the general path.
+ * changed while it looked (it never waits). For the IPC fast path, which
+ * leaves any doubt to the general path: its reply-and-receive holds the
+ * endpoint through the call it answers (reply_ep), its call through the
+ * thread's call cache (call_ep).
  */
 static inline bool handle_names(struct handle_table *ht, long h,
 				const struct kobj *obj, unsigned int need)

@@ -32,8 +32,8 @@
  *              caller's reply_from and the server's reply_to) of every
  *              call received from it.
  *   receivers  handles with HANDLE_R_RECV (under lock). At zero nobody
- *              can ever receive again: queued and later calls fail with
- *              -E_PEER.
+ *              can ever receive again: queued and later calls, queued
+ *              receivers and later receives fail with -E_PEER.
  *
  * struct notification
  *
@@ -154,7 +154,8 @@ void endpoint_receiver(struct kobj *ep, int delta);
 
 /*
  * IPC operations on behalf of the calling thread. @deadline in arch_time
- * units, 0 for none, IPC_NO_WAIT to fail at once instead of waiting.
+ * units, 0 for none, IPC_NO_WAIT to fail at once instead of waiting for a
+ * partner (a call that finds a receiver waits for its answer).
  * A handle carried by a message arrives in the receiver's ipc.xfer_obj;
  * the system-call layer installs it in the receiver's table.
  */

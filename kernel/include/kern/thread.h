@@ -22,7 +22,8 @@
  *               when on none; set by the owner under the run-queue lock,
  *               cleared under it by whoever takes it off the list.
  *   exit_code   written once before state becomes THREAD_DEAD.
- *   wake_token  atomic; set by thread_wake, consumed by thread_block.
+ *   wake_token  atomic; set by thread_wake, consumed by thread_block
+ *               (and by a parked thread resumed: kern/sched_park.h).
  *   ipc         see kern/ipc.h.
  *   on_cpu      atomic: 1 from switch-in until the switch-out finished.
  *   parked      the run-queue lock of its hart (see sched_park_switch).
@@ -168,6 +169,7 @@ bool sched_has_work(void);
 
 struct sched_stats {
 	uint64_t switches, preemptions, steals, idle_wakes;
-	uint64_t handoffs;	/* direct switches from thread_block_to */
+	uint64_t handoffs;	/* direct switches: thread_block_to, and
+				 * the IPC fast path's parking */
 };
 void sched_stats_sum(struct sched_stats *out);
