@@ -236,6 +236,19 @@ bool host_tlb_ev_covers(const struct host_tlb_ev *ev, const struct as *as,
 	return false;
 }
 
+bool host_tlb_flushed(unsigned int hart, const struct as *as, vaddr_t va,
+		      uint64_t from, uint64_t to, bool local)
+{
+	struct host_tlb_ev ev;
+
+	for (uint64_t i = from; i < to; i++)
+		if (host_tlb_log_get(hart, i, &ev) &&
+		    (ev.kind != HOST_TLB_LOCAL || local) &&
+		    host_tlb_ev_covers(&ev, as, va))
+			return true;
+	return false;
+}
+
 void host_tlb_watch(const struct frame *f)
 {
 	__atomic_store_n(&tlb_watched, f, __ATOMIC_RELAXED);

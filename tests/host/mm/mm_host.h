@@ -52,6 +52,10 @@ bool host_tlb_log_get(unsigned int hart, uint64_t i, struct host_tlb_ev *ev);
 /* Does @ev make its hart forget @va of @as? */
 bool host_tlb_ev_covers(const struct host_tlb_ev *ev, const struct as *as,
 			vaddr_t va);
+/* Did @hart forget @va of @as in its events @from..@to-1: a remote or
+ * whole-TLB flush, or with @local also one of its own? */
+bool host_tlb_flushed(unsigned int hart, const struct as *as, vaddr_t va,
+		      uint64_t from, uint64_t to, bool local);
 /* Record @f->flags in every event from now on (NULL: stop). Only while
  * @f changes on the flushing thread itself, or not at all. */
 void host_tlb_watch(const struct frame *f);

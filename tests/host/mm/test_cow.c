@@ -29,20 +29,6 @@
 #define FILL	0xa5
 
 /* Did hart @h forget @va of @as between its log entries @from and @to? */
-static bool flushed_between(unsigned int h, const struct as *as, vaddr_t va,
-			    uint64_t from, uint64_t to)
-{
-	struct host_tlb_ev ev;
-
-	for (uint64_t i = from; i < to; i++)
-		if (host_tlb_log_get(h, i, &ev) &&
-		    (ev.kind == HOST_TLB_REMOTE || ev.kind == HOST_TLB_ALL ||
-		     ev.kind == HOST_TLB_LOCAL) &&
-		    host_tlb_ev_covers(&ev, as, va))
-			return true;
-	return false;
-}
-
 /* A source region of PAGES pages at VA, written (each page filled with
  * FILL + its index), shared copy-on-write into @dst. */
 static int cow_setup(struct as *src, struct as *dst)
@@ -105,8 +91,8 @@ static void bbm_hook(int where)
 	p = mm_pte(b->src, VA);
 	if (p && pte_is_valid(*p) && pte_pa(*p) != b->old_pa)
 		b->entry_new = 1;
-	if (!flushed_between(3, b->src, VA, b->log_cached,
-			     host_tlb_log_count(3)))
+	if (!host_tlb_flushed(3, b->src, VA, b->log_cached,
+			      host_tlb_log_count(3), true))
 		b->stale = 1;
 }
 

@@ -610,19 +610,6 @@ static void nf_worker(unsigned int id, void *p)
 }
 
 /* Did hart 3 forget @va of @as between its log entries @from and @to? */
-static bool flushed_between(const struct as *as, vaddr_t va, uint64_t from,
-			    uint64_t to)
-{
-	struct host_tlb_ev ev;
-
-	for (uint64_t i = from; i < to; i++)
-		if (host_tlb_log_get(3, i, &ev) &&
-		    (ev.kind == HOST_TLB_REMOTE || ev.kind == HOST_TLB_ALL) &&
-		    host_tlb_ev_covers(&ev, as, va))
-			return true;
-	return false;
-}
-
 /* Hart 3 forgot every page of hart 2's range while hart 1 was held. */
 static void nf_flushed(struct nf *n)
 {
@@ -630,8 +617,8 @@ static void nf_flushed(struct nf *n)
 	unsigned int missed = 0;
 
 	for (unsigned int i = 0; i < NF_PAGES; i++)
-		if (!flushed_between(n->as, n->va[2] + i * P, n->log_held,
-				     n->log_done))
+		if (!host_tlb_flushed(3, n->as, n->va[2] + i * P, n->log_held,
+				      n->log_done, false))
 			missed++;
 	if (missed)
 		KT_INFO("%s returned while the held %s's flush was pending: "
