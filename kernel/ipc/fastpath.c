@@ -121,16 +121,6 @@ static __always_inline bool fast_partner_killed(struct thread *t)
 	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_RELAXED);
 }
 
-/* A receiver of @ep blocked on this hart (ep locked), or NULL: the fast
- * path only switches straight to its partner. */
-static inline struct thread *fast_receiver(struct endpoint *ep, unsigned int me)
-{
-	for (struct thread *t = ep->recv_head; t; t = t->ipc.next)
-		if (t->hart == me)
-			return t;
-	return NULL;
-}
-
 /* SYS_IPC_CALL(a0 = endpoint, a1..a5 = message, a6 = timeout). */
 static void fast_call(struct hart *h, struct thread *self,
 		      struct trap_frame *tf)
@@ -161,7 +151,7 @@ static void fast_call(struct hart *h, struct thread *self,
 	}
 	spin_lock_raw(&ep->lock);
 	if (!ep->receivers || ipc_interrupted(self) ||
-	    !(s = fast_receiver(ep, h->id)) || fast_partner_killed(s) ||
+	    !(s = ipc_receiver_on(ep, h->id)) || fast_partner_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
 		return;

@@ -221,13 +221,11 @@ void endpoint_receiver(struct kobj *o, int delta)
  * call then switches straight to it), else the longest waiting. */
 struct thread *ipc_pick_receiver(struct endpoint *ep)
 {
-	unsigned int self = hart_self();
+	struct thread *t = ipc_receiver_on(ep, hart_self());
 
-	for (struct thread *t = ep->recv_head; t; t = t->ipc.next) {
-		if (t->hart == self) {
-			q_remove(&ep->recv_head, &ep->recv_tail, t);
-			return t;
-		}
+	if (t) {
+		q_remove(&ep->recv_head, &ep->recv_tail, t);
+		return t;
 	}
 	return q_pop(&ep->recv_head, &ep->recv_tail);
 }

@@ -123,6 +123,17 @@ int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 		    uint64_t deadline, struct thread *handoff);
 /* An idle receiver of @ep, dequeued (ep locked), or NULL. */
 struct thread *ipc_pick_receiver(struct endpoint *ep);
+
+/* The first idle receiver of @ep blocked on hart @hart (ep locked), left
+ * queued, or NULL: the one a call from that hart can switch straight to. */
+static inline struct thread *ipc_receiver_on(struct endpoint *ep,
+					     unsigned int hart)
+{
+	for (struct thread *t = ep->recv_head; t; t = t->ipc.next)
+		if (t->hart == hart)
+			return t;
+	return NULL;
+}
 /* Pair server @s with caller @c on @ep: @s owes @c a reply (ep locked;
  * takes a reference on @ep for @s's reply_ep). */
 void ipc_pair(struct endpoint *ep, struct thread *s, struct thread *c);
