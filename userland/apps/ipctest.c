@@ -514,12 +514,17 @@ static void server_thread_ends_owing(void)
 	EXPECT_RET(sys_handle_close(ep), 0);
 }
 
-static void caller_fn(void *arg)
+#define WAIT_RECV	1	/* client.id of a one_wait_fn that receives */
+
+/* One call (or with id WAIT_RECV, one receive) on c->ep, waiting at most
+ * 5 s: its result in c->err. */
+static void one_wait_fn(void *arg)
 {
 	struct client *c = arg;
 	struct ipc_msg m = { 0 };
 
-	c->err = ipc_call(c->ep, &m, 5000 * MS);
+	c->err = c->id == WAIT_RECV ? ipc_recv(c->ep, &m, 5000 * MS)
+				    : ipc_call(c->ep, &m, 5000 * MS);
 	sys_thread_exit(0);
 }
 
@@ -530,7 +535,7 @@ static void queued_callers_fail(void)
 
 	for (int i = 0; i < 3; i++) {
 		c[i] = (struct client){ .ep = sys_handle_dup(ep, HANDLE_R_SEND) };
-		tids[i] = thread_spawn(caller_fn, &c[i], -1);
+		tids[i] = thread_spawn(one_wait_fn, &c[i], -1);
 	}
 	sys_sleep(30 * MS);	/* let them queue */
 	EXPECT_RET(sys_handle_close(ep), 0);	/* no receiver ever */
@@ -540,15 +545,6 @@ static void queued_callers_fail(void)
 		EXPECT_RET(c[i].err, -E_PEER);
 		EXPECT_RET(sys_handle_close(c[i].ep), 0);
 	}
-}
-
-static void receiver_fn(void *arg)
-{
-	struct client *c = arg;
-	struct ipc_msg m = { 0 };
-
-	c->err = ipc_recv(c->ep, &m, 5000 * MS);
-	sys_thread_exit(0);
 }
 
 /* Receivers still waiting when the last receive right closes can never be
@@ -563,8 +559,8 @@ static void queued_receivers_fail(void)
 	unsigned int queued = 0;
 
 	for (int i = 0; i < 2; i++) {
-		c[i] = (struct client){ .ep = ep };
-		tids[i] = thread_spawn(receiver_fn, &c[i], -1);
+		c[i] = (struct client){ .ep = ep, .id = WAIT_RECV };
+		tids[i] = thread_spawn(one_wait_fn, &c[i], -1);
 	}
 	sys_sleep(100 * MS);	/* let them queue */
 	EXPECT_RET(sys_handle_close(ep), 0);	/* the only receive right */
@@ -622,7 +618,7 @@ static void dead_server_process(void)
 		return;
 	c = (struct client){ .ep = s };
 	t0 = sys_clock();
-	tid = thread_spawn(caller_fn, &c, -1);
+	tid = thread_spawn(one_wait_fn, &c, -1);
 	sys_sleep(50 * MS);	/* the child has the call now */
 	EXPECT_RET(sys_kill(pid), 0);
 	if (tid > 0)
