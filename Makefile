@@ -106,7 +106,15 @@ KOBJS := $(addprefix $(O)/obj/,$(kernel-objs-y))
 $(O)/obj/%.o: %.c $(CONFIG_H)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(KCFLAGS_OBJ) -c $< -o $@
+
+# The IPC fast path is entered from entry.S with every user register in
+# the trap frame, and leaves through trap_return, which loads them all
+# again: nothing it is called with needs s1..s11 kept. Compiled with those
+# as call-clobbered, it does not save them (11 stores a call). Only
+# assembly may call into this file (entry.S, switch.S).
+$(O)/obj/kernel/ipc/fastpath.o: KCFLAGS_OBJ := \
+	$(foreach r,1 2 3 4 5 6 7 8 9 10 11,-fcall-used-s$(r))
 
 $(O)/obj/%.o: %.S $(CONFIG_H)
 	@mkdir -p $(dir $@)

@@ -34,7 +34,8 @@
  * References. A caller keeps the endpoint it calls in its call cache
  * (call_ep), with a reference of its own: the next call through a handle
  * that still names it checks the handle without the table's lock
- * (handle_names) and needs no reference for the call. A parked receiver
+ * (handle_names_memo: while the table has not changed since the last
+ * check, one load) and needs no reference for the call. A parked receiver
  * holds the reference its owed reply held (reply_ep), for the receive;
  * when a fast call pairs with it, that reference becomes its reply_ep's
  * again. So the usual round trip takes no lock on a handle table and
@@ -133,8 +134,9 @@ static void fast_call(struct hart *h, struct thread *self,
 	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
 		return;
 	ep = self->ipc.call_ep;
-	if (!ep || !handle_names(&self->proc->handles, (long)tf->a0, &ep->obj,
-				 HANDLE_R_SEND)) {
+	if (!ep || !handle_names_memo(&self->proc->handles,
+				      &self->ipc.call_memo, (long)tf->a0,
+				      &ep->obj, HANDLE_R_SEND)) {
 		o = handle_peek(&self->proc->handles, (long)tf->a0,
 				KOBJ_ENDPOINT, HANDLE_R_SEND);
 		if (ep) {
@@ -149,7 +151,7 @@ static void fast_call(struct hart *h, struct thread *self,
 		ep = to_ep(o);
 		self->ipc.call_ep = ep;
 	}
-	spin_lock_raw(&ep->lock);
+	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
 	if (!ep->receivers || ipc_interrupted(self) ||
 	    !(s = ipc_receiver_on(ep, h->id)) || fast_partner_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
@@ -196,10 +198,10 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	/* The reference reply_ep holds keeps @ep alive meanwhile (so the
 	 * handle is checked without the table's lock); from the reply on it
 	 * serves the receive. */
-	if (!handle_names(&self->proc->handles, (long)tf->a0, &ep->obj,
-			  HANDLE_R_RECV))
+	if (!handle_names_memo(&self->proc->handles, &self->ipc.recv_memo,
+			       (long)tf->a0, &ep->obj, HANDLE_R_RECV))
 		return;
-	spin_lock_raw(&ep->lock);
+	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
 	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
 	    fast_partner_killed(c) || !(rq = sched_park_begin(h, self, c))) {

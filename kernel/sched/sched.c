@@ -32,7 +32,7 @@ static unsigned int next_tid = 1;			/* atomic */
 
 static struct runqueue *this_rq(void)
 {
-	return &rqs[hart_self()];
+	return this_hart()->rq;
 }
 
 /*
@@ -634,8 +634,10 @@ static void idle_fn(void *arg)
 
 void sched_init(void)
 {
-	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++)
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++) {
 		spin_init(&rqs[i].lock, LOCK_CLASS_SCHED);
+		harts[i].rq = &rqs[i];
+	}
 }
 
 void sched_init_hart(void)

@@ -174,6 +174,12 @@ void spin_debug_release(struct spinlock *l)
 	order_check_pop(this_hart(), l->cls);
 }
 
+void spin_class_bad(const struct spinlock *l, unsigned int cls)
+{
+	panic("spin: lock %p of class %s taken as class %s", (void *)l,
+	      lock_class_name(l->cls), lock_class_name(cls));
+}
+
 bool spin_trylock(struct spinlock *l)
 {
 	uint32_t old = __atomic_load_n(&l->ticket, __ATOMIC_RELAXED);

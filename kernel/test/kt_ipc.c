@@ -1,7 +1,8 @@
 /*
  * kt_ipc.c - in-kernel tests of IPC state that user programs cannot race
- * on purpose: the lockless handle check (handle_names) against a hart
- * that closes and reinstalls handles in the same table.
+ * on purpose: the lockless handle checks (handle_names, and its memo,
+ * handle_names_memo) against a hart that closes and reinstalls handles in
+ * the same table.
  */
 #include <kern/arch.h>
 #include <kern/hart.h>
@@ -21,7 +22,10 @@
  *     right it was not installed with (a torn read of a slot, say the
  *     generation before a close with the object of the next install,
  *     would);
- *   - a handle published as closed names nothing any more.
+ *   - a handle published as closed names nothing any more;
+ *   - the same with the memo (handle_names_memo): the memos the closed
+ *     handle is checked through are the ones that remembered it while it
+ *     was published, so a memo that outlived a close would say yes.
  * Whether the published handle names its own object depends on timing
  * (it may be closing); the harts count the times it did.
  */
@@ -72,6 +76,9 @@ static void names_reader(void)
 {
 	unsigned long yes = 0;
 	unsigned int bad = 0;
+	/* [object]: the checks that may say yes; [2 + object]: the other
+	 * object's, which never may. */
+	struct handle_memo memo[4] = { 0 };
 
 	while (!__atomic_load_n(&names_stop, __ATOMIC_ACQUIRE)) {
 		long cur = __atomic_load_n(&names_cur, __ATOMIC_ACQUIRE);
@@ -84,16 +91,27 @@ static void names_reader(void)
 			bad += handle_names(&names_ht, h, names_obj[!which], 0);
 			bad += handle_names(&names_ht, h, names_obj[which],
 					    HANDLE_R_RECV);
+			bad += handle_names_memo(&names_ht, &memo[2 + !which],
+						 h, names_obj[!which], 0);
 			if (handle_names(&names_ht, h, names_obj[which],
 					 HANDLE_R_SEND)) {
 				yes++;
 				__atomic_store_n(&names_ack, 1,
 						 __ATOMIC_RELAXED);
 			}
+			/* Twice: the second usually answers from the memo. */
+			handle_names_memo(&names_ht, &memo[which], h,
+					  names_obj[which], HANDLE_R_SEND);
+			handle_names_memo(&names_ht, &memo[which], h,
+					  names_obj[which], HANDLE_R_SEND);
 		}
 		if (closed) {
 			bad += handle_names(&names_ht, closed, names_obj[0], 0);
 			bad += handle_names(&names_ht, closed, names_obj[1], 0);
+			bad += handle_names_memo(&names_ht, &memo[0], closed,
+						 names_obj[0], HANDLE_R_SEND);
+			bad += handle_names_memo(&names_ht, &memo[1], closed,
+						 names_obj[1], HANDLE_R_SEND);
 		}
 	}
 	__atomic_fetch_add(&names_bad, bad, __ATOMIC_RELAXED);
@@ -130,7 +148,31 @@ KTEST(handle_names_lockless)
 	KT_EXPECT(!handle_names(&names_ht, h + 1, names_obj[0], 0));
 	KT_EXPECT(!handle_names(&names_ht, -1, names_obj[0], 0));
 	KT_EXPECT(!handle_names(&names_ht, 0, names_obj[0], 0));
-	KT_EXPECT_EQ(handle_close(&names_ht, h), 0);
+	/* The memo: remembered, answered from while the table stands
+	 * still, checked again when it moved, and forgotten with a close. */
+	{
+		struct handle_memo m = { 0 };
+		long other;
+
+		KT_EXPECT(handle_names_memo(&names_ht, &m, h, names_obj[0],
+					    HANDLE_R_SEND));
+		KT_EXPECT(m.obj == names_obj[0] && m.h == h &&
+			  m.seq == names_ht.seq);
+		KT_EXPECT(handle_names_memo(&names_ht, &m, h, names_obj[0],
+					    HANDLE_R_SEND));
+		KT_EXPECT(!handle_names_memo(&names_ht, &m, h, names_obj[1],
+					     HANDLE_R_SEND));
+		other = handle_install(&names_ht, names_obj[1], 0);
+		KT_ASSERT(other > 0);
+		KT_EXPECT(m.seq != names_ht.seq);
+		KT_EXPECT(handle_names_memo(&names_ht, &m, h, names_obj[0],
+					    HANDLE_R_SEND));
+		KT_EXPECT(m.seq == names_ht.seq);
+		KT_EXPECT_EQ(handle_close(&names_ht, other), 0);
+		KT_EXPECT_EQ(handle_close(&names_ht, h), 0);
+		KT_EXPECT(!handle_names_memo(&names_ht, &m, h, names_obj[0],
+					     HANDLE_R_SEND));
+	}
 	KT_EXPECT(!handle_names(&names_ht, h, names_obj[0], 0));
 
 	/* Then every hart. */

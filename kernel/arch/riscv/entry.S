@@ -94,7 +94,9 @@ trap_vector:
 
 	/* A system call (only user mode makes them) may be an IPC call or
 	 * reply-and-receive the fast path does whole: then it does not come
-	 * back here, but leaves through trap_return on another stack. */
+	 * back here, but leaves through trap_return on another stack. It
+	 * may return with s1..s11 changed (it is built not to keep them: the
+	 * Makefile): nothing here needs them, trap_return loads them all. */
 	li	t0, SCAUSE_ECALL_U
 	bne	t1, t0, 1f
 	mv	a0, sp

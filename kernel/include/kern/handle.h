@@ -48,18 +48,21 @@ static inline struct kobj *handle_peek(struct handle_table *ht, long h,
 }
 
 /*
- * handle_names - does @h name @obj, with every right in @need? Without
+ * handle_names_at - does @h name @obj, with every right in @need? Without
  * the table's lock (the sequence count seq), so @obj must be kept alive
  * by the caller's own reference; takes none. False also when the table
  * changed while it looked (it never waits). For the IPC fast path, which
  * leaves any doubt to the general path: its reply-and-receive holds the
  * endpoint through the call it answers (reply_ep), its call through the
- * thread's call cache (call_ep).
+ * thread's call cache (call_ep). On true, *@seq is the (even) seq the
+ * answer holds at.
  */
-static inline bool handle_names(struct handle_table *ht, long h,
-				const struct kobj *obj, unsigned int need)
+static inline bool handle_names_at(struct handle_table *ht, long h,
+				   const struct kobj *obj, unsigned int need,
+				   unsigned long *seq)
 {
-	unsigned int idx, gen, s;
+	unsigned int idx, gen;
+	unsigned long s;
 	bool yes;
 
 	if (!handle_decode(h, &idx, &gen))
@@ -80,5 +83,43 @@ static inline bool handle_names(struct handle_table *ht, long h,
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (s != __atomic_load_n(&ht->seq, __ATOMIC_RELAXED))
 		return false;	/* changed meanwhile: the same */
+	*seq = s;
 	return yes;
+}
+
+static inline bool handle_names(struct handle_table *ht, long h,
+				const struct kobj *obj, unsigned int need)
+{
+	unsigned long seq;
+
+	return handle_names_at(ht, h, obj, need, &seq);
+}
+
+/*
+ * handle_names_memo - handle_names, remembered in @m (one memo per use,
+ * always with the same @need): when @m holds @h and @obj and the table's
+ * seq has not moved since it was checked, nothing in the table changed,
+ * and one load answers. Else the full check, remembered if true.
+ *
+ * The load needs no ordering: it reads nothing else of the table. Seeing
+ * the memo's seq means that no writer's seq_begin is yet seen here, so the
+ * check holds now as it did then (a close racing with it comes after it,
+ * as in handle_names; @obj is the caller's to keep alive, as there).
+ */
+static inline bool handle_names_memo(struct handle_table *ht,
+				     struct handle_memo *m, long h,
+				     const struct kobj *obj,
+				     unsigned int need)
+{
+	unsigned long seq;
+
+	if (likely(m->obj == obj && m->h == h &&
+		   m->seq == __atomic_load_n(&ht->seq, __ATOMIC_RELAXED)))
+		return true;
+	if (!handle_names_at(ht, h, obj, need, &seq))
+		return false;
+	m->obj = obj;
+	m->h = h;
+	m->seq = seq;
+	return true;
 }

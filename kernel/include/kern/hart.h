@@ -34,6 +34,8 @@ enum ipi_kind {
 	IPI_WAKE = 1 << 4,	/* leave wfi and look for work */
 };
 
+struct runqueue;
+
 struct hart {
 	/* entry.S scratch and stack bounds: owner hart only */
 	unsigned long scratch0, scratch1;
@@ -49,6 +51,7 @@ struct hart {
 	uint32_t id;			/* logical id; immutable after boot */
 	uint64_t hartid;		/* RISC-V hart id; immutable */
 	int plic_ctx;			/* PLIC S-mode context, -1; immutable */
+	struct runqueue *rq;		/* its run queue; set by sched_init */
 
 	/* owner hart only */
 	int irq_depth;			/* nested spin_lock/irq_save */

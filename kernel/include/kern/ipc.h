@@ -22,7 +22,8 @@
  *              before they change a slot or closed, with relaxed atomic
  *              stores, and even again after (release). handle_names
  *              reads a slot without the lock and keeps what it read only
- *              if seq was even and the same before and after.
+ *              if seq was even and the same before and after; a
+ *              handle_memo keeps a seq it saw that way.
  *
  * struct endpoint
  *
@@ -70,7 +71,7 @@ struct kobj {
 
 struct handle_table {
 	struct spinlock lock;
-	unsigned int seq;	/* odd while a slot or closed changes */
+	unsigned long seq;	/* odd while a slot or closed changes */
 	bool closed;		/* the process ended: no lookups */
 	unsigned int count;	/* handles in use */
 	struct {
@@ -78,6 +79,20 @@ struct handle_table {
 		unsigned int rights;
 		unsigned int gen;
 	} slot[HANDLE_MAX];
+};
+
+/*
+ * struct handle_memo - a handle that handle_names found to name an object
+ * (with the rights its one user needs), and the table's seq then. Every
+ * change of a slot moves seq, and 64 bits never come round again: while
+ * seq is still there, the handle still names the object, and the check
+ * is one load (handle_names_memo, kern/handle.h). Owner: the thread
+ * whose thread_ipc holds it.
+ */
+struct handle_memo {
+	const struct kobj *obj;
+	long h;
+	unsigned long seq;
 };
 
 enum ipc_wait {
@@ -122,6 +137,10 @@ struct thread_ipc {
 	 * through a handle that still names it looks the handle up without
 	 * the table's lock and takes no reference (fastpath.c). */
 	struct endpoint *call_ep;
+	/* The fast path's handle checks (the thread itself): the call's
+	 * handle naming call_ep with HANDLE_R_SEND, the reply-and-receive's
+	 * naming reply_ep with HANDLE_R_RECV. */
+	struct handle_memo call_memo, recv_memo;
 };
 
 /* Handle tables. */

@@ -59,6 +59,8 @@ void spin_wait(struct spinlock *l, uint16_t me);
  * case; spin_debug_lock/unlock below do the usual one inline). */
 void spin_debug_acquire(struct spinlock *l);
 void spin_debug_release(struct spinlock *l);
+/* CONFIG_DEBUG_SPINLOCK: spin_lock_raw_as named the wrong class. */
+__noreturn void spin_class_bad(const struct spinlock *l, unsigned int cls);
 /* CONFIG_DEBUG: irq_pop with interrupts on, or without irq_push. */
 __noreturn void irq_pop_bad(void);
 
@@ -124,12 +126,21 @@ static inline void spin_debug_unlock(struct hart *h, struct spinlock *l)
 }
 #endif
 
-static inline void spin_lock_raw(struct spinlock *l)
+/*
+ * spin_lock_raw_as - spin_lock_raw for a lock whose class @cls the caller
+ * names as a constant: the statistics' counter is then at a fixed offset
+ * from the hart (three instructions instead of seven; the IPC fast path
+ * takes four locks a round trip). Debug builds check @cls.
+ */
+static __always_inline void spin_lock_raw_as(struct spinlock *l,
+					     unsigned int cls)
 {
 	struct hart *h = this_hart();
 	uint32_t old;
 
 #ifdef CONFIG_DEBUG_SPINLOCK
+	if (unlikely(l->cls != cls))
+		spin_class_bad(l, cls);
 	spin_debug_lock(h, l);
 #endif
 	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
@@ -139,7 +150,7 @@ static inline void spin_lock_raw(struct spinlock *l)
 	{
 		/* Owner hart only; relaxed atomics so that remote readers
 		 * see whole values (and ThreadSanitizer agrees). */
-		uint64_t *c = &h->lockstat[l->cls].acquired;
+		uint64_t *c = &h->lockstat[cls].acquired;
 
 		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
 				 __ATOMIC_RELAXED);
@@ -148,6 +159,11 @@ static inline void spin_lock_raw(struct spinlock *l)
 #ifdef CONFIG_DEBUG_SPINLOCK
 	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
 #endif
+}
+
+static inline void spin_lock_raw(struct spinlock *l)
+{
+	spin_lock_raw_as(l, l->cls);
 }
 
 static inline void spin_unlock_raw(struct spinlock *l)
