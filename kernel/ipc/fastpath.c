@@ -231,14 +231,19 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;
 
-void ipc_fast_entry(struct trap_frame *tf)
+void ipc_fast_call(struct trap_frame *tf)
 {
 	struct hart *h = this_hart();
 
-	if (tf->a7 == SYS_IPC_CALL && (ipc_fast_mode & IPC_FAST_CALL))
+	if (ipc_fast_mode & IPC_FAST_CALL)
 		fast_call(h, h->current, tf);
-	else if (tf->a7 == SYS_IPC_REPLY_RECV &&
-		 (ipc_fast_mode & IPC_FAST_REPLY_RECV))
+}
+
+void ipc_fast_reply_recv(struct trap_frame *tf)
+{
+	struct hart *h = this_hart();
+
+	if (ipc_fast_mode & IPC_FAST_REPLY_RECV)
 		fast_reply_recv(h, h->current, tf);
 }
 

@@ -12,6 +12,7 @@
 #include <arch/csr.h>
 #include <arch/trap.h>
 #include <kern/hart.h>
+#include <abi/syscall.h>
 
 #define SAVE(r, off)	sd r, off(sp)
 #define LOAD(r, off)	ld r, off(sp)
@@ -100,7 +101,13 @@ trap_vector:
 	li	t0, SCAUSE_ECALL_U
 	bne	t1, t0, 1f
 	mv	a0, sp
-	call	ipc_fast_entry
+	li	t0, SYS_IPC_CALL	/* a7, the call number, is still live */
+	bne	a7, t0, 2f
+	call	ipc_fast_call
+	j	1f
+2:	li	t0, SYS_IPC_REPLY_RECV
+	bne	a7, t0, 1f
+	call	ipc_fast_reply_recv
 1:	mv	a0, sp
 	call	trap_handler
 

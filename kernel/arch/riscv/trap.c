@@ -71,7 +71,8 @@ static void user_exception(struct proc *p, struct trap_frame *tf,
 	case EXC_ECALL_U:
 		/* Interrupts on while the call runs: it may take time. (A
 		 * call and a server's reply-and-receive in the usual case
-		 * went their own short way before: ipc_fast_entry.) */
+		 * went their own short way before: ipc_fast_call and
+		 * ipc_fast_reply_recv.) */
 		arch_irq_enable();
 		syscall_dispatch(p, tf);
 		arch_irq_disable();

@@ -216,14 +216,16 @@ long pager_evict(struct kobj *ep, unsigned long key, unsigned long off,
 struct trap_frame;
 long ipc_syscall(struct proc *p, struct trap_frame *tf);
 /*
- * ipc_fast_entry - SYS_IPC_CALL or SYS_IPC_REPLY_RECV in the usual case
- * (kernel/ipc/fastpath.c), straight from entry.S with interrupts off.
- * Returns, having changed nothing, when the general path is to do the
- * call; does not return when it did it.
+ * ipc_fast_call, ipc_fast_reply_recv - SYS_IPC_CALL, SYS_IPC_REPLY_RECV
+ * in the usual case (kernel/ipc/fastpath.c), straight from entry.S with
+ * interrupts off. Return, having changed nothing but the thread's caches,
+ * when the general path is to do the call; do not return when they did
+ * it.
  * ipc_park_resume - the rest of a system call whose thread the fast path
  * parked, when it resumes other than straight from its partner (switch.S).
  */
-void ipc_fast_entry(struct trap_frame *tf);
+void ipc_fast_call(struct trap_frame *tf);
+void ipc_fast_reply_recv(struct trap_frame *tf);
 void ipc_park_resume(struct trap_frame *tf);
 /* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
  * option ipcfast=off|call|reply|on, default on). Immutable after boot. */
