@@ -34,6 +34,8 @@ static void seq_end(struct handle_table *ht)
 	__atomic_store_n(&ht->seq, ht->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* A new table only: a handle_memo of a thread of a live process counts on
+ * seq never going back. */
 void handle_table_init(struct handle_table *ht)
 {
 	spin_init(&ht->lock, LOCK_CLASS_HANDLE);

@@ -35,6 +35,8 @@ static long names_cur;		/* atomic: handle << 1 | object, or 0 */
 static long names_closed;	/* atomic: a handle closed for good */
 static unsigned int names_bad;	/* atomic */
 static unsigned long names_yes;	/* atomic */
+static unsigned long names_stale;	/* atomic: closed handles asked
+					 * through a memo that held them */
 static unsigned int names_ack;	/* atomic: a reader saw names_cur name
 				 * its object */
 static unsigned int names_arrived;	/* atomic: start barrier */
@@ -74,7 +76,7 @@ static void names_writer(void)
 
 static void names_reader(void)
 {
-	unsigned long yes = 0;
+	unsigned long yes = 0, stale = 0;
 	unsigned int bad = 0;
 	/* [object]: the checks that may say yes; [2 + object]: the other
 	 * object's, which never may. */
@@ -108,6 +110,9 @@ static void names_reader(void)
 		if (closed) {
 			bad += handle_names(&names_ht, closed, names_obj[0], 0);
 			bad += handle_names(&names_ht, closed, names_obj[1], 0);
+			/* How often a memo still held the closed handle (the
+			 * case this is about). */
+			stale += (memo[0].h == closed) + (memo[1].h == closed);
 			bad += handle_names_memo(&names_ht, &memo[0], closed,
 						 names_obj[0], HANDLE_R_SEND);
 			bad += handle_names_memo(&names_ht, &memo[1], closed,
@@ -116,6 +121,7 @@ static void names_reader(void)
 	}
 	__atomic_fetch_add(&names_bad, bad, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&names_yes, yes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&names_stale, stale, __ATOMIC_RELAXED);
 }
 
 static void names_fn(void *arg)
@@ -162,6 +168,12 @@ KTEST(handle_names_lockless)
 					    HANDLE_R_SEND));
 		KT_EXPECT(!handle_names_memo(&names_ht, &m, h, names_obj[1],
 					     HANDLE_R_SEND));
+		/* Other handles, the table unchanged: the same slot with
+		 * another generation, the next slot (empty). */
+		KT_EXPECT(!handle_names_memo(&names_ht, &m, h + (1L << 8),
+					     names_obj[0], HANDLE_R_SEND));
+		KT_EXPECT(!handle_names_memo(&names_ht, &m, h + 1,
+					     names_obj[0], HANDLE_R_SEND));
 		other = handle_install(&names_ht, names_obj[1], 0);
 		KT_ASSERT(other > 0);
 		KT_EXPECT(m.seq != names_ht.seq);
@@ -178,14 +190,16 @@ KTEST(handle_names_lockless)
 	/* Then every hart. */
 	names_cur = names_closed = 0;
 	names_bad = names_arrived = names_stop = 0;
-	names_yes = names_ack = 0;
+	names_yes = names_ack = names_stale = 0;
 	names_deadline = arch_time() + arch_time_hz() / 1000 * NAMES_MS;
 	hart_run_all(names_fn, NULL);
 	KT_EXPECT_EQ(__atomic_load_n(&names_bad, __ATOMIC_RELAXED), 0);
 	if (nr_harts > 1)
 		KT_EXPECT(__atomic_load_n(&names_yes, __ATOMIC_RELAXED) > 0);
-	KT_INFO("%u harts: the published handle named its object %lu times",
-		nr_harts, __atomic_load_n(&names_yes, __ATOMIC_RELAXED));
+	KT_INFO("%u harts: the published handle named its object %lu times; "
+		"closed handles asked through a memo that held them %lu times",
+		nr_harts, __atomic_load_n(&names_yes, __ATOMIC_RELAXED),
+		__atomic_load_n(&names_stale, __ATOMIC_RELAXED));
 
 	/* A closed table names nothing. */
 	h = handle_install(&names_ht, names_obj[1], HANDLE_R_SEND);

@@ -90,9 +90,11 @@ static void fault(struct ipc_msg *m)
 	*m = (struct ipc_msg){
 		.info = IPC_INFO(0, 0, IPC_INFO_PAGE),
 		.w = { (unsigned long)o->base + ALIGN_DOWN(off, PAGE_SIZE) } };
+	/* Counted before the reply: the faulting thread may run at once
+	 * (on this hart, before we do again) and ask for the count. */
+	__atomic_fetch_add(&faults_served, 1, __ATOMIC_RELAXED);
 	ipc_reply(m);
 	urw_read_unlock(&o->rw);
-	__atomic_fetch_add(&faults_served, 1, __ATOMIC_RELAXED);
 }
 
 /* PAGER_REQ_CREATE: w0 pages -> w1 key. */

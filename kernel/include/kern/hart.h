@@ -51,7 +51,8 @@ struct hart {
 	uint32_t id;			/* logical id; immutable after boot */
 	uint64_t hartid;		/* RISC-V hart id; immutable */
 	int plic_ctx;			/* PLIC S-mode context, -1; immutable */
-	struct runqueue *rq;		/* its run queue; set by sched_init */
+	struct runqueue *rq;		/* its run queue; set by sched_init,
+					 * before any thread runs; immutable */
 
 	/* owner hart only */
 	int irq_depth;			/* nested spin_lock/irq_save */

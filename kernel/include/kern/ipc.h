@@ -220,7 +220,8 @@ long ipc_syscall(struct proc *p, struct trap_frame *tf);
  * in the usual case (kernel/ipc/fastpath.c), straight from entry.S with
  * interrupts off. Return, having changed nothing but the thread's caches,
  * when the general path is to do the call; do not return when they did
- * it.
+ * it. Callable from assembly only, as is ipc_park_resume: fastpath.c is
+ * built not to preserve s1..s11 (the Makefile).
  * ipc_park_resume - the rest of a system call whose thread the fast path
  * parked, when it resumes other than straight from its partner (switch.S).
  */
