@@ -606,15 +606,12 @@ static long thread_join_syscall(struct proc *p, unsigned long tid)
 		return -E_NOENT;
 	if (slot == -2)
 		return -E_BUSY;
-	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD ||
-	       __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE)) {
-		if (__atomic_load_n(&p->exiting, __ATOMIC_ACQUIRE)) {
-			spin_lock(&p->lock);
-			p->joining[slot] = false;
-			spin_unlock(&p->lock);
-			return -E_AGAIN;
-		}
-		thread_sleep_ns(1000000);
+	/* A kill wakes us (set_exiting_locked: ipc_interrupt). */
+	if (!thread_wait_dead(t, &p->exiting)) {
+		spin_lock(&p->lock);
+		p->joining[slot] = false;
+		spin_unlock(&p->lock);
+		return -E_AGAIN;
 	}
 	spin_lock(&p->lock);
 	p->threads[slot] = NULL;

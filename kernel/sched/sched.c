@@ -289,28 +289,92 @@ struct thread *thread_create_user(const char *name, void (*fn)(void *),
 
 void thread_exit(int code)
 {
-	struct runqueue *rq;
-	struct thread *t;
+	struct thread *t, *joiner;
 
-	rq = lock_this_rq();
-	t = rq->current;
+	t = thread_current();
 	if (t->is_idle || t->is_boot)
 		panic("sched: thread '%s' may not exit", t->name);
 	t->exit_code = code;
+	/* Wake whoever waits for us (thread_wait_dead), before our queue
+	 * lock (a wake-up takes the waiter's), but with interrupts already
+	 * off: from here to the switch away nothing runs on this hart. (As
+	 * lock_this_rq, with one irq_push.) */
+	irq_push();
+	__atomic_store_n(&t->ending, true, __ATOMIC_SEQ_CST);
+	joiner = __atomic_exchange_n(&t->joiner, NULL, __ATOMIC_SEQ_CST);
+	if (joiner)
+		thread_wake(joiner);
+	spin_lock_raw(&this_rq()->lock);
 	__atomic_store_n(&t->state, THREAD_DEAD, __ATOMIC_RELEASE);
 	schedule_locked();
 	panic("sched: dead thread '%s' ran again", t->name);
+}
+
+/* @t is dead and off its hart: its stack and record may be freed. */
+static bool off_cpu_dead(struct thread *t)
+{
+	return __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == THREAD_DEAD &&
+	       !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The waiter names itself in t->joiner, then looks at t->ending; thread_exit
+ * sets ending, then takes joiner (an exchange) and wakes it. Both with
+ * sequentially consistent atomics: one of the two sees the other, so
+ * either the waiter does not block or it is woken. A waiter that gives up
+ * takes its name back with a compare-exchange; if thread_exit took it first,
+ * its wake-up is under way (and touches the waiter), so the waiter stays
+ * and finishes the join instead, which thread_exit's next steps end soon.
+ *
+ * After ending, the thread still runs until its hart switches away, with
+ * interrupts off: a few hundred instructions, so the waiter spins for
+ * that (yielding now and then: a hart of an over-subscribed host may be
+ * descheduled meanwhile).
+ */
+bool thread_wait_dead(struct thread *t, const bool *give_up)
+{
+	struct thread *self = thread_current();
+
+#ifdef CONFIG_DEBUG
+	struct thread *none = NULL;
+
+	if (!__atomic_compare_exchange_n(&t->joiner, &none, self, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		panic("sched: '%s' waits for '%s', whom '%s' waits for",
+		      self->name, t->name, none->name);
+#else
+	__atomic_store_n(&t->joiner, self, __ATOMIC_SEQ_CST);
+#endif
+	while (!__atomic_load_n(&t->ending, __ATOMIC_SEQ_CST)) {
+		if (give_up && __atomic_load_n(give_up, __ATOMIC_ACQUIRE)) {
+			struct thread *me = self;
+
+			if (__atomic_compare_exchange_n(&t->joiner, &me, NULL,
+							false,
+							__ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST))
+				return false;
+			break;	/* it is ending, and waking us */
+		}
+		thread_block(NULL, 0);
+	}
+	while (!off_cpu_dead(t)) {
+		for (int i = 0; i < 1000 && !off_cpu_dead(t); i++)
+			arch_cpu_relax();
+		if (!off_cpu_dead(t))
+			thread_yield();
+	}
+	/* Our name may still be there (thread_exit took joiner before we
+	 * put it there, and we saw ending): the next waiter finds none. */
+	__atomic_store_n(&t->joiner, NULL, __ATOMIC_RELAXED);
+	return true;
 }
 
 int thread_join(struct thread *t)
 {
 	int code;
 
-	/* Polling with a short sleep: joins are rare (tests, process
-	 * teardown), and this keeps exit free of cross-hart wake-ups. */
-	while (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != THREAD_DEAD ||
-	       __atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
-		thread_sleep_ns(1000000);
+	thread_wait_dead(t, NULL);
 	code = t->exit_code;
 	kstack_free(&t->kstack);
 	frame_free(kva_to_frame(t));

@@ -9,6 +9,7 @@
 #include <kern/errno.h>
 #include <kern/hart.h>
 #include <kern/ktest.h>
+#include <kern/panic.h>
 #include <kern/smp.h>
 #include <kern/string.h>
 #include <kern/thread.h>
@@ -235,7 +236,154 @@ KTEST(thread_lifetimes_lose_no_frames)
 	KT_EXPECT_EQ(after, before);
 }
 
+/*
+ * Joins against exits on every hart: thread_wait_dead names the joiner in
+ * the ending thread and blocks; thread_exit wakes it. Each round, a
+ * target on each hart runs for a different short while and exits with
+ * its own code, and a joiner on the next hart joins it: the joiner may
+ * come before the exit, during it, or after it. A lost wake-up leaves a
+ * joiner blocked for good (the test hangs); a join that frees a thread
+ * still on its stack corrupts what runs there next (debug builds check
+ * every switch's stack).
+ */
+#define JOIN_ROUNDS	24
+
+struct join_pair {
+	struct thread *target;	/* written before the joiner is created */
+	unsigned int spin;
+	int code;		/* the target's exit code */
+	int got;		/* the joiner's thread_join result */
+};
+
+static void join_target_fn(void *arg)
+{
+	struct join_pair *jp = arg;
+
+	for (unsigned int i = 0; i < jp->spin; i++)
+		arch_cpu_relax();
+	thread_exit(jp->code);
+}
+
+static void join_joiner_fn(void *arg)
+{
+	struct join_pair *jp = arg;
+
+	jp->got = thread_join(jp->target);
+}
+
+KTEST(join_races_exit)
+{
+	static struct join_pair jp[CONFIG_MAX_HARTS];
+	struct thread *j[CONFIG_MAX_HARTS];
+	static const unsigned int spins[] = { 0, 30, 300, 3000 };
+	unsigned int wrong = 0;
+
+	for (int round = 0; round < JOIN_ROUNDS; round++) {
+		for (unsigned int i = 0; i < nr_harts; i++) {
+			jp[i] = (struct join_pair){
+				.spin = spins[(round + i) % 4],
+				.code = round * 100 + (int)i,
+				.got = -1 };
+			jp[i].target = thread_create("kt-end",
+						     join_target_fn, &jp[i],
+						     SCHED_PRIO_DEFAULT,
+						     (int)i);
+			KT_ASSERT(jp[i].target);
+			j[i] = thread_create("kt-join", join_joiner_fn,
+					     &jp[i], SCHED_PRIO_DEFAULT,
+					     (int)((i + 1) % nr_harts));
+			KT_ASSERT(j[i]);
+		}
+		for (unsigned int i = 0; i < nr_harts; i++) {
+			KT_EXPECT_EQ(thread_join(j[i]), 0);
+			wrong += jp[i].got != jp[i].code;
+		}
+	}
+	KT_EXPECT_EQ(wrong, 0);
+}
+
+/*
+ * A wait that gives up (thread_wait_dead with a flag, as SYS_THREAD_JOIN
+ * does when its process ends): the waiter leaves with false while the
+ * thread lives on, and the thread is joined later as usual. Then the
+ * give-up and the exit together, many times: either answer may come,
+ * but true only once the thread is dead and off its hart.
+ */
+struct give_up {
+	struct thread *target;
+	bool flag;		/* atomic: give up */
+	unsigned int release;	/* atomic: the target may exit */
+	int answer;		/* the waiter's: 1 true, 0 false */
+	bool dead_then;		/* with true: the target was dead */
+};
+
+static void give_up_target_fn(void *arg)
+{
+	struct give_up *g = arg;
+
+	while (!__atomic_load_n(&g->release, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+	thread_exit(7);
+}
+
+static void give_up_waiter_fn(void *arg)
+{
+	struct give_up *g = arg;
+
+	g->answer = thread_wait_dead(g->target, &g->flag);
+	g->dead_then = __atomic_load_n(&g->target->state, __ATOMIC_ACQUIRE) ==
+		       THREAD_DEAD &&
+		       !__atomic_load_n(&g->target->on_cpu, __ATOMIC_ACQUIRE);
+}
+
+static void give_up_round(struct give_up *g, bool wait_first)
+{
+	unsigned int last = nr_harts - 1;
+	struct thread *w;
+
+	*g = (struct give_up){ .answer = -1 };
+	g->target = thread_create("kt-gvt", give_up_target_fn, g,
+				  SCHED_PRIO_DEFAULT, (int)last);
+	w = thread_create("kt-gvw", give_up_waiter_fn, g, SCHED_PRIO_DEFAULT,
+			  0);
+	if (!g->target || !w)
+		panic("kt: no threads for give_up_round");
+	if (wait_first)
+		thread_sleep_ns(20 * 1000 * 1000);	/* the waiter blocks */
+	__atomic_store_n(&g->flag, true, __ATOMIC_RELEASE);
+	thread_wake(w);
+	if (!wait_first)
+		__atomic_store_n(&g->release, 1, __ATOMIC_RELEASE);
+	thread_join(w);
+	__atomic_store_n(&g->release, 1, __ATOMIC_RELEASE);
+}
+
+KTEST(join_gives_up)
+{
+	static struct give_up g;
+	unsigned int trues = 0, falses = 0, bad = 0;
+
+	if (nr_harts < 2)	/* the target spins: it needs its own hart */
+		KT_SKIP("one hart");
+	give_up_round(&g, true);
+	KT_EXPECT_EQ(g.answer, 0);
+	KT_EXPECT_EQ(thread_join(g.target), 7);
+	for (int round = 0; round < 200; round++) {
+		give_up_round(&g, false);
+		trues += g.answer == 1;
+		falses += g.answer == 0;
+		bad += g.answer == 1 && !g.dead_then;
+		KT_EXPECT_EQ(thread_join(g.target), 7);
+	}
+	KT_EXPECT_EQ(trues + falses, 200);
+	KT_EXPECT_EQ(bad, 0);
+	KT_INFO("%u harts: 200 give-ups against exits: %u waits ended true, "
+		"%u false", nr_harts, trues, falses);
+}
+
 KTEST_SUITE(kt_sched_suite, "sched", KTEST_CASE(create_join_on_every_hart),
+	    KTEST_CASE(join_races_exit),
+	    KTEST_CASE(join_gives_up),
 	    KTEST_CASE(bad_arguments_refused),
 	    KTEST_CASE(preemption_shares_a_hart),
 	    KTEST_CASE(sleep_lasts_at_least_the_time_asked),

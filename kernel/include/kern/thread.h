@@ -27,6 +27,8 @@
  *   ipc         see kern/ipc.h.
  *   on_cpu      atomic: 1 from switch-in until the switch-out finished.
  *   parked      the run-queue lock of its hart (see sched_park_switch).
+ *   joiner, ending   atomic (thread_wait_dead in sched.c): the thread
+ *               waiting for it to end, and that it is ending.
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
@@ -69,7 +71,8 @@ struct thread {
 	bool irq_was_on;	/* the hart's irq_was_on, kept across a switch */
 	bool parked;		/* blocked with only its trap frame kept:
 				 * see sched_park_switch */
-	struct thread *joiner;	/* blocked in thread_join on us */
+	struct thread *joiner;	/* waits in thread_wait_dead for us */
+	bool ending;		/* in thread_exit: joiner woken or none */
 	unsigned int wake_token;	/* atomic: thread_wake came (see
 					 * thread_block) */
 	struct as *as;		/* user address space, NULL: kernel only */
@@ -106,6 +109,10 @@ struct thread *thread_create_user(const char *name, void (*fn)(void *),
 __noreturn void thread_exit(int code);
 /* Wait for @t to end; free it; return its exit code. */
 int thread_join(struct thread *t);
+/* Wait for @t to end and leave its hart (its stack no longer in use), or
+ * until *@give_up (if not NULL) becomes true: then false. One waiter per
+ * thread at a time. Blocks; thread_exit wakes it. */
+bool thread_wait_dead(struct thread *t, const bool *give_up);
 void thread_yield(void);
 /*
  * thread_block - sleep until thread_wake() or until @deadline (arch_time
