@@ -47,7 +47,7 @@ def test_pagertest(boot, harts, mode, log_path, notes):
     object is killed."""
     what = "pagertest on %d harts, ptlock=%s" % (harts, mode)
     b = servers_boot(boot, harts, "ptlock=%s -- names pager test=pagertest"
-                     % mode, 11, log_path, notes, what)
+                     % mode, 13, log_path, notes, what)
     kills = b.grep(r"^proc: killed")
     if len(kills) != 1 or "(pagertest)" not in kills[0]:
         verdict(b, ["kill reports %r, expected one (pagertest)" % kills],

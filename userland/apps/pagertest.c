@@ -10,11 +10,14 @@
  * while other threads fault and write elsewhere and in the same range
  * (contents kept), discards some (zero after), shares the object with a
  * child process, and checks that a fault beyond the object kills only the
- * faulting child. Bad requests get error codes.
+ * faulting child. Bad requests get error codes. Names belong to the
+ * process that registered them: another may take one only once it ended.
  *
  *   pagertest               the suite; exit status = failed cases
  *   pagertest child KEY     (its child) opens KEY, checks, writes a mark
  *   pagertest beyond KEY    (its child) touches past the object's end
+ *   pagertest owner NAME    (its child) registers NAME, answers one call
+ *                           and exits
  */
 #include <proto.h>
 #include <uktap.h>
@@ -32,6 +35,8 @@
 #define MAGIC		0x5a17c0de00000000UL
 #define CHILD_MARK	0xc41dUL
 #define TIMEOUT		(5000 * MS)
+#define OWNER_NAME	"pagertest-owner"
+#define OWNER_QUIT	PROTO_LABEL('q', 'u', 'i', 't')
 
 static long ns = HANDLE_SPAWN;
 static long pager = -1, pgh = -1;	/* lookup; from PAGER_REQ_CREATE */
@@ -74,10 +79,23 @@ static void lookup_pager(void)
 				   HANDLE_R_GRANT);
 }
 
+/* SYS_HANDLE_INFO of the handle the name server keeps under @name
+ * (NS_LIST), or -E_NOENT. */
+static long name_info(const char *name)
+{
+	char listed[NS_NAME_MAX + 1];
+	unsigned long info;
+
+	for (unsigned long i = 0; !ns_list(ns, buf, i, listed, &info, TIMEOUT);
+	     i++)
+		if (!strcmp(listed, name))
+			return (long)info;
+	return -E_NOENT;
+}
+
 static void name_server_errors(void)
 {
 	long ep = sys_endpoint_create(), h;
-	char name[NS_NAME_MAX + 1];
 	struct ipc_msg m;
 
 	EXPECT_RET(ns_lookup(ns, buf, "no-such-service", TIMEOUT), -E_NOENT);
@@ -115,19 +133,104 @@ static void name_server_errors(void)
 	EXPECT(h > 0, "lookup pagertest: %ld", h);
 	EXPECT_RET(sys_handle_info(h), HANDLE_T_ENDPOINT << 16 |
 					       HANDLE_R_SEND | HANDLE_R_GRANT);
-	bool listed = false;
-
-	for (unsigned long i = 0; !listed; i++) {
-		if (ns_list(ns, buf, i, name, NULL, TIMEOUT))
-			break;
-		listed = !strcmp(name, "pagertest");
-	}
-	EXPECT(listed, "pagertest not in NS_LIST");
+	EXPECT(name_info("pagertest") >= 0, "pagertest not in NS_LIST");
 	EXPECT_RET(ns_unregister(ns, buf, "pagertest", TIMEOUT), 0);
 	EXPECT_RET(ns_unregister(ns, buf, "pagertest", TIMEOUT), -E_NOENT);
 	EXPECT_RET(ns_lookup(ns, buf, "pagertest", TIMEOUT), -E_NOENT);
 	if (h > 0)
 		EXPECT_RET(sys_handle_close(h), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* "pager" still names the pager: it answers (our endpoint would not). */
+static void expect_pager_named(void)
+{
+	long h = ns_lookup(ns, buf, "pager", TIMEOUT);
+	struct ipc_msg m;
+
+	EXPECT(h > 0, "lookup pager: %ld (%s)", h, uktap_ret_name(h));
+	if (h <= 0)
+		return;
+	EXPECT_RET(proto_call(h, PAGER_REQ_STAT, 0, 0, &m, TIMEOUT), 0);
+	EXPECT_RET(sys_handle_close(h), 0);
+}
+
+/* The pager's name is the pager's: we may neither take nor remove it. Our
+ * own name we may register again (servers refresh theirs). */
+static void names_of_others(void)
+{
+	long ep = sys_endpoint_create();
+
+	EXPECT_RET(ns_register(ns, buf, "pager", ep,
+			       HANDLE_R_SEND | HANDLE_R_GRANT, TIMEOUT),
+		   -E_PERM);
+	expect_pager_named();
+	EXPECT_RET(ns_unregister(ns, buf, "pager", TIMEOUT), -E_PERM);
+	expect_pager_named();
+	EXPECT_RET(ns_register(ns, buf, "pagertest", ep,
+			       HANDLE_R_SEND | HANDLE_R_GRANT, TIMEOUT), 0);
+	EXPECT_RET(ns_register(ns, buf, "pagertest", ep,
+			       HANDLE_R_SEND | HANDLE_R_GRANT | HANDLE_R_RECV,
+			       TIMEOUT), 0);
+	EXPECT_RET(name_info("pagertest"),
+		   HANDLE_T_ENDPOINT << 16 | HANDLE_R_SEND | HANDLE_R_GRANT |
+			   HANDLE_R_RECV);
+	EXPECT_RET(ns_unregister(ns, buf, "pagertest", TIMEOUT), 0);
+	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* Is child @pid listed as exiting (ended, not waited for)? Waits for it
+ * up to TIMEOUT. */
+static bool ended_unwaited(long pid)
+{
+	struct rivet_proc_info pi;
+
+	for (long t0 = sys_clock(); sys_clock() - t0 < (long)TIMEOUT;
+	     sys_sleep(MS))
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+			if (pi.pid == pid && pi.exiting)
+				return true;
+	return false;
+}
+
+/*
+ * A child registers OWNER_NAME: nobody else may take it while the child
+ * lives. Once it has ended, we may: before we waited for it (it is still
+ * listed, as exiting) and after.
+ */
+static void names_of_ended_processes(void)
+{
+	long ep = sys_endpoint_create(), h, pid;
+	struct ipc_msg m;
+
+	for (int waited = 0; waited < 2; waited++) {
+		pid = sys_spawn_handle("pagertest", "owner " OWNER_NAME, ns);
+		EXPECT(pid > 0, "spawn pagertest owner: %ld", pid);
+		if (pid <= 0)
+			break;
+		h = ns_lookup_wait(ns, buf, OWNER_NAME, TIMEOUT);
+		EXPECT(h > 0, "lookup %s: %ld", OWNER_NAME, h);
+		if (h <= 0) {
+			sys_kill(pid);
+			sys_wait(pid);
+			break;
+		}
+		EXPECT_RET(ns_register(ns, buf, OWNER_NAME, ep,
+				       HANDLE_R_SEND | HANDLE_R_GRANT, TIMEOUT),
+			   -E_PERM);
+		EXPECT_RET(proto_call(h, OWNER_QUIT, 0, 0, &m, TIMEOUT), 0);
+		EXPECT_RET(sys_handle_close(h), 0);
+		if (waited)
+			EXPECT_RET(sys_wait(pid), 0);
+		else
+			EXPECT(ended_unwaited(pid), "child %ld not ending", pid);
+		EXPECT_RET(ns_register(ns, buf, OWNER_NAME, ep,
+				       HANDLE_R_SEND | HANDLE_R_GRANT, TIMEOUT),
+			   0);
+		if (!waited)
+			EXPECT_RET(sys_wait(pid), 0);
+		EXPECT_RET(ns_unregister(ns, buf, OWNER_NAME, TIMEOUT), 0);
+	}
 	EXPECT_RET(sys_handle_close(ep), 0);
 }
 
@@ -416,6 +519,8 @@ static void destroy_object(void)
 static const struct uktap_case cases[] = {
 	{ "lookup_pager", lookup_pager },
 	{ "name_server_errors", name_server_errors },
+	{ "names_of_others", names_of_others },
+	{ "names_of_ended_processes", names_of_ended_processes },
 	{ "create_object", create_object },
 	{ "map_region", map_region },
 	{ "fault_from_8_threads", fault_from_8_threads },
@@ -426,6 +531,24 @@ static const struct uktap_case cases[] = {
 	{ "fault_beyond_object", fault_beyond_object },
 	{ "destroy_object", destroy_object },
 };
+
+/* The owner mode: register @name, answer one call, end. */
+static int owner_main(const char *name)
+{
+	long ep = sys_endpoint_create(), r;
+	struct ipc_msg m;
+
+	r = ns_register(ns, buf, name, ep, HANDLE_R_SEND | HANDLE_R_GRANT,
+			TIMEOUT);
+	if (!r)
+		r = ipc_recv(ep, &m, 4 * TIMEOUT);
+	if (r) {
+		printf("pagertest owner: %s: %s\n", name, errno_name((int)r));
+		return 2;
+	}
+	m = (struct ipc_msg){ .w = { 0 } };
+	return ipc_reply(&m) ? 3 : 0;
+}
 
 /* The child modes: map object @key_s of the pager and touch it. */
 static int child_main(const char *mode, const char *key_s)
@@ -477,6 +600,8 @@ int main(int argc, char **argv)
 	}
 	if (sys_stats(&st) == 0)
 		nharts = st.nharts;
+	if (argc == 3 && !strcmp(argv[1], "owner"))
+		return owner_main(argv[2]);
 	if (argc == 3)
 		return child_main(argv[1], argv[2]);
 	return uktap_run("pagertest", cases, ARRAY_SIZE(cases));

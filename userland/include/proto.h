@@ -37,14 +37,16 @@
 
 /* payload: name; w3: a handle (IPC_INFO_HANDLE; the server needs GRANT in
  * the rights it receives, to hand it out). An existing entry of that name
- * is replaced (a restarted server registers again).
- * Reply w0: 0, -E_INVAL (bad name, no handle), -E_PERM (no GRANT),
- * -E_NOMEM (table full, or the handle was dropped). */
+ * is replaced if the caller's process registered it, or if that process
+ * has ended (a restarted server registers again).
+ * Reply w0: 0, -E_INVAL (bad name, no handle), -E_PERM (no GRANT, or the
+ * name is another live process's), -E_NOMEM (table full, or the handle
+ * was dropped). */
 #define NS_REGISTER	PROTO_LABEL('n', 'r', 'e', 'g')
 /* payload: name. Reply w0: 0 and w3 a handle to the registered object
  * (IPC_INFO_HANDLE) with at most SEND | GRANT of its rights; -E_NOENT. */
 #define NS_LOOKUP	PROTO_LABEL('n', 'l', 'k', 'p')
-/* payload: name. Reply w0: 0, -E_NOENT. */
+/* payload: name. Reply w0: 0, -E_NOENT, -E_PERM (as for NS_REGISTER). */
 #define NS_UNREGISTER	PROTO_LABEL('n', 'u', 'n', 'r')
 /* w0: index. Reply w0: 0, the index-th name in the payload and w1 the
  * stored handle's SYS_HANDLE_INFO; -E_NOENT past the last. */

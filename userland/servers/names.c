@@ -8,12 +8,17 @@
  * One thread answers one call at a time, so the table needs no lock. A
  * restarted name server starts empty: servers register again (they
  * refresh their registration every second, docs/servers.md).
+ *
+ * A name belongs to the process that registered it: only that process
+ * may register it again or remove it, until it ends; then anyone may (a
+ * restarted server has a new pid).
  */
 #include <proto.h>
 
 struct entry {
 	char name[NS_NAME_MAX + 1];	/* "" : free */
 	long h;				/* our handle to the object */
+	long owner;			/* pid of the registrant */
 };
 
 static struct entry table[NS_MAX];
@@ -24,6 +29,42 @@ static struct entry *find(const char *name)
 		if (table[i].name[0] && !strcmp(table[i].name, name))
 			return &table[i];
 	return NULL;
+}
+
+/*
+ * proc_is_gone - has process @pid ended, or begun to?
+ *
+ * SYS_PROC_INFO lists a process until its parent has waited for it: one
+ * that exited or was killed but is not waited for yet is listed with
+ * exiting set, and counts as gone (its names must not outlive it because
+ * a parent is slow to wait, or never does). Pids are never reused (the
+ * kernel counts them up), so a listed pid is the registrant itself.
+ *
+ * The list goes by index, so a scan can miss a live process: one taken
+ * out of the table during the scan moves those after it down a place. A
+ * pid is gone only if two scans in a row miss it (a miss in both needs a
+ * removal during each).
+ */
+static bool proc_is_gone(long pid)
+{
+	struct rivet_proc_info pi;
+
+	for (int scan = 0; scan < 2; scan++)
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+			if (pi.pid == pid)
+				return pi.exiting;
+	return true;
+}
+
+/* May process @pid replace or remove @e: its own, or its registrant's gone? */
+static bool may_change(const struct entry *e, long pid)
+{
+	return e->owner == pid || proc_is_gone(e->owner);
+}
+
+static long caller_pid(const struct ipc_msg *m)
+{
+	return (long)(m->sender >> 32);
 }
 
 static long do_register(const struct ipc_msg *m, const unsigned long *buf)
@@ -42,6 +83,8 @@ static long do_register(const struct ipc_msg *m, const unsigned long *buf)
 	if (!err && !(IPC_INFO_RIGHTS(m->info) & HANDLE_R_GRANT))
 		err = -E_PERM;	/* we could never hand it out */
 	e = err ? NULL : find(name);
+	if (e && !may_change(e, caller_pid(m)))
+		err = -E_PERM;	/* another live process's name */
 	for (int i = 0; !err && !e && i < NS_MAX; i++)
 		if (!table[i].name[0])
 			e = &table[i];
@@ -55,6 +98,7 @@ static long do_register(const struct ipc_msg *m, const unsigned long *buf)
 		sys_handle_close(e->h);
 	strlcpy(e->name, name, sizeof(e->name));
 	e->h = h;
+	e->owner = caller_pid(m);
 	return 0;
 }
 
@@ -91,6 +135,8 @@ static long do_unregister(const struct ipc_msg *m, const unsigned long *buf)
 	e = find(name);
 	if (!e)
 		return -E_NOENT;
+	if (!may_change(e, caller_pid(m)))
+		return -E_PERM;
 	sys_handle_close(e->h);
 	e->name[0] = '\0';
 	return 0;
