@@ -572,6 +572,10 @@ static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
 			       tf->a3, tf->a1, tf->a2, (int)hart);
 	spin_lock(&p->lock);
 	p->threads[slot] = t;
+	/* A kill while the slot was only claimed did not see t: it may
+	 * already be waiting (SYS_THREAD_JOIN), and must hear of it. */
+	if (t && p->exiting)
+		ipc_interrupt(t);
 	spin_unlock(&p->lock);
 	return t ? (long)t->tid : -E_NOMEM;
 }

@@ -72,7 +72,8 @@ struct thread {
 	bool parked;		/* blocked with only its trap frame kept:
 				 * see sched_park_switch */
 	struct thread *joiner;	/* waits in thread_wait_dead for us */
-	bool ending;		/* in thread_exit: joiner woken or none */
+	bool ending;		/* set in thread_exit, before it takes and
+				 * wakes joiner */
 	unsigned int wake_token;	/* atomic: thread_wake came (see
 					 * thread_block) */
 	struct as *as;		/* user address space, NULL: kernel only */
@@ -111,7 +112,9 @@ __noreturn void thread_exit(int code);
 int thread_join(struct thread *t);
 /* Wait for @t to end and leave its hart (its stack no longer in use), or
  * until *@give_up (if not NULL) becomes true: then false. One waiter per
- * thread at a time. Blocks; thread_exit wakes it. */
+ * thread at a time. Blocks; thread_exit wakes it. The flag is looked at
+ * after each wake-up only: who sets it must thread_wake the waiter (a
+ * kill does: ipc_interrupt). */
 bool thread_wait_dead(struct thread *t, const bool *give_up);
 void thread_yield(void);
 /*
