@@ -527,7 +527,12 @@ static void churn_worker(unsigned int id, void *arg)
 	if (id == 0)
 		return churn_sharer(c);
 	as_activate(c->src);
-	for (unsigned long n = 0; n < c->ops && mm_now() < c->deadline; n++) {
+	/* The ops, and on until a copy was made: on a loaded host the
+	 * sharer may get to its first share only after the ops are done. */
+	for (unsigned long n = 0;
+	     (n < c->ops || !__atomic_load_n(&c->copies, __ATOMIC_RELAXED)) &&
+	     mm_now() < c->deadline;
+	     n++) {
 		unsigned long r = host_rand(&rnd), i = r % CH_PAGES;
 		vaddr_t va = VA + i * P;
 		struct frame *f;
@@ -580,7 +585,7 @@ static void churn_worker(unsigned int id, void *arg)
 
 static void churn(struct ktest_ctx *kt, enum ptlock_mode mode)
 {
-	struct churn c = { .ops = mm_ops(3000), .deadline = mm_deadline(1500),
+	struct churn c = { .ops = mm_ops(3000), .deadline = mm_deadline(5000),
 			   .running = CH_HARTS - 1 };
 	uint64_t start;
 
