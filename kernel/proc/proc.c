@@ -693,35 +693,45 @@ static long debug_read(char *ubuf, size_t len, unsigned long timeout)
 	}
 }
 
-/* SYS_PROC_INFO: the @index-th live process of the table. */
-static long proc_info(long index, void *uout)
+/* What SYS_PROC_INFO and SYS_PROC_FIND say of @p. Locks: the table's
+ * held (so @p stays). */
+static void proc_info_fill(struct proc *p, struct rivet_proc_info *info)
+{
+	spin_lock(&p->lock);
+	info->pid = p->pid;
+	info->parent = p->parent;
+	info->exiting = p->exiting;
+	info->threads = 1;
+	for (int t = 0; t < PROC_MAX_THREADS; t++)
+		if (p->threads[t] && p->threads[t] != SLOT_CLAIMED)
+			info->threads++;
+	strlcpy(info->name, p->name, sizeof(info->name));
+	spin_unlock(&p->lock);
+}
+
+/* SYS_PROC_INFO: the @index-th live process of the table (@index >= 0);
+ * SYS_PROC_FIND: the one with pid @pid (> 0). */
+static long proc_info(long index, long pid, void *uout)
 {
 	struct rivet_proc_info info;
 	bool found = false;
 	long seen = 0;
 
+	if (index < 0 && pid <= 0)
+		return -E_INVAL;
 	memset(&info, 0, sizeof(info));
 	spin_lock(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX && !found; i++) {
 		struct proc *p = proc_table[i];
 
-		if (!p || seen++ != index)
+		if (!p || (pid > 0 ? p->pid != pid : seen++ != index))
 			continue;
 		found = true;
-		spin_lock(&p->lock);
-		info.pid = p->pid;
-		info.parent = p->parent;
-		info.exiting = p->exiting;
-		info.threads = 1;
-		for (int t = 0; t < PROC_MAX_THREADS; t++)
-			if (p->threads[t] && p->threads[t] != SLOT_CLAIMED)
-				info.threads++;
-		strlcpy(info.name, p->name, sizeof(info.name));
-		spin_unlock(&p->lock);
+		proc_info_fill(p, &info);
 	}
 	spin_unlock(&proc_table_lock);
 	if (!found)
-		return index < 0 ? -E_INVAL : -E_NOENT;
+		return -E_NOENT;
 	return copy_to_user(uout, &info, sizeof(info)) ? -E_FAULT : 0;
 }
 
@@ -826,7 +836,10 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		ret = debug_read((char *)tf->a0, tf->a1, tf->a2);
 		break;
 	case SYS_PROC_INFO:
-		ret = proc_info((long)tf->a0, (void *)tf->a1);
+		ret = proc_info((long)tf->a0, 0, (void *)tf->a1);
+		break;
+	case SYS_PROC_FIND:
+		ret = proc_info(-1, (long)tf->a0, (void *)tf->a1);
 		break;
 	case SYS_THREAD_CREATE:
 		ret = thread_create_syscall(p, tf);

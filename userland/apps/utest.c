@@ -664,6 +664,38 @@ static void kill_spinning_child(void)
 	EXPECT_RET(sys_wait(pid), -1);
 }
 
+/* SYS_PROC_FIND: this process; a child alive, killed (in the table,
+ * exiting, until waited for), then gone; bad arguments. */
+static void proc_find(void)
+{
+	struct rivet_proc_info pi;
+	long self = sys_getpid(), pid;
+
+	EXPECT_RET(sys_proc_find(self, &pi), 0);
+	EXPECT(pi.pid == self && !pi.exiting && pi.threads >= 1 &&
+	       !strcmp(pi.name, "utest"),
+	       "self: pid %d exiting %u threads %u name '%s'", pi.pid,
+	       pi.exiting, pi.threads, pi.name);
+	EXPECT_RET(sys_proc_find(0, &pi), -E_INVAL);
+	EXPECT_RET(sys_proc_find(-1, &pi), -E_INVAL);
+	EXPECT_RET(sys_proc_find(1L << 40, &pi), -E_NOENT);
+	EXPECT_RET(sys_proc_find(self, (struct rivet_proc_info *)0x1),
+		   -E_FAULT);
+	pid = sys_spawn("spin", 0);
+	EXPECT(pid > 1, "spawn spin: %ld", pid);
+	if (pid <= 1)
+		return;
+	EXPECT_RET(sys_proc_find(pid, &pi), 0);
+	EXPECT(pi.pid == pid && pi.parent == self && !pi.exiting,
+	       "child: pid %d parent %d exiting %u", pi.pid, pi.parent,
+	       pi.exiting);
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_proc_find(pid, &pi), 0);
+	EXPECT(pi.exiting, "a killed child not waited for is not exiting");
+	EXPECT_RET(sys_wait(pid), -1);
+	EXPECT_RET(sys_proc_find(pid, &pi), -E_NOENT);
+}
+
 /* Processes that exit or are killed give back every frame. */
 static void processes_release_frames(void)
 {
@@ -806,6 +838,7 @@ static const struct uktap_case cases[] = {
 	{"spawn_with_arguments", spawn_with_arguments},
 	{"faulting_child_killed_alone", faulting_child_killed_alone},
 	{"kill_spinning_child", kill_spinning_child},
+	{"proc_find", proc_find},
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
 	{"sleep_sleeps", sleep_sleeps},

@@ -105,6 +105,7 @@ long sys_pager_evict(long ep, unsigned long key, unsigned long off,
  * waiting up to @timeout ns (0: forever, IPC_POLL: not at all). */
 long sys_debug_read(char *buf, size_t len, unsigned long timeout);
 long sys_proc_info(long index, struct rivet_proc_info *out);
+long sys_proc_find(long pid, struct rivet_proc_info *out);
 
 /* Devices (the first process holds them; docs/abi.md "Devices"). */
 long sys_device_info(long h, struct rivet_device_info *out);

@@ -204,6 +204,11 @@ long sys_proc_info(long index, struct rivet_proc_info *out)
 	return syscall2(SYS_PROC_INFO, index, (long)out);
 }
 
+long sys_proc_find(long pid, struct rivet_proc_info *out)
+{
+	return syscall2(SYS_PROC_FIND, pid, (long)out);
+}
+
 long sys_device_info(long h, struct rivet_device_info *out)
 {
 	return syscall2(SYS_DEVICE_INFO, h, (long)out);

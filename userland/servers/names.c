@@ -34,26 +34,19 @@ static struct entry *find(const char *name)
 /*
  * proc_is_gone - has process @pid ended, or begun to?
  *
- * SYS_PROC_INFO lists a process until its parent has waited for it: one
- * that exited or was killed but is not waited for yet is listed with
- * exiting set, and counts as gone (its names must not outlive it because
- * a parent is slow to wait, or never does). Pids are never reused (the
- * kernel counts them up), so a listed pid is the registrant itself.
- *
- * The list goes by index, so a scan can miss a live process: one taken
- * out of the table during the scan moves those after it down a place. A
- * pid is gone only if two scans in a row miss it (a miss in both needs a
- * removal during each).
+ * The kernel keeps a process in its table until its parent has waited
+ * for it: one that exited or was killed but is not waited for yet is
+ * found with exiting set, and counts as gone (its names must not outlive
+ * it because a parent is slow to wait, or never does). Pids are never
+ * reused (the kernel counts them up), so a pid found is the registrant
+ * itself. SYS_PROC_FIND looks it up in one go (a SYS_PROC_INFO scan by
+ * index could skip it when another process left the table meanwhile).
  */
 static bool proc_is_gone(long pid)
 {
 	struct rivet_proc_info pi;
 
-	for (int scan = 0; scan < 2; scan++)
-		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
-			if (pi.pid == pid)
-				return pi.exiting;
-	return true;
+	return sys_proc_find(pid, &pi) != 0 || pi.exiting;
 }
 
 /* May process @pid replace or remove @e: its own, or its registrant's gone? */
