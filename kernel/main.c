@@ -331,6 +331,7 @@ static void run_init(const char *name)
 	 * nobody can wait for it but us. */
 	if (proc_register(p, 0))
 		printk("init: not in the process table (full)\n");
+	thread_launch(p->main);
 	status = proc_wait(p);
 	console_take_back();
 	printk("init: exited with status %d\n", status);

@@ -71,6 +71,14 @@ static struct proc *proc_claim_child(int pid, int parent)
 	return p;
 }
 
+/* Give back a claim of proc_claim_child (its waiter gave up). */
+static void proc_unclaim(struct proc *p)
+{
+	spin_lock(&proc_table_lock);
+	p->claimed = false;
+	spin_unlock(&proc_table_lock);
+}
+
 /* SLOT_CLAIMED: a slot of threads[] held by a creation in flight. */
 #define SLOT_CLAIMED	((struct thread *)1)
 
@@ -160,8 +168,10 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 	if (err)
 		return err;
 	err = proc_register(p, parent->pid);
+	if (err)
+		proc_kill_proc(p);	/* it leaves at once */
+	thread_launch(p->main);
 	if (err) {
-		proc_kill_proc(p);
 		proc_wait(p);
 		return err;
 	}
@@ -427,8 +437,10 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 		goto out_as;
 	}
 	/* a0 = argc, a1 = argv (the pointer array sits at sp). */
+	/* Launched once the process is in the table (proc_register):
+	 * until then SYS_PROC_FIND and kill would not find it running. */
 	p->main = thread_create_user(name, user_start, p, p->as, p,
-				     img.entry, sp, argc, sp, -1);
+				     img.entry, sp, argc, sp, -1, false);
 	if (!p->main) {
 		err = -E_NOMEM;
 		goto out_as;
@@ -569,7 +581,7 @@ static long thread_create_syscall(struct proc *p, struct trap_frame *tf)
 	if (slot < 0)
 		return -E_AGAIN;	/* 64 threads, or exiting */
 	t = thread_create_user(p->name, user_start, p, p->as, p, tf->a0,
-			       tf->a3, tf->a1, tf->a2, (int)hart);
+			       tf->a3, tf->a1, tf->a2, (int)hart, true);
 	spin_lock(&p->lock);
 	p->threads[slot] = t;
 	/* A kill while the slot was only claimed did not see t: it may
@@ -590,7 +602,6 @@ static long thread_join_syscall(struct proc *p, unsigned long tid)
 {
 	struct thread *t = NULL, *self = thread_current();
 	int slot = -1;
-	long ret;
 
 	spin_lock(&p->lock);
 	for (int i = 0; i < PROC_MAX_THREADS && slot < 0; i++) {
@@ -621,8 +632,7 @@ static long thread_join_syscall(struct proc *p, unsigned long tid)
 	p->threads[slot] = NULL;
 	p->joining[slot] = false;
 	spin_unlock(&p->lock);
-	ret = thread_join(t);	/* dead already: frees it */
-	return ret;
+	return thread_reap(t);
 }
 
 static void stats_syscall(struct rivet_stats *st)
@@ -874,7 +884,16 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 	case SYS_WAIT: {
 		struct proc *c = proc_claim_child((int)tf->a0, p->pid);
 
-		ret = c ? proc_wait(c) : -E_NOENT;
+		if (!c) {
+			ret = -E_NOENT;
+		} else if (!thread_wait_dead(c->main, &p->exiting)) {
+			/* Killed while waiting (the kill woke us): we leave,
+			 * the child stays, for init to reap once we are. */
+			proc_unclaim(c);
+			ret = -E_INTR;
+		} else {
+			ret = proc_wait(c);
+		}
 		break;
 	}
 	case SYS_KILL:

@@ -26,7 +26,7 @@
 #include <arch/trap.h>
 #include <mm/frame.h>
 
-struct runqueue rqs[CONFIG_MAX_HARTS];
+static struct runqueue rqs[CONFIG_MAX_HARTS];	/* struct hart's rq */
 static struct thread boot_threads[CONFIG_MAX_HARTS];	/* boot contexts */
 static unsigned int next_tid = 1;			/* atomic */
 
@@ -262,7 +262,8 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 struct thread *thread_create_user(const char *name, void (*fn)(void *),
 				  void *arg, struct as *as, struct proc *proc,
 				  vaddr_t entry, unsigned long sp,
-				  unsigned long a0, unsigned long a1, int hart)
+				  unsigned long a0, unsigned long a1, int hart,
+				  bool start)
 {
 	struct thread *t;
 
@@ -283,8 +284,14 @@ struct thread *thread_create_user(const char *name, void (*fn)(void *),
 	t->as = as;
 	t->proc = proc;
 	t->user_entry = entry;
-	wake_on(pick_hart(hart), t);
+	if (start)
+		thread_launch(t);
 	return t;
+}
+
+void thread_launch(struct thread *t)
+{
+	wake_on(pick_hart(t->affinity), t);
 }
 
 void thread_exit(int code)
@@ -372,9 +379,18 @@ bool thread_wait_dead(struct thread *t, const bool *give_up)
 
 int thread_join(struct thread *t)
 {
+	thread_wait_dead(t, NULL);
+	return thread_reap(t);
+}
+
+int thread_reap(struct thread *t)
+{
 	int code;
 
-	thread_wait_dead(t, NULL);
+#ifdef CONFIG_DEBUG
+	if (!off_cpu_dead(t))
+		panic("sched: '%s' reaped before it ended", t->name);
+#endif
 	code = t->exit_code;
 	kstack_free(&t->kstack);
 	frame_free(kva_to_frame(t));

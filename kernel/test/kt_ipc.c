@@ -194,8 +194,10 @@ KTEST(handle_names_lockless)
 	names_deadline = arch_time() + arch_time_hz() / 1000 * NAMES_MS;
 	hart_run_all(names_fn, NULL);
 	KT_EXPECT_EQ(__atomic_load_n(&names_bad, __ATOMIC_RELAXED), 0);
-	if (nr_harts > 1)
+	if (nr_harts > 1) {
 		KT_EXPECT(__atomic_load_n(&names_yes, __ATOMIC_RELAXED) > 0);
+		KT_EXPECT(__atomic_load_n(&names_stale, __ATOMIC_RELAXED) > 0);
+	}
 	KT_INFO("%u harts: the published handle named its object %lu times; "
 		"closed handles asked through a memo that held them %lu times",
 		nr_harts, __atomic_load_n(&names_yes, __ATOMIC_RELAXED),

@@ -187,9 +187,8 @@ static bool ended_unwaited(long pid)
 
 	for (long t0 = sys_clock(); sys_clock() - t0 < (long)TIMEOUT;
 	     sys_sleep(MS))
-		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
-			if (pi.pid == pid && pi.exiting)
-				return true;
+		if (sys_proc_find(pid, &pi) == 0 && pi.exiting)
+			return true;
 	return false;
 }
 

@@ -672,7 +672,7 @@ static void proc_find(void)
 	long self = sys_getpid(), pid;
 
 	EXPECT_RET(sys_proc_find(self, &pi), 0);
-	EXPECT(pi.pid == self && !pi.exiting && pi.threads >= 1 &&
+	EXPECT(pi.pid == self && !pi.exiting && pi.threads == 1 &&
 	       !strcmp(pi.name, "utest"),
 	       "self: pid %d exiting %u threads %u name '%s'", pi.pid,
 	       pi.exiting, pi.threads, pi.name);
@@ -694,6 +694,40 @@ static void proc_find(void)
 	EXPECT(pi.exiting, "a killed child not waited for is not exiting");
 	EXPECT_RET(sys_wait(pid), -1);
 	EXPECT_RET(sys_proc_find(pid, &pi), -E_NOENT);
+}
+
+/*
+ * A process killed while it waits for its child (SYS_WAIT) ends; the
+ * child goes on, now init's (pid 1: utest itself here, as in
+ * faulting_child_killed_alone), and is killed and reaped by us. Before,
+ * the killed process waited for its child to end: for ever.
+ */
+static void kill_waiting_parent(void)
+{
+	struct rivet_proc_info pi;
+	long pid = sys_spawn("spin", "wait"), child = -1, t0 = sys_clock();
+
+	EXPECT(pid > 1, "spawn spin wait: %ld", pid);
+	if (pid <= 1)
+		return;
+	while (child < 0 && sys_clock() - t0 < 5000L * 1000 * 1000) {
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+			if (pi.parent == pid)
+				child = pi.pid;
+		sys_sleep(1000 * 1000);
+	}
+	EXPECT(child > 0, "pid %ld started no child", pid);
+	sys_sleep(20 * 1000 * 1000);	/* into its SYS_WAIT */
+	EXPECT_RET(sys_kill(pid), 0);
+	EXPECT_RET(sys_wait(pid), -1);
+	if (child <= 0)
+		return;
+	EXPECT_RET(sys_proc_find(child, &pi), 0);
+	EXPECT(pi.parent == 1 && !pi.exiting,
+	       "orphan %ld: parent %d exiting %u", child, pi.parent,
+	       pi.exiting);
+	EXPECT_RET(sys_kill(child), 0);
+	EXPECT_RET(sys_wait(child), -1);
 }
 
 /* Processes that exit or are killed give back every frame. */
@@ -839,6 +873,7 @@ static const struct uktap_case cases[] = {
 	{"faulting_child_killed_alone", faulting_child_killed_alone},
 	{"kill_spinning_child", kill_spinning_child},
 	{"proc_find", proc_find},
+	{"kill_waiting_parent", kill_waiting_parent},
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
 	{"sleep_sleeps", sleep_sleeps},

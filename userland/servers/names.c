@@ -81,13 +81,17 @@ static long do_register(const struct ipc_msg *m, const unsigned long *buf)
 	for (int i = 0; !err && !e && i < NS_MAX; i++)
 		if (!table[i].name[0])
 			e = &table[i];
+	/* Full: a name whose registrant has ended makes room. */
+	for (int i = 0; !err && !e && i < NS_MAX; i++)
+		if (proc_is_gone(table[i].owner))
+			e = &table[i];
 	if (!err && !e)
 		err = -E_NOMEM;
 	if (err) {
 		sys_handle_close(h);
 		return err;
 	}
-	if (e->name[0])		/* re-registered: the old one goes */
+	if (e->name[0])		/* re-registered or reused: the old one goes */
 		sys_handle_close(e->h);
 	strlcpy(e->name, name, sizeof(e->name));
 	e->h = h;

@@ -129,16 +129,16 @@
  *   the console was handed over and not read yet (0 if none).
  * SYS_KLOG_BIND (notify_h, bits): signal bits when the log has new text.
  */
-/* (pid, struct rivet_proc_info *): 0 and process @pid, if it is in the
- * table (alive, or ended and not waited for: exiting set); -E_NOENT if
- * not, -E_INVAL for pid <= 0. One look, unlike a SYS_PROC_INFO scan, which
- * a process leaving the table can make skip another. */
 #define SYS_DEVICE_INFO	  32
 #define SYS_DEVICE_MAP	  33
 #define SYS_IRQ_BIND	  34
 #define SYS_IRQ_ACK	  35
 #define SYS_KLOG_READ	  36
 #define SYS_KLOG_BIND	  37
+/* (pid, struct rivet_proc_info *): 0 and process @pid, if it is in the
+ * table (alive, or ended and not waited for: exiting set); -E_NOENT if
+ * not, -E_INVAL for pid <= 0. One look, unlike a SYS_PROC_INFO scan, which
+ * a process leaving the table can make skip another. */
 #define SYS_PROC_FIND	  38
 #define SYS_NR		  39
 

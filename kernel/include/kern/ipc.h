@@ -153,8 +153,8 @@ int handle_install(struct handle_table *ht, struct kobj *obj,
  * Return: 0, -E_BADH, -E_TYPE (@type given and different). */
 int handle_get(struct handle_table *ht, long h, unsigned int type,
 	       struct kobj **obj, unsigned int *rights);
-/* handle_peek and handle_names, the IPC fast path's lookups: kern/handle.h
- * (inline). */
+/* handle_peek and handle_names_memo (with handle_names_at under it), the
+ * IPC fast path's lookups: kern/handle.h (inline). */
 int handle_close(struct handle_table *ht, long h);
 /* Close every handle; later lookups fail. */
 void handle_table_close(struct handle_table *ht);

@@ -43,8 +43,11 @@ struct proc {
 #define PROC_MAX	64	/* processes alive at once */
 
 /*
- * proc_spawn - load the ELF image @elf as a new process and start it
+ * proc_spawn - load the ELF image @elf as a new process
  * @args: words for argv[1..] (space-separated), or NULL
+ *
+ * Its main thread (p->main) is made but not started: the caller enters
+ * the process in the table (proc_register), then thread_launch()es it.
  *
  * main() gets argc and argv (argv[0] = @name) in a0 and a1. With @share,
  * the new process starts with a copy-on-write view of that region.

@@ -44,8 +44,6 @@ struct runqueue {
 	struct sched_stats stats;
 } __cacheline_aligned;
 
-extern struct runqueue rqs[CONFIG_MAX_HARTS];
-
 /* Take @t off @rq's sleep list (sched.c). Locks: @rq's held. */
 void sched_unsleep_locked(struct runqueue *rq, struct thread *t);
 

@@ -101,15 +101,22 @@ __noreturn void sched_idle_loop(void);
  */
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg,
 			     int prio, int affinity);
-/* A thread of process @proc that will run in @as (switched to with it). */
+/* A thread of process @proc that will run in @as (switched to with it).
+ * With @start false it waits for thread_launch (so that a new process is
+ * in the process table before its first thread runs). */
 struct thread *thread_create_user(const char *name, void (*fn)(void *),
 				  void *arg, struct as *as, struct proc *proc,
 				  vaddr_t entry, unsigned long sp,
-				  unsigned long a0, unsigned long a1, int hart);
+				  unsigned long a0, unsigned long a1, int hart,
+				  bool start);
+/* Queue @t, made with start false, on a hart its affinity allows. */
+void thread_launch(struct thread *t);
 /* End the calling thread with @code. */
 __noreturn void thread_exit(int code);
 /* Wait for @t to end; free it; return its exit code. */
 int thread_join(struct thread *t);
+/* Free @t, which thread_wait_dead saw end; return its exit code. */
+int thread_reap(struct thread *t);
 /* Wait for @t to end and leave its hart (its stack no longer in use), or
  * until *@give_up (if not NULL) becomes true: then false. One waiter per
  * thread at a time. Blocks; thread_exit wakes it. The flag is looked at
