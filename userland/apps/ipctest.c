@@ -251,6 +251,8 @@ struct client {
 	unsigned int id, calls;
 	unsigned long bad;	/* wrong answers */
 	long err;
+	unsigned int timeout_every;	/* N: every Nth call has a timeout
+					 * (the general path); 0: none */
 };
 
 /* A poll that finds its server waiting is a call like any other: it
@@ -295,7 +297,9 @@ static void client_fn(void *arg)
 		struct ipc_msg m = {
 			.info = IPC_INFO(1, 0, 0),
 			.w = { (unsigned long)c->id << 32 | i, c->id, i, 0 } };
-		long r = ipc_call(c->ep, &m, 0);
+		bool timed = c->timeout_every &&
+			     i % c->timeout_every == c->timeout_every - 1;
+		long r = ipc_call(c->ep, &m, timed ? 5000 * MS : 0);
 
 		if (r)
 			c->err = r;
@@ -310,7 +314,7 @@ static void pingpong(int server_hart, int client_hart, unsigned int calls)
 {
 	long ep = sys_endpoint_create();
 	struct server s = { 0 };
-	struct client c = { ep, 7, calls, 0, 0 };
+	struct client c = { .ep = ep, .id = 7, .calls = calls };
 	unsigned long fast0 = ipc_fast_count(), fast;
 	long tid, t0 = sys_clock();
 
@@ -359,7 +363,7 @@ static void many_clients(void)
 	if (!server_start(&s, ep, -1))
 		return;
 	for (unsigned int i = 0; i < n; i++) {
-		cl[i] = (struct client){ ep, i + 1, 200, 0, 0 };
+		cl[i] = (struct client){ .ep = ep, .id = i + 1, .calls = 200 };
 		tids[i] = thread_spawn(client_fn, &cl[i], (int)(i % nharts));
 		EXPECT(tids[i] > 0, "client %u: %ld", i, tids[i]);
 	}
@@ -804,29 +808,9 @@ static void mixed_server_fn(void *arg)
 	sys_thread_exit(0);
 }
 
-static void timed_client_fn(void *arg)
-{
-	struct client *c = arg;
-
-	for (unsigned int i = 0; i < c->calls && !c->err; i++) {
-		struct ipc_msg m = {
-			.info = IPC_INFO(1, 0, 0),
-			.w = { (unsigned long)c->id << 32 | i, c->id, i, 0 } };
-		/* Every seventh call with a timeout: the general path. */
-		long r = ipc_call(c->ep, &m, i % 7 == 6 ? 5000 * MS : 0);
-
-		if (r)
-			c->err = r;
-		else if (m.w[0] != ((unsigned long)c->id << 32 | i) + 1 ||
-			 m.w[1] != c->id || m.w[2] != i)
-			c->bad++;
-	}
-	sys_thread_exit(0);
-}
-
-/* @ns mixed servers and @nc timed clients of @calls calls each, all on
- * @hart (-1: any), until every answer came: each one checked, nothing
- * lost. Return: the calls and replies the fast path did meanwhile. */
+/* @ns mixed servers and @nc clients of @calls calls each (every seventh
+ * with a timeout), all on @hart (-1: any), until every answer came: each
+ * one checked, nothing lost. Return: the calls and replies the fast path did meanwhile. */
 static unsigned long mixed_run(unsigned int ns, unsigned int nc, int hart,
 			       unsigned int calls)
 {
@@ -842,8 +826,9 @@ static unsigned long mixed_run(unsigned int ns, unsigned int nc, int hart,
 		EXPECT(sv[k].tid > 0, "server %u: %ld", k, sv[k].tid);
 	}
 	for (unsigned int i = 0; i < nc; i++) {
-		cl[i] = (struct client){ ep, i + 1, calls, 0, 0 };
-		tids[i] = thread_spawn(timed_client_fn, &cl[i], hart);
+		cl[i] = (struct client){ .ep = ep, .id = i + 1, .calls = calls,
+					 .timeout_every = 7 };
+		tids[i] = thread_spawn(client_fn, &cl[i], hart);
 		EXPECT(tids[i] > 0, "client %u: %ld", i, tids[i]);
 	}
 	for (unsigned int i = 0; i < nc; i++) {
