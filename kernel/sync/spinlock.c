@@ -35,31 +35,13 @@ static const char *const lock_class_names[LOCK_CLASS_MAX] = {
 	[LOCK_CLASS_HANDLE] = "handle",
 };
 
-/*
- * Ranks (docs/locking.md): a hart may take a lock only if its class ranks
- * above every lock it holds. Two locks of one class are never nested
- * (page-table locks: "never two siblings"), except the test class.
- */
-static const uint8_t lock_class_rank[LOCK_CLASS_MAX] = {
-	[LOCK_CLASS_REGION] = 5,
-	[LOCK_CLASS_AS] = 10,
-	[LOCK_CLASS_PT] = 20,
-	[LOCK_CLASS_FRAME] = 30,
-	[LOCK_CLASS_TEST] = 50,
-	[LOCK_CLASS_MISC] = 60,
-	[LOCK_CLASS_IPC] = 64,
-	[LOCK_CLASS_HANDLE] = 66,
-	[LOCK_CLASS_SCHED] = 70,
-	[LOCK_CLASS_ASID] = 75,
-	[LOCK_CLASS_KMAP] = 80,
-	[LOCK_CLASS_UART] = 85,
-	[LOCK_CLASS_CONSOLE] = 90,
-};
-
 #ifdef CONFIG_DEBUG_LOCK_ORDER
 static void order_check_push(struct hart *h, unsigned int cls)
 {
-	for (unsigned int i = 0; i < h->nheld; i++) {
+	unsigned int n = h->nheld < LOCK_HELD_MAX ? h->nheld : LOCK_HELD_MAX;
+
+	/* Past LOCK_HELD_MAX locks are counted, not recorded (nor checked). */
+	for (unsigned int i = 0; i < n; i++) {
 		unsigned int held = h->held[i];
 
 		if (lock_class_rank[held] > lock_class_rank[cls] ||
