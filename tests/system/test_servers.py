@@ -101,3 +101,57 @@ def test_init_is_alone(boot, log_path):
         problems.append("exit status %r, expected the second init's 2"
                         % exit_status(b))
     verdict(b, problems, log_path, "init started twice")
+
+
+FLOOD_RE = re.compile(r"^consoletest: flood (\d+)/(\d+) "
+                      r"abcdefghijklmnopqrstuvwxyz0123456789$")
+
+
+@pytest.mark.parametrize("harts", [2, 4])
+def test_console_flush(boot, harts, log_path, notes):
+    """consoletest's cases pass (CONSOLE_FLUSH answers, bad requests get
+    errors), then it prints a flood of numbered lines and ends, and init
+    shuts down at once: every line must reach the screen, in order,
+    before init's last lines. The console server holds much of the flood
+    (taken from the kernel's log, not printed yet) when init decides to
+    kill it; init's CONSOLE_FLUSH is what saves it."""
+    what = "consoletest on %d harts" % harts
+    b = servers_boot(boot, harts, "-- names console test=consoletest", 4,
+                     log_path, notes, what)
+    lines = [line.strip() for line in b.lines]
+    problems = []
+    flood = [FLOOD_RE.match(line) for line in lines]
+    got = [int(m.group(1)) for m in flood if m]
+    totals = {int(m.group(2)) for m in flood if m}
+    if len(totals) != 1:
+        problems.append("flood lines of totals %r, expected one" % totals)
+    else:
+        n = totals.pop()
+        if got != list(range(1, n + 1)):
+            lost = sorted(set(range(1, n + 1)) - set(got))
+            problems.append("flood lines %d of %d, lost %s%s" % (
+                len(got), n, lost[:20], "..." if len(lost) > 20 else ""))
+            if not lost:
+                problems.append("flood lines out of order: %r" % got)
+    cut = [line for line in lines
+           if "consoletest: flood" in line and not FLOOD_RE.match(line)
+           and not line.startswith("consoletest: flood done")]
+    if cut:
+        problems.append("flood lines cut short: %r" % cut[:5])
+    order = [r"^consoletest: flood done, \d+ lines$",
+             r"^init: consoletest \(pid \d+\) ended with status 0; "
+             r"shutting down$",
+             r"^init: shutting down$",
+             r"^init: exited with status 0$"]
+    at = -1
+    for regex in order:
+        found = [i for i, line in enumerate(lines) if re.match(regex, line)]
+        if not found:
+            problems.append("no line matching %r" % regex)
+        elif found[0] < at:
+            problems.append("%r before the line it follows" % regex)
+        else:
+            at = found[0]
+    if b.grep(r"^init: no flush from the console server"):
+        problems.append("init: no flush from the console server")
+    verdict(b, problems, log_path, what + ": the flood before shutdown")

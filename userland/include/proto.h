@@ -108,6 +108,16 @@
 /* Was ^C typed since the last ask? Reply w0: 1 or 0 (and the flag is
  * cleared). ^C also abandons the line being typed. */
 #define CONSOLE_INTR	PROTO_LABEL('c', 'i', 'n', 't')
+/* w0: CONSOLE_FLUSH_* flags. Answered once everything the server has
+ * taken is printed: the kernel log text it read (it first reads what the
+ * log holds, at most its size), and the CONSOLE_WRITEs it was printing.
+ * With CONSOLE_FLUSH_HOLD the server takes no more kernel log text from
+ * then on: it stays in the log, which the kernel prints when it takes the
+ * console back (when init ends), so killing the server loses none of it.
+ * init sends it at shutdown before it kills the servers. Reply w0: 0;
+ * -E_INVAL (unknown flags), -E_PERM (HOLD from any process but init). */
+#define CONSOLE_FLUSH	PROTO_LABEL('c', 'f', 'l', 's')
+#define CONSOLE_FLUSH_HOLD 0x1
 
 /* ---- stress results (userland/apps/stress.c) ----------------------------- */
 
@@ -179,6 +189,10 @@ long pager_open(long pager, unsigned long key, unsigned long *pages,
 long pager_evict(long pager, unsigned long key, unsigned long off,
 		 unsigned long len, unsigned int flags);
 long pager_destroy(long pager, unsigned long key);
+
+/* CONSOLE_FLUSH with @flags: 0 once the console server printed what it
+ * took, or -E_*. */
+long console_flush(long console, unsigned int flags, unsigned long timeout);
 
 /* Call @ep with label @label and words @w0, @w1; the reply's w0 (status)
  * or the IPC error; the reply in *m. */

@@ -13,6 +13,7 @@
 #define UART_LSR	5	/* line status */
 #define UART_LSR_DR	0x01	/* a byte waits */
 #define UART_LSR_THRE	0x20	/* room to transmit */
+#define UART_LSR_TEMT	0x40	/* transmitter empty: every byte is out */
 
 struct uart16550 {
 	volatile unsigned char *base;
@@ -49,4 +50,11 @@ static inline void uart_write(const struct uart16550 *u, const char *s,
 			;
 		uart_wr(u, UART_THR, (unsigned char)s[i]);
 	}
+}
+
+/* Wait until every byte written has left the UART (flushes, shutdown). */
+static inline void uart_drain(const struct uart16550 *u)
+{
+	while (!(uart_rd(u, UART_LSR) & UART_LSR_TEMT))
+		;
 }

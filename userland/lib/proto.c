@@ -187,3 +187,10 @@ long pager_destroy(long pager, unsigned long key)
 	return proto_call(pager, PAGER_REQ_DESTROY, key, 0, &m,
 			  PAGER_CALL_TIMEOUT);
 }
+
+long console_flush(long console, unsigned int flags, unsigned long timeout)
+{
+	struct ipc_msg m;
+
+	return proto_call(console, CONSOLE_FLUSH, flags, 0, &m, timeout);
+}

@@ -14,11 +14,17 @@
  *   events   waits for the notification: UART input (echoed, edited with
  *            backspace and ^U, queued a line at a time) and new kernel
  *            log text (printed a line at a time);
- *   serve x2 receive CONSOLE_WRITE (print the payload as one unit) and
- *            CONSOLE_READ (wait for a whole line, answer with it). Two,
- *            so that writes go on while a reader waits for a line.
+ *   serve x2 receive CONSOLE_WRITE (print the payload as one unit),
+ *            CONSOLE_READ (wait for a whole line, answer with it),
+ *            CONSOLE_INTR and CONSOLE_FLUSH. Two, so that writes go on
+ *            while a reader waits for a line.
  * The UART's transmit side is one lock (tx_lock): whole lines, never
  * characters, interleave.
+ *
+ * Text taken is text that a kill loses: what SYS_KLOG_READ took out of
+ * the kernel's log, and a CONSOLE_WRITE's payload, until they are printed.
+ * CONSOLE_FLUSH answers only once all of it is printed, so that init can
+ * kill us at shutdown without losing its last lines (docs/servers.md).
  */
 #include <proto.h>
 #include <uart16550.h>
@@ -27,6 +33,11 @@
 #define EV_KLOG		0x2
 #define LINE_MAX	200
 #define LINES_MAX	8
+#define SERVERS		2		/* serve threads */
+/* The kernel's log ring (docs/abi.md, "The console hand-over"): a flush
+ * reads at most this much, all that was in it when the flush began. */
+#define KLOG_SIZE	16384
+#define KLOG_ALL	((size_t)-1)
 
 static struct uart16550 uart;
 static long dev, ep, events;
@@ -37,6 +48,21 @@ static char lines[LINES_MAX][LINE_MAX + 1];	/* complete input lines */
 static unsigned int lines_head, lines_tail;	/* line_lock */
 static long line_ready;				/* notification */
 static unsigned int intr;			/* atomic: ^C seen */
+
+/*
+ * klog_lock is held from SYS_KLOG_READ until that text is printed: one
+ * reader at a time, so the log's text keeps its order, and a flush that
+ * holds it knows that nothing read is still unprinted. klog_hold
+ * (klog_lock): CONSOLE_FLUSH_HOLD was asked, read no more.
+ */
+static int klog_lock;				/* atomic */
+static bool klog_hold;				/* klog_lock */
+/*
+ * writing[i]: odd while serve thread i prints a CONSOLE_WRITE (written by
+ * thread i only, read by a flush on the other; release/acquire: a flush
+ * that sees it move on sees the write printed).
+ */
+static unsigned long writing[SERVERS];		/* atomic */
 
 static void lock(int *l)
 {
@@ -102,13 +128,24 @@ static void input(char c)
 
 /* ---- the kernel's log ------------------------------------------------------ */
 
-static void drain_klog(void)
+/*
+ * drain_klog - print the kernel log's new text, at most @max bytes
+ *
+ * Locks: takes and drops klog_lock; tx_lock for each chunk (put).
+ */
+static void drain_klog(size_t max)
 {
 	char buf[256];
+	size_t done = 0;
 	long n;
 
-	while ((n = sys_klog_read(buf, sizeof(buf))) > 0)
+	lock(&klog_lock);
+	while (!klog_hold && done < max &&
+	       (n = sys_klog_read(buf, MIN(sizeof(buf), max - done))) > 0) {
 		put(buf, (size_t)n);
+		done += (size_t)n;
+	}
+	unlock(&klog_lock);
 }
 
 static void events_fn(void *arg)
@@ -124,7 +161,7 @@ static void events_fn(void *arg)
 			sys_irq_ack(dev);
 		}
 		if (bits & EV_KLOG)
-			drain_klog();
+			drain_klog(KLOG_ALL);
 	}
 }
 
@@ -152,8 +189,48 @@ static long take_line(unsigned long *buf, unsigned long max)
 	}
 }
 
+/*
+ * flush - CONSOLE_FLUSH from @caller (a pid) on serve thread @self
+ *
+ * The log's text is read and printed first, at most KLOG_SIZE bytes: all
+ * it held when we began, however fast others add to it. Then the other
+ * serve thread's write, if it is printing one, is waited for (a write it
+ * has received but not begun is concurrent with the flush: either order
+ * is right). Last, the UART's transmitter is let run empty.
+ *
+ * Locks: klog_lock (in drain_klog, and to set klog_hold); tx_lock.
+ * Return: 0, -E_INVAL, -E_PERM.
+ */
+static long flush(unsigned long flags, long caller, unsigned int self)
+{
+	if (flags & ~(unsigned long)CONSOLE_FLUSH_HOLD)
+		return -E_INVAL;
+	/* Holding the log is for shutdown: nobody else may stop it. */
+	if ((flags & CONSOLE_FLUSH_HOLD) && caller != 1)
+		return -E_PERM;
+	drain_klog(KLOG_SIZE);
+	if (flags & CONSOLE_FLUSH_HOLD) {
+		lock(&klog_lock);
+		klog_hold = true;
+		unlock(&klog_lock);
+	}
+	for (unsigned int i = 0; i < SERVERS; i++) {
+		unsigned long w = __atomic_load_n(&writing[i], __ATOMIC_ACQUIRE);
+
+		if (i == self || !(w & 1))
+			continue;
+		while (__atomic_load_n(&writing[i], __ATOMIC_ACQUIRE) == w)
+			sys_yield();
+	}
+	lock(&tx_lock);
+	uart_drain(&uart);
+	unlock(&tx_lock);
+	return 0;
+}
+
 static void serve_fn(void *arg)
 {
+	unsigned int self = (unsigned int)(unsigned long)arg;
 	unsigned long *buf = ipc_buffer_new();
 	struct ipc_msg m;
 	long r;
@@ -169,13 +246,23 @@ static void serve_fn(void *arg)
 			r = ipc_recv(ep, &m, 0);
 			continue;
 		}
+		if (m.info & IPC_INFO_HANDLE)	/* no request takes one */
+			sys_handle_close((long)m.w[3]);
 		if (label == CONSOLE_WRITE) {
 			unsigned long n = m.w[0];
 
 			if (n > IPC_INFO_LEN(m.info) * 8) {
 				status = -E_INVAL;
 			} else {
+				/* Odd while printing (flush); only we write
+				 * it, so a plain add is enough. */
+				__atomic_store_n(&writing[self],
+						 writing[self] + 1,
+						 __ATOMIC_RELAXED);
 				put((const char *)buf, n);
+				__atomic_store_n(&writing[self],
+						 writing[self] + 1,
+						 __ATOMIC_RELEASE);
 				status = (long)n;
 			}
 		} else if (label == CONSOLE_READ) {
@@ -187,6 +274,8 @@ static void serve_fn(void *arg)
 			len = ((unsigned long)status + 7) / 8;
 		} else if (label == CONSOLE_INTR) {
 			status = __atomic_exchange_n(&intr, 0, __ATOMIC_ACQ_REL);
+		} else if (label == CONSOLE_FLUSH) {
+			status = flush(m.w[0], (long)(m.sender >> 32), self);
 		} else {
 			status = -E_NOSYS;
 		}
@@ -229,10 +318,10 @@ int main(int argc, char **argv)
 	    sys_klog_bind(events, EV_KLOG))
 		return 3;
 	uart_wr(&uart, UART_IER, UART_IER_RDA);
-	drain_klog();
+	drain_klog(KLOG_ALL);
 	thread_spawn(events_fn, NULL, -1);
-	thread_spawn(serve_fn, NULL, -1);
-	thread_spawn(serve_fn, NULL, -1);
+	for (unsigned long i = 0; i < SERVERS; i++)
+		thread_spawn(serve_fn, (void *)i, -1);
 	if (ns_register(HANDLE_SPAWN, buf, "console", ep,
 			HANDLE_R_SEND | HANDLE_R_GRANT, 2000000000UL))
 		printf("console: could not register with the name server\n");

@@ -48,6 +48,7 @@
 #define BACKOFF_MAX	(5000 * MS)
 #define STABLE_NS	(10000 * MS)	/* ran this long: back-off resets */
 #define PROGS_MAX	16
+#define FLUSH_WAIT	(1000 * MS)	/* for the console server's flush */
 
 /*
  * Locking: lock guards pid and stopping (a kill must not miss a program
@@ -186,24 +187,54 @@ static void reaper(void *arg)
 }
 
 /*
- * Stop everything: no more restarts, every program init started killed,
- * then every other process (the shell's children, say, whose parent may
- * be gone already), and the keepers joined. Does not return.
+ * flush_console - have the console server print all it took, before the
+ * kill (CONSOLE_FLUSH with CONSOLE_FLUSH_HOLD)
+ * @buf: the calling thread's IPC buffer
+ *
+ * The server takes text out of the kernel's log and then prints it:
+ * killed in between, it would lose that text (our last lines, or those of
+ * the test program that just ended). Once it answers, all it took is
+ * printed and it takes no more: the rest stays in the log, which the
+ * kernel prints when we end. A stuck or dead server, or name server,
+ * costs at most FLUSH_WAIT, and a line says so.
  */
-static __attribute__((noreturn)) void shutdown(long status)
+static void flush_console(unsigned long *buf)
+{
+	long t0 = sys_clock(), con, r, left;
+
+	con = ns_lookup(ns_ep, buf, "console", FLUSH_WAIT);
+	if (con == -E_NOENT)
+		return;		/* no console server: the kernel prints */
+	if (con < 0) {
+		printf("init: cannot find the console server to flush it: "
+		       "%s; its last lines may be lost\n",
+		       errno_name((int)con));
+		return;
+	}
+	left = (long)FLUSH_WAIT - (sys_clock() - t0);
+	r = left > 0 ? console_flush(con, CONSOLE_FLUSH_HOLD,
+				     (unsigned long)left)
+		     : -E_TIMEDOUT;
+	sys_handle_close(con);
+	if (r)
+		printf("init: no flush from the console server: %s (after "
+		       "%ld ms); its last lines may be lost\n",
+		       errno_name((int)r), (sys_clock() - t0) / (long)MS);
+}
+
+/*
+ * Stop everything: the console flushed, no more restarts, every program
+ * init started killed, then every other process (the shell's children,
+ * say, whose parent may be gone already), and the keepers joined. Called
+ * by the main thread (@buf is its IPC buffer). Does not return.
+ */
+static __attribute__((noreturn)) void shutdown(long status,
+					       unsigned long *buf)
 {
 	struct rivet_proc_info pi;
 
 	printf("init: shutting down\n");
-	/*
-	 * The line goes into the kernel's log ring, which the console
-	 * server empties at the next tick and then prints: killing it in
-	 * between loses what it took but had not printed yet (seen once in
-	 * test_shell on a loaded host: "init: shutting" and no more). Give
-	 * it a few ticks first. A real fix is a flush the console server
-	 * answers once the ring is printed (docs/servers.md, known gaps).
-	 */
-	sys_sleep(100 * MS);
+	flush_console(buf);
 	ulock_lock(&lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 	for (unsigned int i = nprogs; i-- > 0;)
@@ -452,7 +483,7 @@ int main(int argc, char **argv)
 				p->flags |= INIT_F_GAVE_UP;
 				p->pid = 0;
 				if (p->flags & INIT_F_ONCE)
-					shutdown(127);
+					shutdown(127, buf);
 				continue;
 			}
 			p->tid = thread_spawn(keeper, p, -1);
@@ -471,7 +502,7 @@ int main(int argc, char **argv)
 			continue;
 		if (r) {
 			printf("init: receive: %s\n", errno_name((int)r));
-			shutdown(4);
+			shutdown(4, buf);
 		}
 		if (m.info & IPC_INFO_HANDLE)
 			sys_handle_close((long)m.w[3]);
@@ -481,7 +512,7 @@ int main(int argc, char **argv)
 
 			m = (struct ipc_msg){ .w = { 0 } };
 			ipc_reply(&m);
-			shutdown(status);
+			shutdown(status, buf);
 		}
 		case INIT_LIST:
 			list(&m, buf);

@@ -404,7 +404,7 @@ static int cmd_kill(int argc, char **argv)
 {
 	struct rivet_proc_info pi;
 	unsigned long pid;
-	bool found = false;
+	bool found;
 	long r;
 
 	if (argc != 2) {
@@ -415,8 +415,8 @@ static int cmd_kill(int argc, char **argv)
 		printf("shell: kill: '%s' is not a process id\n", argv[1]);
 		return 1;
 	}
-	for (long i = 0; !found && sys_proc_info(i, &pi) == 0; i++)
-		found = pi.pid == (long)pid;
+	/* One look by pid: a scan of the table could miss it. */
+	found = sys_proc_find((long)pid, &pi) == 0;
 	if (pid == 1 || (found && pi.parent == 0)) {
 		printf("shell: kill: pid %lu is init; use shutdown\n", pid);
 		return 1;

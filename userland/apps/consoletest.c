@@ -1,0 +1,129 @@
+/*
+ * consoletest.c - the console server from a client's side, as one KTAP
+ * suite "consoletest" (uktap.h), then a flood of numbered lines right
+ * before it ends. Run by init (`-- names console test=consoletest`) or by
+ * the shell (`run consoletest`); both hand it the name-server endpoint as
+ * HANDLE_SPAWN (docs/servers.md).
+ *
+ * The cases: CONSOLE_WRITE prints and counts, CONSOLE_FLUSH answers, and
+ * bad requests get errors (unknown flags, CONSOLE_FLUSH_HOLD from a
+ * process that is not init, a write longer than its payload, an unknown
+ * request).
+ *
+ * The flood: LINES numbered lines printed as fast as printf goes, then
+ * the exit. Under init's test= that is the moment init shuts down, with
+ * most of them still in the kernel's log or in the console server's
+ * hands. tests/system/test_servers.py checks that every one reached the
+ * screen, in order, before init's last lines: init must have the server
+ * flush (CONSOLE_FLUSH) before it kills it.
+ *
+ *   consoletest [lines=N]   the suite and N flood lines (default LINES)
+ */
+#include <proto.h>
+#include <uktap.h>
+
+#define MS		1000000UL
+#define TIMEOUT		(5000 * MS)
+/* About 11 KiB of text: all of it fits in the kernel's 16 KiB log ring
+ * even if the console server printed none of it before init's kill. */
+#define LINES		160
+#define LINES_MAX	200
+
+static long ns = HANDLE_SPAWN;
+static long con = -1;
+static unsigned long *buf;
+
+static void console_found(void)
+{
+	con = ns_lookup_wait(ns, buf, "console", TIMEOUT);
+	EXPECT(con > 0, "lookup console: %s", uktap_ret_name(con));
+}
+
+static void write_counts(void)
+{
+	static const char line[] = "consoletest: through CONSOLE_WRITE\n";
+	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_WRITE, 5, 0),
+			     .w = { sizeof(line) - 1 } };
+
+	if (con <= 0)
+		return;
+	memcpy(buf, line, sizeof(line) - 1);
+	EXPECT_RET(ipc_call(con, &m, TIMEOUT), 0);
+	EXPECT_RET(m.w[0], sizeof(line) - 1);
+}
+
+static void flush_answers(void)
+{
+	if (con <= 0)
+		return;
+	printf("consoletest: before the flush\n");
+	EXPECT_RET(console_flush(con, 0, TIMEOUT), 0);
+	EXPECT_RET(console_flush(con, 0, TIMEOUT), 0);	/* nothing to do */
+}
+
+static void bad_requests(void)
+{
+	struct ipc_msg m;
+
+	if (con <= 0)
+		return;
+	EXPECT_RET(console_flush(con, 0x2, TIMEOUT), -E_INVAL);
+	EXPECT_RET(proto_call(con, CONSOLE_FLUSH, ~0UL, 0, &m, TIMEOUT),
+		   -E_INVAL);
+	/* Only init may stop the log's printing; the server goes on. */
+	EXPECT_RET(console_flush(con, CONSOLE_FLUSH_HOLD, TIMEOUT), -E_PERM);
+	m = (struct ipc_msg){ .info = IPC_INFO(CONSOLE_WRITE, 1, 0),
+			      .w = { 9 } };
+	EXPECT_RET(ipc_call(con, &m, TIMEOUT), 0);	/* 9 bytes in 8 */
+	EXPECT_RET(m.w[0], -E_INVAL);
+	EXPECT_RET(proto_call(con, PROTO_LABEL('c', 'x', 'x', 'x'), 0, 0, &m,
+			      TIMEOUT), -E_NOSYS);
+	EXPECT_RET(console_flush(con, 0, TIMEOUT), 0);
+}
+
+static const struct uktap_case cases[] = {
+	{ "console_found", console_found },
+	{ "write_counts", write_counts },
+	{ "flush_answers", flush_answers },
+	{ "bad_requests", bad_requests },
+};
+
+/* @n numbered lines, as fast as printf goes; then the last line. */
+static void flood(unsigned long n)
+{
+	for (unsigned long i = 1; i <= n; i++)
+		printf("consoletest: flood %03lu/%03lu "
+		       "abcdefghijklmnopqrstuvwxyz0123456789\n", i, n);
+	printf("consoletest: flood done, %lu lines\n", n);
+}
+
+int main(int argc, char **argv)
+{
+	long info = sys_handle_info(ns);
+	unsigned long lines = LINES;
+	int failed;
+
+	if (info < 0 || (info >> 16) != HANDLE_T_ENDPOINT) {
+		printf("consoletest: no name-server handle: run it from the "
+		       "shell or by init (test=consoletest)\n");
+		return 2;
+	}
+	if (argc == 2 && (strncmp(argv[1], "lines=", 6) ||
+			  kstrtou64(argv[1] + 6, &lines) || !lines ||
+			  lines > LINES_MAX)) {
+		printf("consoletest: usage: consoletest [lines=1..%d]\n",
+		       LINES_MAX);
+		return 2;
+	}
+	buf = ipc_buffer_new();
+	if (!buf) {
+		printf("consoletest: no IPC buffer\n");
+		return 3;
+	}
+	failed = uktap_run("consoletest", cases, ARRAY_SIZE(cases));
+	/* Start from an empty log: the flood alone fits in it. */
+	if (con > 0)
+		console_flush(con, 0, TIMEOUT);
+	flood(lines);
+	return failed;
+}
