@@ -163,8 +163,10 @@ static void unmap_range_guarded(struct as *as, vaddr_t va, size_t len,
 				 * time (interrupts off on its hart, waiting
 				 * for nobody but the firmware's fences), and
 				 * needs the leaf lock we just dropped. */
-				if (busy)
+				if (busy) {
+					arch_race_window(MM_RACE_COW_WAIT);
 					arch_cpu_relax();
+				}
 				va = stop;
 				continue;
 			}
@@ -328,6 +330,7 @@ int as_lookup(struct as *as, vaddr_t va, paddr_t *pa, unsigned int *prot)
 			break;
 		/* Neither frame is the page's now: wait for its break
 		 * (cow_break) to install the copy or put the old one back. */
+		arch_race_window(MM_RACE_COW_WAIT);
 		arch_cpu_relax();
 	}
 	if (!pte_is_valid(e))
@@ -1018,8 +1021,10 @@ static __noinline int fault_present(struct as *as, vaddr_t va,
 		 * Wait for it to install the copy or put the old page back
 		 * (it does either in a bounded time, cow_break). */
 		pt_leaf_unlock(as, &pl);
-		if (pte_is_busy(e))
+		if (pte_is_busy(e)) {
+			arch_race_window(MM_RACE_COW_WAIT);
 			arch_cpu_relax();
+		}
 		return -E_AGAIN;
 	}
 	if ((e & PTE_COW) && access == AS_ACCESS_WRITE) {

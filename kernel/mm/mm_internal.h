@@ -318,3 +318,7 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * shot the old translation down; the
 					 * copy is not made yet (no lock held,
 					 * interrupts off) */
+#define MM_RACE_COW_WAIT	7	/* a fault, lookup or unmap found a
+					 * busy entry and waits for its break
+					 * to end: it looks again after this
+					 * (no lock held) */

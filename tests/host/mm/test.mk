@@ -1,10 +1,10 @@
 # Host tests of kernel/mm: frame allocator, page tables in both locking
 # modes, address spaces under 8 pthread "harts", TLB shootdown (also for
 # a second unmap or protect of a range whose first one has not flushed
-# yet) and the grace period before page-table pages are freed, A/D
-# fix-ups, copy-on-write breaks (break before make; the busy entry against
-# every other path). The kernel sources are compiled unmodified against
-# kernel/arch/host.
+# yet; the frames of a grown unmap batch held until it) and the grace
+# period before page-table pages are freed, A/D fix-ups, copy-on-write
+# breaks (break before make; the busy entry against every other path).
+# The kernel sources are compiled unmodified against kernel/arch/host.
 #
 # Arguments: seed=N, ops=N (per hart in the random SMP cases), time_ms=N
 # (their time limit each, 0 = none), known_bugs=skip (cases that reproduce

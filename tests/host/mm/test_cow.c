@@ -185,11 +185,16 @@ KTEST(cow_break_before_make_single)
  * Hart 1 breaks the page and is held in MM_RACE_COW_BUSY (the entry is
  * busy and shot down, the copy not made yet; interrupts off, no lock),
  * while hart 2 runs one other call on the page. Calls that need the page
- * as it will be (faults, lookups, unmaps) must wait for the break and not
- * return while hart 1 is held (BW_HOLD_NS); the others must not wait (3 s
- * at most), and must leave the page as their own rules say. Then: the
- * outcome of both, as_check clean, every frame back (no copy or old frame
- * lost or freed twice, mapcounts and references exact).
+ * as it will be (faults, lookups, unmaps) must wait for the break: hart 2
+ * must be seen in MM_RACE_COW_WAIT while hart 1 is held, and must not
+ * return for BW_HOLD_NS after that. Hart 1 holds until it sees hart 2
+ * waiting (BW_LIMIT_NS at most) and only then times BW_HOLD_NS: on a
+ * loaded host hart 2 may not run at all for a while, and a call that has
+ * not reached the busy entry yet proves nothing by not returning. The
+ * other calls must not wait (never in that window, and back within
+ * BW_LIMIT_NS), and must leave the page as their own rules say. Then:
+ * the outcome of both, as_check clean, every frame back (no copy or old
+ * frame lost or freed twice, mapcounts and references exact).
  */
 #define BW_HOLD_NS	100000000ULL	/* 100 ms: long enough to return */
 #define BW_LIMIT_NS	3000000000ULL
@@ -230,6 +235,9 @@ struct bw {
 	struct frame *spare;		/* BW_MAP_FRAME's */
 	struct frame *hoard;		/* BW_NOMEM's, through batch_next */
 	unsigned int held, go, op_done;	/* flags */
+	unsigned int waited;		/* atomic: hart 2 passed COW_WAIT */
+	unsigned int seen_waiting;	/* waited, as hart 1 saw it, held */
+	uint64_t wait_ns;		/* how long until it saw it */
 	unsigned int done_while_held, timed_out;
 	int rc1, rc2;
 	paddr_t pa2;			/* BW_LOOKUP's answer */
@@ -237,12 +245,24 @@ struct bw {
 
 static struct bw *bw_case;		/* atomic: the case the hook holds */
 
+/* Is hart 2's call back? */
+static bool bw_done(struct bw *b)
+{
+	return __atomic_load_n(&b->op_done, __ATOMIC_ACQUIRE);
+}
+
 static void bw_hook(int where)
 {
 	struct bw *b = __atomic_load_n(&bw_case, __ATOMIC_ACQUIRE);
-	uint64_t until;
+	uint64_t t0, until;
 
-	if (where != MM_RACE_COW_BUSY || !b || hart_self() != 1 ||
+	if (!b)
+		return;
+	if (where == MM_RACE_COW_WAIT && hart_self() == 2) {
+		__atomic_fetch_add(&b->waited, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	if (where != MM_RACE_COW_BUSY || hart_self() != 1 ||
 	    __atomic_exchange_n(&b->held, 1, __ATOMIC_ACQ_REL))
 		return;
 	if (b->op == BW_NOMEM) {
@@ -255,11 +275,20 @@ static void bw_hook(int where)
 	}
 	mm_set_flag(&b->go, 1);
 	/* Interrupts are off: spin, do not poll. */
-	until = mm_now() + (bw_ops[b->op].waits ? BW_HOLD_NS : BW_LIMIT_NS);
-	while (!__atomic_load_n(&b->op_done, __ATOMIC_ACQUIRE) &&
-	       mm_now() < until)
+	t0 = mm_now();
+	until = t0 + BW_LIMIT_NS;
+	if (bw_ops[b->op].waits) {
+		/* Until hart 2 waits for us (or is back: it did not). */
+		while (!__atomic_load_n(&b->waited, __ATOMIC_ACQUIRE) &&
+		       !bw_done(b) && mm_now() < until)
+			arch_cpu_relax();
+		b->seen_waiting = __atomic_load_n(&b->waited, __ATOMIC_ACQUIRE);
+		b->wait_ns = mm_now() - t0;
+		until = mm_now() + BW_HOLD_NS;
+	}
+	while (!bw_done(b) && mm_now() < until)
 		arch_cpu_relax();
-	b->done_while_held = __atomic_load_n(&b->op_done, __ATOMIC_ACQUIRE);
+	b->done_while_held = bw_done(b);
 	b->timed_out = !b->done_while_held && !bw_ops[b->op].waits;
 }
 
@@ -355,18 +384,29 @@ static void busy_vs(struct ktest_ctx *kt, enum ptlock_mode mode,
 		frame_free(f);
 	}
 
-	KT_INFO("%s while the page is busy", bw_ops[op].name);
 	KT_EXPECT_EQ(b.held, 1);
 	if (bw_ops[op].waits) {
+		if (b.seen_waiting)
+			KT_INFO("%s while the page is busy: seen waiting "
+				"after %lu us", bw_ops[op].name,
+				(unsigned long)(b.wait_ns / 1000));
+		else
+			KT_INFO("the %s was not seen waiting for the held "
+				"break (MM_RACE_COW_WAIT) in %lu ms",
+				bw_ops[op].name,
+				(unsigned long)(b.wait_ns / 1000000));
 		if (b.done_while_held)
 			KT_INFO("the %s returned while the break was held",
 				bw_ops[op].name);
+		KT_EXPECT(b.seen_waiting > 0);
 		KT_EXPECT_EQ(b.done_while_held, 0);
 	} else {
-		if (b.timed_out)
+		KT_INFO("%s while the page is busy", bw_ops[op].name);
+		if (b.timed_out || b.waited)
 			KT_INFO("the %s waited for the held break",
 				bw_ops[op].name);
 		KT_EXPECT_EQ(b.timed_out, 0);
+		KT_EXPECT_EQ(b.waited, 0);
 	}
 	KT_EXPECT_EQ(b.rc1, bw_ops[op].rc1);
 	KT_EXPECT_EQ(b.rc2, want2);

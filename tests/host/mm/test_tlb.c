@@ -335,6 +335,129 @@ KTEST(tlb_unmap_batches_single)
 }
 
 /*
+ * The frames a grown batch records are held until the shootdown. An unmap
+ * of BATCH_N pages records the first FRAME_BATCH_MAX frames in the stack
+ * array and the rest in two pages from the frame allocator (batch_grow).
+ * Hart 0's unmap is checked in the window MM_RACE_FLUSH_PENDING (every
+ * entry cleared, the shootdown not sent; hart 3 runs the space and may
+ * still hold the translations): each cleared page's frame must still be
+ * a user frame with just the batch's reference, and the free count must
+ * be what it was less the two pages. Then hart 3's remote flush must
+ * have come while a frame of the newest grown page (whose frames go back
+ * first) was still in use, and after the call every frame is back: the
+ * pages' and the batch's own.
+ */
+#define GROWN	2	/* pages the batch takes for BATCH_N frames */
+
+_Static_assert(BATCH_N - FRAME_BATCH_MAX > (GROWN - 1) * FRAME_BATCH_PER_PAGE &&
+	       BATCH_N - FRAME_BATCH_MAX <= GROWN * FRAME_BATCH_PER_PAGE,
+	       "BATCH_N frames take the stack array and GROWN pages");
+
+struct bh {
+	struct as *as;
+	vaddr_t va;			/* the first page unmapped */
+	struct frame *f[BATCH_N];	/* the frame of each unmapped page */
+	uint64_t log;			/* hart 3's log before the unmap */
+	unsigned int in_window;		/* atomic */
+	/* Seen by the hook, in the window: */
+	unsigned int not_held;		/* frames freed or changed */
+	long first_bad;			/* the first of them, or -1 */
+	uint64_t free_held;		/* frame_free_count() */
+	bool flushed;			/* hart 3 had a flush of @as */
+};
+
+static struct bh *bh_case;		/* atomic: the case the hook checks */
+
+static void bh_check(int where)
+{
+	struct bh *h = __atomic_load_n(&bh_case, __ATOMIC_ACQUIRE);
+
+	if (where != MM_RACE_FLUSH_PENDING || !h || hart_self() != 0 ||
+	    __atomic_exchange_n(&h->in_window, 1, __ATOMIC_ACQ_REL))
+		return;
+	for (unsigned int i = 0; i < BATCH_N; i++) {
+		struct frame *f = h->f[i];
+
+		if ((f->flags & (FRAME_F_USER | FRAME_F_FREE)) ==
+			    FRAME_F_USER &&
+		    __atomic_load_n(&f->refcount, __ATOMIC_RELAXED) == 1 &&
+		    __atomic_load_n(&f->user.mapcount, __ATOMIC_RELAXED) == 0)
+			continue;
+		if (!h->not_held++)
+			h->first_bad = i;
+	}
+	h->free_held = frame_free_count();
+	h->flushed = remote_flushes(h->as, h->log) != 0;
+}
+
+static void batch_held_checks(struct td *t)
+{
+	const vaddr_t va = 0x40000000;
+	struct bh h = { .as = t->as, .va = va + P, .first_bad = -1 };
+	struct ktest_ctx *kt = t->kt;
+	struct frame *watched;
+	struct host_tlb_ev ev;
+	unsigned int back = 0;
+	uint64_t free;
+
+	/* A page kept on either side: no leaf table is emptied (that would
+	 * free it with tlb_sync_all instead of a shootdown). */
+	KT_ASSERT(as_map_anon(t->as, va, (BATCH_N + 2) * P, RW) == 0);
+	for (unsigned int i = 0; i < BATCH_N; i++) {
+		paddr_t pa;
+
+		KT_ASSERT(as_lookup(t->as, h.va + i * P, &pa, NULL) == 0);
+		h.f[i] = pa_to_frame(pa);
+	}
+	/* In the newest grown page, the first batch_flush puts. */
+	watched = h.f[BATCH_N - 1];
+	free = frame_free_count();
+	h.log = host_tlb_log_count(3);
+	host_tlb_watch(watched);
+	__atomic_store_n(&bh_case, &h, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, bh_check, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(as_unmap(t->as, h.va, BATCH_N * P), 0);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&bh_case, NULL, __ATOMIC_RELEASE);
+	host_tlb_watch(NULL);
+
+	KT_ASSERT_EQ(h.in_window, 1);
+	KT_EXPECT(!h.flushed);	/* the window came before the flush */
+	if (h.not_held)
+		KT_INFO("%u of %u frames were not held before the shootdown; "
+			"the first, page %ld, in %s", h.not_held, BATCH_N,
+			h.first_bad, h.first_bad < FRAME_BATCH_MAX ?
+			"the stack array" : "a grown page");
+	KT_EXPECT_EQ(h.not_held, 0);
+	/* The batch grew by GROWN pages, and nothing was freed yet. */
+	KT_EXPECT_EQ(h.free_held, free - GROWN);
+	if (KT_EXPECT(find_ev(3, h.log, HOST_TLB_REMOTE, t->as, h.va, &ev)) &&
+	    !KT_EXPECT(in_use_then(&ev, FRAME_F_USER)))
+		KT_INFO("page %u's frame was freed before hart 3's flush",
+			BATCH_N - 1);
+	/* Every frame back: the pages' (freed, or merged into a pool block
+	 * whose head alone is marked free), and the batch's own pages. */
+	for (unsigned int i = 0; i < BATCH_N; i++)
+		back += !(h.f[i]->flags & FRAME_F_USER) &&
+			!__atomic_load_n(&h.f[i]->refcount, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(back, BATCH_N);
+	KT_EXPECT_EQ(frame_free_count(), free + BATCH_N);
+	KT_EXPECT_EQ(as_unmap(t->as, va, (BATCH_N + 2) * P), 0);
+	KT_EXPECT_EQ(as_check(t->as), 0);
+	KT_EXPECT_EQ(host_mm_stats.remote_irqoff, 0);
+}
+
+KTEST(tlb_unmap_batch_held_split)
+{
+	td_case(kt, PTLOCK_SPLIT, batch_held_checks, 32);
+}
+
+KTEST(tlb_unmap_batch_held_single)
+{
+	td_case(kt, PTLOCK_SINGLE, batch_held_checks, 32);
+}
+
+/*
  * A frame mapped at two addresses (shared memory; a pager's frame): each
  * unmap must reach the harts that ran the space, even though the frame
  * lives on, and the frame may go only after both flushes.
@@ -971,6 +1094,8 @@ KTEST(xcall_storm)
 KTEST_SUITE(tlb_suite, "mm_tlb", KTEST_CASE(tlb_shootdown_split),
 	    KTEST_CASE(tlb_shootdown_single), KTEST_CASE(tlb_unmap_batches_split),
 	    KTEST_CASE(tlb_unmap_batches_single),
+	    KTEST_CASE(tlb_unmap_batch_held_split),
+	    KTEST_CASE(tlb_unmap_batch_held_single),
 	    KTEST_CASE(tlb_unmap_shared_frame),
 	    KTEST_CASE(tlb_unmap_shared_race),
 	    KTEST_CASE(tlb_nested_unmap_split),
