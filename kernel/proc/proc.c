@@ -98,6 +98,16 @@ static void set_exiting_locked(struct proc *p, int status)
 			ipc_interrupt(p->threads[i]);
 }
 
+/*
+ * A pid argument (SYS_KILL, SYS_WAIT): the value if a process can have it,
+ * else 0, which names none. Not cut to an int: SYS_KILL(1 << 61 | 1) once
+ * killed pid 1.
+ */
+static int pid_arg(unsigned long v)
+{
+	return v <= 0x7fffffff ? (int)v : 0;
+}
+
 static int proc_kill(int pid)
 {
 	int err = -E_NOENT;
@@ -882,7 +892,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 				    (long)tf->a4);
 		break;
 	case SYS_WAIT: {
-		struct proc *c = proc_claim_child((int)tf->a0, p->pid);
+		struct proc *c = proc_claim_child(pid_arg(tf->a0), p->pid);
 
 		if (!c) {
 			ret = -E_NOENT;
@@ -897,7 +907,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		break;
 	}
 	case SYS_KILL:
-		ret = proc_kill((int)tf->a0);
+		ret = proc_kill(pid_arg(tf->a0));
 		break;
 	case SYS_PROTECT: {
 		unsigned int prot = (unsigned int)tf->a2;

@@ -841,6 +841,25 @@ static void spawn_bad_arguments(void)
 	EXPECT_RET(sys_kill(99999), -E_NOENT);
 }
 
+/* A pid is the whole register: one with high bits set names nobody, not
+ * the process its low 32 bits name (SYS_KILL(1 << 61 | 1) once killed
+ * init; sysfuzz seed=1). */
+static void pid_high_bits(void)
+{
+	long self = sys_getpid(), pid = sys_spawn("exit42", 0);
+
+	EXPECT_RET(sys_kill(1L << 61 | self), -E_NOENT);
+	EXPECT_RET(sys_kill(1L << 32 | self), -E_NOENT);
+	EXPECT_RET(sys_kill((long)(~0UL << 32) | self), -E_NOENT);
+	EXPECT_RET(sys_getpid(), self);		/* still here */
+	EXPECT(pid > 1, "spawn exit42: %ld", pid);
+	if (pid <= 1)
+		return;
+	EXPECT_RET(sys_wait(1L << 32 | pid), -E_NOENT);
+	EXPECT_RET(sys_kill(1L << 40 | pid), -E_NOENT);
+	EXPECT_RET(sys_wait(pid), 42);		/* not killed, not waited */
+}
+
 /* ------------------------------------------------------------ runner -- */
 
 static const struct uktap_case cases[] = {
@@ -880,6 +899,7 @@ static const struct uktap_case cases[] = {
 	{"sleep_long_killed", sleep_long_killed},
 	{"cow_isolation", cow_isolation},
 	{"spawn_bad_arguments", spawn_bad_arguments},
+	{"pid_high_bits", pid_high_bits},
 };
 
 int main(int argc, char **argv)
