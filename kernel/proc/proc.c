@@ -265,14 +265,20 @@ static unsigned int elf_to_as_prot(unsigned int p)
 }
 
 /* Map one loadable segment and copy its file bytes through the direct
- * map (the kernel never writes through the user mapping). */
+ * map (the kernel never writes through the user mapping). The segment is
+ * a region of its own (the loader refuses segments that share a page):
+ * else SYS_MAP could put a "new" region over the program's code and data,
+ * which would show them, and its SYS_UNMAP take them away. */
 static int load_segment(struct as *as, const uint8_t *file,
 			const struct elf_segment *seg)
 {
 	vaddr_t lo = ALIGN_DOWN(seg->vaddr, PAGE_SIZE);
 	vaddr_t hi = ALIGN_UP(seg->vaddr + seg->memsz, PAGE_SIZE);
-	int err = as_map_anon(as, lo, hi - lo, elf_to_as_prot(seg->prot));
+	unsigned int prot = elf_to_as_prot(seg->prot);
+	int err = as_region_add(as, lo, hi - lo, prot);
 
+	if (!err)
+		err = as_map_anon(as, lo, hi - lo, prot);
 	if (err)
 		return err;
 	for (uint64_t done = 0; done < seg->filesz;) {

@@ -163,6 +163,29 @@ unsigned char utest_bss[3 * 4096 + 123];
 long utest_bss_word;
 unsigned long utest_data_word = 0x5a5aa5a5c3c33c3cUL;
 
+/*
+ * The program's segments are regions: a map over them is refused. Before,
+ * SYS_MAP over the image succeeded (its pages were in no region): the
+ * "new demand-zero region" showed the code, and unmapping it took the
+ * code away (sysfuzz seed=1 died of an instruction page fault so).
+ */
+static void map_over_image(void)
+{
+	unsigned long text = ALIGN_DOWN((unsigned long)map_over_image,
+					PAGE_SIZE);
+	unsigned long data = ALIGN_DOWN((unsigned long)&utest_data_word,
+					PAGE_SIZE);
+
+	EXPECT_RET(sys_map((void *)text, PAGE_SIZE, PROT_READ), -E_EXIST);
+	EXPECT_RET(sys_map((void *)data, PAGE_SIZE, PROT_READ | PROT_WRITE),
+		   -E_EXIST);
+	/* From below the image into it. */
+	EXPECT_RET(sys_map((void *)(USER_BASE - PAGE_SIZE), 2 * PAGE_SIZE,
+			   PROT_READ), -E_EXIST);
+	EXPECT(utest_data_word == 0x5a5aa5a5c3c33c3cUL, "data word %#lx",
+	       utest_data_word);
+}
+
 static void bss_is_zero(void)
 {
 	size_t i = first_not(utest_bss, sizeof(utest_bss), 0);
@@ -873,6 +896,7 @@ static const struct uktap_case cases[] = {
 	{"map_write_only", map_write_only},
 	{"map_kernel_addr", map_kernel_addr},
 	{"map_wrapping_range", map_wrapping_range},
+	{"map_over_image", map_over_image},
 	{"bss_is_zero", bss_is_zero},
 	{"data_is_initialised", data_is_initialised},
 	{"stack_grows_200k", stack_grows_200k},
