@@ -129,6 +129,11 @@ static bool chance(struct rng *g, unsigned int pct)
 
 /* ---- shared state ----------------------------------------------------- */
 
+/* Operations besides the system calls (numbered 0..SYS_NR-1). */
+enum {
+	OP_PAIR_SERVE = SYS_NR, OP_PAIR_CALL, OP_BADNR, OP_END
+};
+
 struct helper {
 	long tid;		/* 0: slot free */
 	int done;		/* atomic: the thread is past its last use of
@@ -142,7 +147,9 @@ struct worker {
 	long tid;
 	unsigned long calls, ok, other;	/* other: < 0 but not an -E_* */
 	unsigned long err[E_MSGSIZE + 1];
-	unsigned long ok_by[SYS_NR];
+	unsigned long ok_by[SYS_NR + 4];	/* and the OP_PAIR_*s */
+	unsigned long err_by[SYS_NR][E_MSGSIZE + 1];	/* for verbose=1 */
+	unsigned long ns_by[SYS_NR + 4];	/* time in each op (verbose) */
 	long child;			/* a live exit42 child, or 0 */
 	unsigned long child_age;	/* rounds it has been alive */
 	struct helper helpers[HELPERS];
@@ -150,7 +157,7 @@ struct worker {
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_THREADS];
-static unsigned long nthreads, seconds = 5, seed = 1;
+static unsigned long nthreads, seconds = 5, seed = 1, verbose;
 static unsigned int nharts;
 static long deadline;			/* sys_clock() to stop at */
 static int stop;			/* atomic */
@@ -167,6 +174,10 @@ static long children[CHILD_MAX];
 /* One endpoint per pair of workers (w and w ^ 1), for calls that meet. */
 static long pair_ep[MAX_THREADS / 2 + 1];
 static unsigned long mini_stacks;	/* HELPERS * nthreads stacks */
+/* A page per worker for the kernel to write into, that nothing reads
+ * (among the program's own memory, so no call of the run unmaps it). */
+static unsigned long scratch;
+#define SCRATCH_SIZE	(MAX_THREADS * PAGE_SIZE)
 
 static unsigned long text_sum;
 
@@ -226,6 +237,9 @@ static bool in_ro(unsigned long a)
 /* May the kernel be asked to write up to @len bytes at @a? */
 static bool may_write(unsigned long a, unsigned long len)
 {
+	if (scratch && a >= scratch && len <= SCRATCH_SIZE &&
+	    a + len >= a && a + len <= scratch + SCRATCH_SIZE)
+		return true;
 	if (in_ro(a))
 		return true;	/* the first byte already faults */
 	for (unsigned int i = 1; i < ARRAY_SIZE(own); i++)
@@ -304,9 +318,17 @@ static unsigned long addr_any(struct rng *g, unsigned long len, bool out)
 	for (;;) {
 		unsigned long a;
 
-		switch (below(g, 14)) {
+		switch (below(g, 18)) {
 		case 0:
 			a = below(g, 2) ? 0 : below(g, PAGE_SIZE);
+			break;
+		case 14:
+		case 15:
+		case 16:	/* good memory */
+			a = scratch + below(g, SCRATCH_SIZE / PAGE_SIZE) *
+					      PAGE_SIZE;
+			if (len < PAGE_SIZE && below(g, 2))
+				a += below(g, PAGE_SIZE - len);
 			break;
 		case 1:
 		case 2:
@@ -431,6 +453,28 @@ static long h_any(struct rng *g)
 	return is_private(h) ? 0x7fffff80 : h;
 }
 
+/* Device handles the workers may use (as reg, but only these): the
+ * first process's own, and copies made when random closes took them. */
+static long devreg[DEV_MAX];
+
+static void devreg_put(struct rng *g, long h)
+{
+	if (h > 0) {
+		reg_put(h);
+		__atomic_store_n(&devreg[g ? below(g, DEV_MAX)
+				    : (uint64_t)h % DEV_MAX],
+				 h, __ATOMIC_RELAXED);
+	}
+}
+
+/* For the device calls: a device handle (held or not), half the time. */
+static long h_dev(struct rng *g)
+{
+	long h = __atomic_load_n(&devreg[below(g, DEV_MAX)], __ATOMIC_RELAXED);
+
+	return chance(g, 50) && h ? h : h_any(g);
+}
+
 /* Close about half of the registry (the table filled up). */
 static void purge(struct rng *g)
 {
@@ -477,13 +521,18 @@ static long trap(long nr, struct regs *r)
 
 static void count(struct worker *w, long nr, long ret)
 {
+	bool known = nr >= 0 && nr < SYS_NR;
+
 	w->calls++;
-	if (ret >= 0) {
+	/* A child killed ends with status -1 (not -E_PERM). */
+	if (ret >= 0 || (nr == SYS_WAIT && ret == -1)) {
 		w->ok++;
-		if (nr >= 0 && nr < SYS_NR)
+		if (known)
 			w->ok_by[nr]++;
 	} else if (ret >= -E_MSGSIZE) {
 		w->err[-ret]++;
+		if (known)
+			w->err_by[nr][-ret]++;
 	} else {
 		w->other++;
 	}
@@ -603,7 +652,7 @@ static __attribute__((noreturn, used)) void helper_main(struct helper *hs,
 		r.a[0] = (unsigned long)h_real(&g);
 		trap(nr[below(&g, ARRAY_SIZE(nr))], &r);
 	}
-	status = (long)val_any(&g);
+	status = (long)(val_any(&g) & 0x7fffffff);	/* not an error */
 	__atomic_store_n(&hs->done, 1, __ATOMIC_RELEASE);
 	{
 		register long a0 __asm__("a0") = status;
@@ -680,6 +729,8 @@ static void fuzz_thread_create(struct worker *w, struct rng *g)
 				r.a[4] = specials[below(g,
 							ARRAY_SIZE(specials))] |
 					 (1UL << 40);
+			if (r.a[4] == ~0UL)	/* -1: any hart, valid */
+				r.a[4] = ~0UL - 1;
 			break;
 		}
 		call(w, SYS_THREAD_CREATE, &r);
@@ -905,13 +956,14 @@ static unsigned long tmo_any(struct rng *g, bool forever_ok)
 	case 1:
 	case 2:
 	case 3:
-		return IPC_POLL;
 	case 4:
-		return below(g, 1000) + 1;
+		return IPC_POLL;
 	case 5:
+		return below(g, 1000) + 1;
+	case 6:
 		return forever_ok && chance(g, 5) ? 0 : IPC_POLL;
 	default:
-		return MS + below(g, 2 * MS);
+		return MS / 10 + below(g, MS);
 	}
 }
 
@@ -932,7 +984,7 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 	regs_fill(g, &r);
 	r.a[0] = (unsigned long)ep;
 	if (serve) {
-		r.a[1] = MS + below(g, 4 * MS);
+		r.a[1] = below(g, 2) ? IPC_POLL : MS / 2 + below(g, MS);
 		ret = call(w, SYS_IPC_RECV, &r);
 		if (ret == -E_BADH || ret == -E_PEER) {
 			/* Closed by someone: a new one for the pair. */
@@ -948,6 +1000,7 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 		if (ret)
 			return;
 		got_msg(&r);
+		w->ok_by[OP_PAIR_SERVE]++;
 		r.a[0] = info_any(g, &r.a[4]);
 		if (chance(g, 50)) {
 			r.a[0] |= IPC_INFO_HANDLE |
@@ -964,16 +1017,15 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 		r.a[1] |= IPC_INFO_HANDLE | IPC_INFO_GRANT(HANDLE_R_ALL);
 		r.a[5] = (unsigned long)h_real(g);
 	}
-	r.a[6] = chance(g, 3) ? 0 : MS + below(g, 4 * MS);
-	if (!call(w, SYS_IPC_CALL, &r))
+	r.a[6] = chance(g, 3) ? 0 : MS / 2 + below(g, 2 * MS);
+	if (!call(w, SYS_IPC_CALL, &r)) {
 		got_msg(&r);
+		w->ok_by[OP_PAIR_CALL]++;
+	}
 }
 
 /* ---- one call -------------------------------------------------------------- */
 
-enum {
-	OP_PAIR_SERVE = SYS_NR, OP_PAIR_CALL, OP_BADNR, OP_END
-};
 
 /* How often each call is made, relative to the others. */
 static const unsigned char weight[OP_END] = {
@@ -990,7 +1042,7 @@ static const unsigned char weight[OP_END] = {
 	[SYS_PROC_INFO] = 2, [SYS_DEVICE_INFO] = 2, [SYS_DEVICE_MAP] = 2,
 	[SYS_IRQ_BIND] = 2, [SYS_IRQ_ACK] = 1, [SYS_KLOG_READ] = 1,
 	[SYS_KLOG_BIND] = 1, [SYS_PROC_FIND] = 2,
-	[OP_PAIR_SERVE] = 4, [OP_PAIR_CALL] = 4, [OP_BADNR] = 3,
+	[OP_PAIR_SERVE] = 2, [OP_PAIR_CALL] = 2, [OP_BADNR] = 3,
 };
 static unsigned int weight_sum;
 
@@ -1022,10 +1074,25 @@ static long bad_nr(struct rng *g)
 	}
 }
 
+static void fuzz_op(struct worker *w, long op);
+
 static void fuzz_one(struct worker *w)
 {
+	long op = pick_op(&w->g), t0;
+
+	if (!verbose) {
+		fuzz_op(w, op);
+		return;
+	}
+	t0 = sys_clock();
+	fuzz_op(w, op);
+	w->ns_by[op] += (unsigned long)(sys_clock() - t0);
+}
+
+static void fuzz_op(struct worker *w, long op)
+{
 	struct rng *g = &w->g;
-	long op = pick_op(g), ret, h;
+	long ret, h;
 	unsigned long len;
 	struct regs r;
 
@@ -1096,13 +1163,16 @@ static void fuzz_one(struct worker *w)
 		call(w, op, &r);
 		return;
 	case SYS_SLEEP:
-		r.a[0] = below(g, 3) ? below(g, 2 * MS) : below(g, 100);
+		r.a[0] = below(g, 8) ? below(g, 100) : below(g, MS);
 		call(w, op, &r);
 		return;
 	case SYS_HANDLE_CLOSE:
 	case SYS_HANDLE_INFO:
-	case SYS_IRQ_ACK:
 		r.a[0] = (unsigned long)h_any(g);
+		call(w, op, &r);
+		return;
+	case SYS_IRQ_ACK:
+		r.a[0] = (unsigned long)h_dev(g);
 		call(w, op, &r);
 		return;
 	case SYS_HANDLE_DUP:
@@ -1180,25 +1250,27 @@ static void fuzz_one(struct worker *w)
 	case SYS_DEBUG_READ:
 		r.a[1] = below(g, 3) ? below(g, 128) : val_any(g);
 		r.a[0] = addr_any(g, MIN(r.a[1], 64UL), true);
-		r.a[2] = tmo_any(g, false);
+		/* Not waiting, mostly: it polls the console every tick. */
+		r.a[2] = chance(g, 90) ? IPC_POLL : tmo_any(g, false);
 		call(w, op, &r);
 		return;
 	case SYS_PROC_INFO:
 	case SYS_PROC_FIND:
-		if (chance(g, 60))
-			r.a[0] = below(g, 70);
+		if (chance(g, 70))	/* an index, or a pid, that may be */
+			r.a[0] = chance(g, 50) ? below(g, 4)
+					       : (unsigned long)pid_any(w, g);
 		r.a[1] = addr_any(g, sizeof(struct rivet_proc_info), true);
 		call(w, op, &r);
 		return;
 	case SYS_DEVICE_INFO:
-		r.a[0] = (unsigned long)h_any(g);
+		r.a[0] = (unsigned long)h_dev(g);
 		r.a[1] = addr_any(g, sizeof(struct rivet_device_info), true);
 		call(w, op, &r);
 		return;
 	case SYS_DEVICE_MAP: {
 		struct rivet_device_info info;
 
-		h = h_any(g);
+		h = h_dev(g);
 		r.a[0] = (unsigned long)h;
 		r.a[1] = map_addr(g);
 		ret = call(w, op, &r);
@@ -1207,7 +1279,7 @@ static void fuzz_one(struct worker *w)
 		return;
 	}
 	case SYS_IRQ_BIND:
-		r.a[0] = (unsigned long)h_any(g);
+		r.a[0] = (unsigned long)h_dev(g);
 		r.a[1] = (unsigned long)h_any(g);
 		call(w, op, &r);
 		return;
@@ -1246,6 +1318,12 @@ static void maintain(struct worker *w)
 	}
 	if (chance(&w->g, 1))
 		zone_reset();
+	/* Random closes take the device handles away: a new one now and
+	 * then, from the check's own. */
+	if (nprivate && chance(&w->g, 20))
+		devreg_put(&w->g, sys_handle_dup(private_dev[below(&w->g,
+								   nprivate)],
+						 HANDLE_R_ALL));
 }
 
 static void worker_main(void *arg)
@@ -1276,7 +1354,7 @@ static void usage(const char *why, const char *arg)
 	printf("sysfuzz: %s%s%s%s\n", why, arg ? " '" : "", arg ? arg : "",
 	       arg ? "'" : "");
 	printf("usage: sysfuzz [seed=0..4294967295] [seconds=1..3600] "
-	       "[threads=1..%d]\n", MAX_THREADS);
+	       "[threads=1..%d] [verbose=0|1]\n", MAX_THREADS);
 }
 
 static int parse(int argc, char **argv)
@@ -1298,6 +1376,11 @@ static int parse(int argc, char **argv)
 			dst = &nthreads;
 			s += 8;
 			hi = MAX_THREADS;
+		} else if (!strncmp(s, "verbose=", 8)) {
+			dst = &verbose;
+			s += 8;
+			lo = 0;
+			hi = 1;
 		} else {
 			usage("not a key=N word:", argv[i]);
 			return -1;
@@ -1323,23 +1406,29 @@ static bool dev_safe(const struct rivet_device_info *d)
  */
 static void devices_setup(void)
 {
-	for (long h = HANDLE_SPAWN; h < HANDLE_SPAWN + DEV_MAX; h++) {
-		struct rivet_device_info info;
-		long d;
+	long devs[DEV_MAX];
+	unsigned int n = 0;
 
-		if (sys_handle_info(h) >> 16 != HANDLE_T_DEVICE ||
-		    sys_device_info(h, &info))
+	/* All of them first: the copies made below go into later slots. */
+	for (long h = HANDLE_SPAWN; h < HANDLE_SPAWN + DEV_MAX; h++)
+		if (sys_handle_info(h) >> 16 == HANDLE_T_DEVICE)
+			devs[n++] = h;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rivet_device_info info;
+		long h = devs[i], d;
+
+		if (sys_device_info(h, &info))
 			continue;
 		if (dev_safe(&info)) {
 			d = sys_handle_dup(h, HANDLE_R_ALL);
 			if (d > 0 && nprivate < DEV_MAX)
 				private_dev[nprivate++] = d;
-			reg_put(h);
+			devreg_put(0, h);
 			continue;
 		}
 		d = sys_handle_dup(h, HANDLE_R_GRANT | HANDLE_R_DUP);
 		sys_handle_close(h);
-		reg_put(d);
+		devreg_put(0, d);
 	}
 }
 
@@ -1381,7 +1470,7 @@ static unsigned long free_frames(void)
 static void report(void)
 {
 	unsigned long calls = 0, ok = 0, other = 0, err[E_MSGSIZE + 1] = { 0 };
-	unsigned long ok_by[SYS_NR] = { 0 };
+	unsigned long ok_by[OP_END] = { 0 };
 	char line[PRINTF_MAX - 64];
 	size_t n = 0;
 
@@ -1393,7 +1482,7 @@ static void report(void)
 		other += w->other;
 		for (int e = 0; e <= E_MSGSIZE; e++)
 			err[e] += w->err[e];
-		for (int c = 0; c < SYS_NR; c++)
+		for (int c = 0; c < OP_END; c++)
 			ok_by[c] += w->ok_by[c];
 	}
 	line[0] = 0;
@@ -1407,11 +1496,31 @@ static void report(void)
 	       calls - ok - other, line, other);
 	n = 0;
 	line[0] = 0;
-	for (int c = 0; c < SYS_NR; c++)
+	for (int c = 0; c < OP_END; c++)
 		if (n < sizeof(line))
 			n += (size_t)snprintf(line + n, sizeof(line) - n,
 					      " %d=%lu", c, ok_by[c]);
 	printf("sysfuzz ok-by-call:%s\n", line);
+	for (int c = 0; verbose && c < OP_END; c++) {
+		unsigned long ns = 0;
+
+		n = 0;
+		line[0] = 0;
+		for (unsigned long t = 0; t < nthreads; t++) {
+			ns += workers[t].ns_by[c];
+			for (int e = 1; c < SYS_NR && e <= E_MSGSIZE; e++)
+				err[e] = (t ? err[e] : 0) +
+					 workers[t].err_by[c][e];
+		}
+		for (int e = 1; c < SYS_NR && e <= E_MSGSIZE; e++)
+			if (err[e] && n < sizeof(line))
+				n += (size_t)snprintf(line + n,
+						      sizeof(line) - n,
+						      " %s=%lu", errno_name(-e),
+						      err[e]);
+		printf("sysfuzz op %d: ms=%lu ok=%lu%s\n", c, ns / MS,
+		       ok_by[c], line);
+	}
 }
 
 static bool check(unsigned long free0)
@@ -1429,6 +1538,7 @@ static bool check(unsigned long free0)
 	close_all();
 	sys_unmap((void *)FZ_BASE, FZ_SIZE);
 	sys_unmap((void *)mini_stacks, nthreads * HELPERS * MINI_STACK);
+	sys_unmap((void *)scratch, SCRATCH_SIZE);
 	bindings_reset();
 	free1 = free_frames();
 	sum = text_checksum();
@@ -1466,12 +1576,23 @@ int main(int argc, char **argv)
 		weight_sum += weight[op];
 
 	devices_setup();
+	if (verbose) {
+		struct rivet_proc_info pi;
+		struct rivet_device_info di;
+
+		printf("sysfuzz: proc_info(0) %ld, device_info(0x101) %ld, "
+		       "%u private device handles\n",
+		       sys_proc_info(0, &pi), sys_device_info(HANDLE_SPAWN, &di),
+		       nprivate);
+	}
 	bindings_reset();
 	free0 = free_frames();
 
 	mini_stacks = (unsigned long)sys_map(0, nthreads * HELPERS * MINI_STACK,
 					     PROT_READ | PROT_WRITE);
-	if ((long)mini_stacks < 0) {
+	scratch = (unsigned long)sys_map(0, SCRATCH_SIZE,
+					 PROT_READ | PROT_WRITE);
+	if ((long)mini_stacks < 0 || (long)scratch < 0) {
 		printf("sysfuzz: no memory for stacks (%s)\n",
 		       errno_name((int)mini_stacks));
 		return 3;
