@@ -436,19 +436,16 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 		if (err < 0)
 			goto out_as;
 	}
+	/* A bad share range or too many argument words are the caller's
+	 * mistakes: its error code, and no kernel message, which any
+	 * process could have printed as often as it liked. */
 	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
-		if (err) {
-			printk("proc: %s: cannot share %#lx+%#lx: %s\n", name,
-			       (unsigned long)share->va,
-			       (unsigned long)share->len, errno_name(err));
+		if (err)
 			goto out_as;
-		}
 	}
 	sp = setup_args(p->as, name, args, &argc);
 	if (!sp) {
-		printk("proc: %s: arguments do not fit on the first stack "
-		       "page\n", name);
 		err = -E_INVAL;
 		goto out_as;
 	}

@@ -859,6 +859,15 @@ static void spawn_bad_arguments(void)
 	EXPECT_RET(sys_spawn((const char *)0x1, 0), -E_FAULT);
 	EXPECT_RET(sys_spawn((const char *)0xffffffff80000000UL, 0), -E_FAULT);
 	EXPECT_RET(sys_spawn("hello", (const char *)0x1), -E_FAULT);
+	/* 40 words: more than argv takes. A share range that is no region.
+	 * Error codes only: no kernel line (sysfuzz's test checks). */
+	EXPECT_RET(sys_spawn("exit42", "a b c d e f g h i j k l m n o p q r s t "
+				       "u v w x y z A B C D E F G H I J K L M N"),
+		   -E_INVAL);
+	EXPECT_RET(sys_spawn_share("exit42", 0, (void *)0x2000000000UL,
+				   PAGE_SIZE), -E_NOENT);
+	EXPECT_RET(sys_spawn_share("exit42", 0, (void *)0x2000000001UL,
+				   PAGE_SIZE), -E_INVAL);
 	EXPECT_RET(sys_wait(1), -E_NOENT);	/* not our child: ourselves */
 	EXPECT_RET(sys_wait(99999), -E_NOENT);
 	EXPECT_RET(sys_kill(99999), -E_NOENT);
