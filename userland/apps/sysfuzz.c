@@ -782,12 +782,21 @@ static void fuzz_thread_join(struct worker *w, struct rng *g)
 
 /* ---- children ---------------------------------------------------------- */
 
-static bool child_slot_take(long pid)
+/*
+ * A child is exit42 (it ends by itself: anyone may wait for it) or
+ * ipcpeer (it may wait for ever: it is killed before anyone waits). An
+ * entry of children[] is pid | kind << CHILD_KIND_SHIFT.
+ */
+#define CHILD_KIND_SHIFT	40
+#define CHILD_PEER		(1L << CHILD_KIND_SHIFT)
+#define CHILD_PID(c)		((c) & (CHILD_PEER - 1))
+
+static bool child_slot_take(long c)
 {
 	for (int i = 0; i < CHILD_MAX; i++) {
 		long z = 0;
 
-		if (__atomic_compare_exchange_n(&children[i], &z, pid, false,
+		if (__atomic_compare_exchange_n(&children[i], &z, c, false,
 						__ATOMIC_RELAXED,
 						__ATOMIC_RELAXED))
 			return true;
@@ -795,10 +804,10 @@ static bool child_slot_take(long pid)
 	return false;
 }
 
-static void child_slot_drop(long pid)
+static void child_slot_drop(long c)
 {
 	for (int i = 0; i < CHILD_MAX; i++) {
-		long p = pid;
+		long p = c;
 
 		__atomic_compare_exchange_n(&children[i], &p, 0, false,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
@@ -813,20 +822,26 @@ static bool child_room(void)
 	return false;
 }
 
-/* Wait for our child (it runs exit42: it ends by itself). */
-static void child_reap(struct worker *w)
+/* Kill (an ipcpeer always) and wait for child entry @c. */
+static void child_end(struct worker *w, long c, bool kill)
 {
-	if (!w->child)
-		return;
+	if (kill || (c & CHILD_PEER))
+		count(w, SYS_KILL, sys_kill(CHILD_PID(c)));
 	/* -E_NOENT: another worker waited for it first. */
-	count(w, SYS_WAIT, sys_wait(w->child));
-	child_slot_drop(w->child);
+	count(w, SYS_WAIT, sys_wait(CHILD_PID(c)));
+	child_slot_drop(c);
+}
+
+static void child_reap(struct worker *w, bool kill)
+{
+	if (w->child)
+		child_end(w, w->child, kill);
 	w->child = 0;
 }
 
 static const char *const names[] = {
-	"exit42", "", "nosuch", "bin/exit42", "exit42/", "../exit42",
-	"a-name-that-is-far-too-long-for-the-kernel-to-take-at-all",
+	"exit42", "ipcpeer", "", "nosuch", "bin/exit42", "exit42/",
+	"../exit42", "a-name-that-is-far-too-long-for-the-kernel-to-take",
 	"EXIT42", "exit4", "exit422",
 };
 
@@ -839,16 +854,36 @@ static const char *const arglists[] = {
 	"0123456789012345678901234567890123456789012345678901234567890123",
 };
 
+/* ipcpeer's modes (userland/apps/ipcpeer.c): it serves, never answers,
+ * calls or waits for a call on the endpoint it is given, or maps a region
+ * that endpoint pages and reads it (pager faults for us to answer). */
+static const char *const peer_modes[] = {
+	"echo", "noreply", "call", "recv", "touch",
+};
+
+/* An endpoint for an ipcpeer: a held one, else the pair's. */
+static long h_endpoint(struct worker *w, struct rng *g)
+{
+	for (int i = 0; i < 4; i++) {
+		long h = h_real(g);
+
+		if (h > 0 && sys_handle_info(h) >> 16 == HANDLE_T_ENDPOINT)
+			return h;
+	}
+	return __atomic_load_n(&pair_ep[w->id / 2], __ATOMIC_RELAXED);
+}
+
 static void fuzz_spawn(struct worker *w, struct rng *g)
 {
 	struct regs r;
 	long pid;
 	bool real = !w->child && child_room() && chance(g, 40);
+	bool peer = real && chance(g, 25);
 
 	regs_fill(g, &r);
-	r.a[0] = (unsigned long)names[1 + below(g, ARRAY_SIZE(names) - 1)];
+	r.a[0] = (unsigned long)names[2 + below(g, ARRAY_SIZE(names) - 2)];
 	if (real) {
-		r.a[0] = (unsigned long)names[0];
+		r.a[0] = (unsigned long)names[peer];
 	} else if (chance(g, 20)) {
 		/* Not where a string of the program's or of the kernel's
 		 * (process names in the arena) could name a program. */
@@ -861,8 +896,7 @@ static void fuzz_spawn(struct worker *w, struct rng *g)
 		r.a[1] = 0;
 		break;
 	case 1:
-		/* Too many words makes the kernel say so: seldom. */
-		r.a[1] = (unsigned long)arglists[below(g, chance(g, 5) ? 6 : 4)];
+		r.a[1] = (unsigned long)arglists[below(g, ARRAY_SIZE(arglists))];
 		break;
 	case 2:
 		r.a[1] = addr_any(g, 256, false);
@@ -886,29 +920,42 @@ static void fuzz_spawn(struct worker *w, struct rng *g)
 		break;
 	}
 	r.a[4] = chance(g, 50) ? 0 : (unsigned long)h_any(g);
+	if (peer) {
+		/* One mode word (else it prints its usage) and an endpoint;
+		 * the pair's for touch, whose faults the pair serves. */
+		unsigned long m = below(g, ARRAY_SIZE(peer_modes));
+
+		r.a[1] = (unsigned long)peer_modes[m];
+		r.a[4] = (unsigned long)(m == 4 ? __atomic_load_n(
+							  &pair_ep[w->id / 2],
+							  __ATOMIC_RELAXED)
+						: h_endpoint(w, g));
+	}
 	pid = call(w, SYS_SPAWN, &r);
 	if (pid <= 0)
 		return;
-	/* Only names[0] can start a program; it was counted in. */
-	if (!real || !child_slot_take(pid)) {
-		count(w, SYS_WAIT, sys_wait(pid));
+	/* Only names[0] and [1] can start a program; counted in. */
+	if (!real || !child_slot_take(pid | (peer ? CHILD_PEER : 0))) {
+		child_end(w, pid | CHILD_PEER, true);
 		return;
 	}
-	w->child = pid;
+	w->child = pid | (peer ? CHILD_PEER : 0);
 	w->child_age = 0;
 }
 
-/* A pid for KILL or WAIT: a child (ours or a sibling's), or a value that
- * names nobody; never 1, the program itself. */
-static long pid_any(struct worker *w, struct rng *g)
+/* A pid for KILL (@wait false) or WAIT: a child (ours or a sibling's;
+ * for WAIT one that ends by itself), or a value that names nobody; never
+ * 1, the program itself. */
+static long pid_any(struct rng *g, bool wait)
 {
 	long pid;
 
 	if (chance(g, 40)) {
-		pid = __atomic_load_n(&children[below(g, CHILD_MAX)],
-				      __ATOMIC_RELAXED);
-		if (pid)
-			return pid;
+		long c = __atomic_load_n(&children[below(g, CHILD_MAX)],
+					 __ATOMIC_RELAXED);
+
+		if (c && !(wait && (c & CHILD_PEER)))
+			return CHILD_PID(c);
 	}
 	pid = (long)val_any(g);
 	return pid == 1 ? 0 : pid;
@@ -979,6 +1026,7 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 {
 	long ep = __atomic_load_n(&pair_ep[w->id / 2], __ATOMIC_RELAXED);
 	struct regs r;
+	bool fault;
 	long ret;
 
 	regs_fill(g, &r);
@@ -1001,6 +1049,7 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 			return;
 		got_msg(&r);
 		w->ok_by[OP_PAIR_SERVE]++;
+		fault = IPC_INFO_LABEL(r.a[1]) == PAGER_FAULT;
 		r.a[0] = info_any(g, &r.a[4]);
 		if (chance(g, 50)) {
 			r.a[0] |= IPC_INFO_HANDLE |
@@ -1008,6 +1057,14 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 			r.a[4] = (unsigned long)h_real(g);
 		}
 		r.a[0] &= ~(unsigned long)IPC_INFO_PAGE;
+		if (fault && chance(g, 80)) {
+			/* An ipcpeer's fault: a page of ours (the arena's
+			 * may be gone; the scratch pages are not). */
+			r.a[0] = IPC_INFO(0, 0, IPC_INFO_PAGE);
+			r.a[1] = chance(g, 50) ? scratch + below(g, MAX_THREADS)
+							       * PAGE_SIZE
+					       : addr_any(g, 0, false);
+		}
 		call(w, SYS_IPC_REPLY, &r);
 		return;
 	}
@@ -1151,15 +1208,16 @@ static void fuzz_op(struct worker *w, long op)
 		return;
 	case SYS_WAIT:
 		if (w->child && chance(g, 50)) {
-			child_reap(w);
+			child_reap(w, false);
 			return;
 		}
-		r.a[0] = (unsigned long)pid_any(w, g);
+		r.a[0] = (unsigned long)pid_any(g, true);
 		call(w, op, &r);
 		return;
 	case SYS_KILL:
-		r.a[0] = (unsigned long)(w->child && chance(g, 50) ? w->child
-								  : pid_any(w, g));
+		r.a[0] = (unsigned long)(w->child && chance(g, 50)
+						 ? CHILD_PID(w->child)
+						 : pid_any(g, false));
 		call(w, op, &r);
 		return;
 	case SYS_SLEEP:
@@ -1258,7 +1316,7 @@ static void fuzz_op(struct worker *w, long op)
 	case SYS_PROC_FIND:
 		if (chance(g, 70))	/* an index, or a pid, that may be */
 			r.a[0] = chance(g, 50) ? below(g, 4)
-					       : (unsigned long)pid_any(w, g);
+					       : (unsigned long)pid_any(g, false);
 		r.a[1] = addr_any(g, sizeof(struct rivet_proc_info), true);
 		call(w, op, &r);
 		return;
@@ -1311,11 +1369,8 @@ static void fuzz_op(struct worker *w, long op)
 static void maintain(struct worker *w)
 {
 	helpers_reap(w, false);
-	if (w->child && ++w->child_age > 4) {
-		if (chance(&w->g, 30))
-			count(w, SYS_KILL, sys_kill(w->child));
-		child_reap(w);
-	}
+	if (w->child && ++w->child_age > 4)
+		child_reap(w, chance(&w->g, 30));
 	if (chance(&w->g, 1))
 		zone_reset();
 	/* Random closes take the device handles away: a new one now and
@@ -1340,7 +1395,7 @@ static void worker_main(void *arg)
 		if (sys_clock() >= deadline)
 			break;
 	}
-	child_reap(w);
+	child_reap(w, false);
 	helpers_reap(w, true);
 	sys_ipc_buffer(0);
 	if (w->ipcbuf)
@@ -1532,7 +1587,8 @@ static bool check(unsigned long free0)
 	/* Children a worker left (it was stopped while waiting). */
 	for (int i = 0; i < CHILD_MAX; i++)
 		if (children[i]) {
-			sys_wait(children[i]);
+			sys_kill(CHILD_PID(children[i]));
+			sys_wait(CHILD_PID(children[i]));
 			children[i] = 0;
 		}
 	close_all();
