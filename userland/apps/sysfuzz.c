@@ -861,16 +861,30 @@ static const char *const peer_modes[] = {
 	"echo", "noreply", "call", "recv", "touch",
 };
 
-/* An endpoint for an ipcpeer: a held one, else the pair's. */
-static long h_endpoint(struct worker *w, struct rng *g)
+static bool is_pair_ep(long h)
 {
-	for (int i = 0; i < 4; i++) {
-		long h = h_real(g);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pair_ep); i++)
+		if (h == __atomic_load_n(&pair_ep[i], __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
 
-		if (h > 0 && sys_handle_info(h) >> 16 == HANDLE_T_ENDPOINT)
+/* An endpoint for an ipcpeer that takes calls: a held one, never a
+ * pair's (pair calls wait for ever, now and then: only workers, which
+ * always answer in the end, may receive those), else a new one. */
+static long h_endpoint(struct rng *g)
+{
+	long h;
+
+	for (int i = 0; i < 4; i++) {
+		h = h_real(g);
+		if (h > 0 && !is_pair_ep(h) &&
+		    sys_handle_info(h) >> 16 == HANDLE_T_ENDPOINT)
 			return h;
 	}
-	return __atomic_load_n(&pair_ep[w->id / 2], __ATOMIC_RELAXED);
+	h = sys_endpoint_create();
+	reg_put(h);
+	return h;
 }
 
 static void fuzz_spawn(struct worker *w, struct rng *g)
@@ -929,7 +943,7 @@ static void fuzz_spawn(struct worker *w, struct rng *g)
 		r.a[4] = (unsigned long)(m == 4 ? __atomic_load_n(
 							  &pair_ep[w->id / 2],
 							  __ATOMIC_RELAXED)
-						: h_endpoint(w, g));
+						: h_endpoint(g));
 	}
 	pid = call(w, SYS_SPAWN, &r);
 	if (pid <= 0)
@@ -958,6 +972,12 @@ static long pid_any(struct rng *g, bool wait)
 			return CHILD_PID(c);
 	}
 	pid = (long)val_any(g);
+	for (int i = 0; wait && i < CHILD_MAX; i++) {
+		long c = __atomic_load_n(&children[i], __ATOMIC_RELAXED);
+
+		if ((c & CHILD_PEER) && CHILD_PID(c) == pid)
+			pid = 0;	/* it waits until it is killed */
+	}
 	return pid == 1 ? 0 : pid;
 }
 
@@ -996,7 +1016,7 @@ static unsigned long info_any(struct rng *g, unsigned long *w3)
 	return IPC_INFO(below(g, 2) ? below(g, 16) : rnd(g), len, flags);
 }
 
-static unsigned long tmo_any(struct rng *g, bool forever_ok)
+static unsigned long tmo_any(struct rng *g)
 {
 	switch (below(g, 10)) {
 	case 0:
@@ -1004,11 +1024,10 @@ static unsigned long tmo_any(struct rng *g, bool forever_ok)
 	case 2:
 	case 3:
 	case 4:
-		return IPC_POLL;
 	case 5:
-		return below(g, 1000) + 1;
+		return IPC_POLL;
 	case 6:
-		return forever_ok && chance(g, 5) ? 0 : IPC_POLL;
+		return below(g, 1000) + 1;
 	default:
 		return MS / 10 + below(g, MS);
 	}
@@ -1257,19 +1276,21 @@ static void fuzz_op(struct worker *w, long op)
 		return;
 	case SYS_NOTIFY_WAIT:
 		r.a[0] = (unsigned long)h_any(g);
-		r.a[1] = tmo_any(g, false);
+		r.a[1] = tmo_any(g);
 		call(w, op, &r);
 		return;
 	case SYS_IPC_CALL:
 		r.a[0] = (unsigned long)h_any(g);
 		r.a[1] = info_any(g, &r.a[5]);
-		r.a[6] = tmo_any(g, true);
+		/* Not for ever: an ipcpeer may take the call and never
+		 * answer until its owner kills it, and that may be us. */
+		r.a[6] = tmo_any(g);
 		if (!call(w, op, &r))
 			got_msg(&r);
 		return;
 	case SYS_IPC_RECV:
 		r.a[0] = (unsigned long)h_any(g);
-		r.a[1] = tmo_any(g, false);
+		r.a[1] = tmo_any(g);
 		if (!call(w, op, &r))
 			got_msg(&r);
 		return;
@@ -1284,7 +1305,7 @@ static void fuzz_op(struct worker *w, long op)
 		r.a[1] = info_any(g, &r.a[5]);
 		if (r.a[1] & IPC_INFO_PAGE)
 			r.a[2] = addr_any(g, 0, false);
-		r.a[6] = tmo_any(g, false);
+		r.a[6] = tmo_any(g);
 		if (!call(w, op, &r))
 			got_msg(&r);
 		return;
@@ -1309,7 +1330,7 @@ static void fuzz_op(struct worker *w, long op)
 		r.a[1] = below(g, 3) ? below(g, 128) : val_any(g);
 		r.a[0] = addr_any(g, MIN(r.a[1], 64UL), true);
 		/* Not waiting, mostly: it polls the console every tick. */
-		r.a[2] = chance(g, 90) ? IPC_POLL : tmo_any(g, false);
+		r.a[2] = chance(g, 90) ? IPC_POLL : tmo_any(g);
 		call(w, op, &r);
 		return;
 	case SYS_PROC_INFO:
@@ -1686,8 +1707,14 @@ int main(int argc, char **argv)
 		sys_sleep(50 * MS);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	/* A worker in a call without a timeout: closing every handle ends
-	 * it (-E_PEER). */
+	 * it (-E_PEER), and so does the end of an ipcpeer that took it. */
 	sys_sleep(100 * MS);
+	for (int i = 0; i < CHILD_MAX; i++) {
+		long c = __atomic_load_n(&children[i], __ATOMIC_RELAXED);
+
+		if (c & CHILD_PEER)
+			sys_kill(CHILD_PID(c));
+	}
 	close_all();
 	for (unsigned long t = 0; t < nthreads; t++)
 		thread_join(workers[t].tid);
