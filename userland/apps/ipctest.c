@@ -244,6 +244,44 @@ static void timeouts(void)
 	EXPECT_RET(sys_handle_close(n), 0);
 }
 
+/* A timeout of about 21 days and one past it: ns * 10 MHz passes 2^64
+ * there, and ns / 1000 * hz did too (the wait ended at the next tick).
+ * A signal 30 ms later must be what ends the wait. */
+#define LONG_TIMEOUT	1844674407371000UL
+
+static void long_waiter_fn(void *arg)
+{
+	long *a = arg;
+	unsigned long bits = 0;
+
+	a[1] = sys_notify_wait(a[0], &bits, (unsigned long)a[3]);
+	a[2] = (long)bits;
+	sys_thread_exit(0);
+}
+
+static void long_timeouts(void)
+{
+	static const unsigned long tmo[] = { LONG_TIMEOUT - 1000000000UL,
+					     LONG_TIMEOUT, 1UL << 61 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(tmo); i++) {
+		long n = sys_notify_create(), tid, a[4], t0 = sys_clock();
+
+		a[0] = n;
+		a[1] = a[2] = -1;
+		a[3] = (long)tmo[i];
+		tid = thread_spawn(long_waiter_fn, a, -1);
+		sys_sleep(30 * MS);
+		EXPECT_RET(sys_notify_signal(n, 4), 0);
+		if (tid > 0)
+			EXPECT_RET(thread_join(tid), 0);
+		EXPECT(a[1] == 0 && a[2] == 4,
+		       "timeout %lu ns: wait gave %ld (bits %ld) after %ld ns",
+		       tmo[i], a[1], a[2], sys_clock() - t0);
+		EXPECT_RET(sys_handle_close(n), 0);
+	}
+}
+
 /* ---- ping-pong ------------------------------------------------------------ */
 
 struct client {
@@ -1200,6 +1238,7 @@ static const struct uktap_case cases[] = {
 	{ "no_receiver_left", no_receiver_left },
 	{ "queued_receivers_fail", queued_receivers_fail },
 	{ "timeouts", timeouts },
+	{ "long_timeouts", long_timeouts },
 	{ "poll_finds_server", poll_finds_server },
 	{ "pingpong_same_hart", pingpong_same_hart },
 	{ "pingpong_cross_hart", pingpong_cross_hart },
