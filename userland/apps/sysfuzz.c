@@ -154,10 +154,17 @@ struct worker {
 	unsigned long child_age;	/* rounds it has been alive */
 	struct helper helpers[HELPERS];
 	unsigned long *ipcbuf;		/* its own buffer page (protected) */
+	/* The call it makes now, for main's report of a worker that does
+	 * not finish (atomics: main reads them while it runs). */
+	long now_nr;
+	unsigned long now_a[7];
+	int finished;
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_THREADS];
-static unsigned long nthreads, seconds = 5, seed = 1, verbose;
+static unsigned long nthreads, seconds = 5, seed = 1, verbose, lowmem;
+static unsigned long ballast, ballast_len;	/* lowmem=: memory held */
+static int ready;			/* atomic: workers set up */
 static unsigned int nharts;
 static long deadline;			/* sys_clock() to stop at */
 static int stop;			/* atomic */
@@ -539,10 +546,21 @@ static void count(struct worker *w, long nr, long ret)
 }
 
 /* Make call @nr with @r (garbage in the registers it does not read). */
+/* What @w is about to call, for the report of a worker that hangs. */
+static void note(struct worker *w, long nr, const struct regs *r)
+{
+	for (int i = 0; i < 7; i++)
+		__atomic_store_n(&w->now_a[i], r ? r->a[i] : 0,
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&w->now_nr, nr, __ATOMIC_RELEASE);
+}
+
 static long call(struct worker *w, long nr, struct regs *r)
 {
-	long ret = trap(nr, r);
+	long ret;
 
+	note(w, nr, r);
+	ret = trap(nr, r);
 	count(w, nr, ret);
 	return ret;
 }
@@ -686,10 +704,12 @@ static void helpers_reap(struct worker *w, bool all)
 		if (!__atomic_load_n(&hs->done, __ATOMIC_ACQUIRE)) {
 			if (!all)
 				continue;
+			note(w, -100, 0);	/* waits for it to start */
 			while (!__atomic_load_n(&hs->done, __ATOMIC_ACQUIRE))
 				sys_yield();
 		}
 		/* -E_NOENT: another worker joined it (a random pick). */
+		note(w, SYS_THREAD_JOIN, &(struct regs){ { (unsigned long)hs->tid } });
 		count(w, SYS_THREAD_JOIN, sys_thread_join(hs->tid));
 		hs->tid = 0;
 	}
@@ -759,6 +779,7 @@ static void fuzz_thread_join(struct worker *w, struct rng *g)
 
 		tid = __atomic_load_n(&hs->tid, __ATOMIC_RELAXED);
 		if (o == w && tid) {
+			note(w, -100, 0);
 			while (!__atomic_load_n(&hs->done, __ATOMIC_ACQUIRE))
 				sys_yield();
 			r.a[0] = (unsigned long)tid;
@@ -825,9 +846,12 @@ static bool child_room(void)
 /* Kill (an ipcpeer always) and wait for child entry @c. */
 static void child_end(struct worker *w, long c, bool kill)
 {
+	struct regs r = { { (unsigned long)c } };
+
 	if (kill || (c & CHILD_PEER))
 		count(w, SYS_KILL, sys_kill(CHILD_PID(c)));
 	/* -E_NOENT: another worker waited for it first. */
+	note(w, SYS_WAIT, &r);
 	count(w, SYS_WAIT, sys_wait(CHILD_PID(c)));
 	child_slot_drop(c);
 }
@@ -1402,13 +1426,25 @@ static void maintain(struct worker *w)
 						 HANDLE_R_ALL));
 }
 
+/* Fault in the stack the worker will use, while memory is plenty: with
+ * lowmem= a fault of ours later might find none, and that kills. */
+static __attribute__((noinline)) void stack_touch(void)
+{
+	volatile char deep[48 << 10];
+
+	for (size_t i = 0; i < sizeof(deep); i += PAGE_SIZE)
+		deep[i] = 0;
+}
+
 static void worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	stack_touch();
+	w->ipcbuf = ipc_buffer_new();
+	__atomic_fetch_add(&ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
 		sys_yield();
-	w->ipcbuf = ipc_buffer_new();
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		for (int i = 0; i < 32; i++)
 			fuzz_one(w);
@@ -1421,6 +1457,7 @@ static void worker_main(void *arg)
 	sys_ipc_buffer(0);
 	if (w->ipcbuf)
 		sys_unmap(w->ipcbuf, PAGE_SIZE);
+	__atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- set-up and the check ----------------------------------------------------- */
@@ -1430,7 +1467,8 @@ static void usage(const char *why, const char *arg)
 	printf("sysfuzz: %s%s%s%s\n", why, arg ? " '" : "", arg ? arg : "",
 	       arg ? "'" : "");
 	printf("usage: sysfuzz [seed=0..4294967295] [seconds=1..3600] "
-	       "[threads=1..%d] [verbose=0|1]\n", MAX_THREADS);
+	       "[threads=1..%d] [lowmem=0|64..1000000] [verbose=0|1]\n",
+	       MAX_THREADS);
 }
 
 static int parse(int argc, char **argv)
@@ -1452,6 +1490,11 @@ static int parse(int argc, char **argv)
 			dst = &nthreads;
 			s += 8;
 			hi = MAX_THREADS;
+		} else if (!strncmp(s, "lowmem=", 7)) {
+			dst = &lowmem;
+			s += 7;
+			lo = 0;
+			hi = 1000000;
 		} else if (!strncmp(s, "verbose=", 8)) {
 			dst = &verbose;
 			s += 8;
@@ -1461,7 +1504,8 @@ static int parse(int argc, char **argv)
 			usage("not a key=N word:", argv[i]);
 			return -1;
 		}
-		if (!bench_number(s, lo, hi, dst)) {
+		if (!bench_number(s, lo, hi, dst) ||
+		    (dst == &lowmem && lowmem && lowmem < 64)) {
 			usage("value out of range:", argv[i]);
 			return -1;
 		}
@@ -1541,6 +1585,94 @@ static unsigned long free_frames(void)
 	static struct rivet_stats st;
 
 	return sys_stats(&st) ? 0 : st.free_frames;
+}
+
+/*
+ * Until every worker has finished: a worker in a pair call without a
+ * timeout gets its answer here (or from its partner, or when the partner
+ * ends), one in a call an ipcpeer took when it is killed. A worker still
+ * busy after HANG_NS is reported, with the call it is in, once; the wait
+ * goes on (a kernel that lost a wake-up hangs here, with the report).
+ */
+#define HANG_NS		(20000 * MS)
+
+static void wait_finished(void)
+{
+	long t0 = sys_clock();
+	bool told = false;
+
+	for (;;) {
+		unsigned long done = 0;
+
+		for (unsigned long t = 0; t < nthreads; t++)
+			done += (unsigned long)__atomic_load_n(
+				&workers[t].finished, __ATOMIC_ACQUIRE);
+		if (done == nthreads)
+			return;
+		for (unsigned long p = 0; p < (nthreads + 1) / 2; p++) {
+			struct ipc_msg m = { 0 };
+			long ep = __atomic_load_n(&pair_ep[p], __ATOMIC_RELAXED);
+
+			while (ipc_recv(ep, &m, IPC_POLL) == 0) {
+				m = (struct ipc_msg){ 0 };
+				ipc_reply(&m);
+			}
+		}
+		for (int i = 0; i < CHILD_MAX; i++) {
+			long c = __atomic_load_n(&children[i],
+						 __ATOMIC_RELAXED);
+
+			if (c & CHILD_PEER)
+				sys_kill(CHILD_PID(c));
+		}
+		if (!told && sys_clock() - t0 > (long)HANG_NS) {
+			told = true;
+			for (unsigned long t = 0; t < nthreads; t++) {
+				struct worker *w = &workers[t];
+
+				if (__atomic_load_n(&w->finished,
+						    __ATOMIC_ACQUIRE))
+					continue;
+				printf("sysfuzz: worker %lu (tid %ld) has not "
+				       "finished %lu s after the end: in call "
+				       "%ld (%#lx %#lx %#lx %#lx %#lx %#lx "
+				       "%#lx)\n", t, w->tid, HANG_NS / 1000 / MS,
+				       w->now_nr, w->now_a[0], w->now_a[1],
+				       w->now_a[2], w->now_a[3], w->now_a[4],
+				       w->now_a[5], w->now_a[6]);
+			}
+		}
+		sys_sleep(5 * MS);
+	}
+}
+
+/*
+ * lowmem=F: take memory until about F frames are left, so the run's calls
+ * meet an allocator that fails now and then. Held in a region of the
+ * program's own (below FZ_BASE), faulted in page by page.
+ */
+static void ballast_take(void)
+{
+	unsigned long f = free_frames(), n;
+
+	if (f <= lowmem)
+		return;
+	n = f - lowmem;
+	ballast = (unsigned long)sys_map(0, n * PAGE_SIZE,
+					 PROT_READ | PROT_WRITE);
+	if ((long)ballast < 0) {
+		printf("sysfuzz: lowmem: no region of %lu pages (%s)\n", n,
+		       errno_name((int)ballast));
+		return;
+	}
+	ballast_len = n * PAGE_SIZE;
+	for (unsigned long i = 0; i < n; i++) {
+		if (i % 16 == 0 && free_frames() <= lowmem)
+			break;
+		*(volatile char *)(ballast + i * PAGE_SIZE) = 1;
+	}
+	if (verbose)
+		printf("sysfuzz: lowmem: %lu frames free\n", free_frames());
 }
 
 static void report(void)
@@ -1679,7 +1811,6 @@ int main(int argc, char **argv)
 		reg_put(pair_ep[p]);
 	}
 	arena_map();
-	deadline = sys_clock() + (long)(seconds * 1000 * MS);
 	for (unsigned long t = 0; t < nthreads; t++) {
 		struct worker *w = &workers[t];
 
@@ -1701,23 +1832,29 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < (int)nthreads)
+		sys_yield();
+	/* What the kernel writes into, and the short-lived threads' stacks:
+	 * there from now on (lowmem=). */
+	for (unsigned long a = 0; a < SCRATCH_SIZE; a += PAGE_SIZE)
+		*(volatile char *)(scratch + a) = 0;
+	for (unsigned long a = 0; a < nthreads * HELPERS * MINI_STACK;
+	     a += PAGE_SIZE)
+		*(volatile char *)(mini_stacks + a) = 0;
+	if (lowmem)
+		ballast_take();
+	deadline = sys_clock() + (long)(seconds * 1000 * MS);
 	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
 	while (sys_clock() < deadline && !__atomic_load_n(&stop,
 							  __ATOMIC_RELAXED))
 		sys_sleep(50 * MS);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	/* A worker in a call without a timeout: closing every handle ends
-	 * it (-E_PEER), and so does the end of an ipcpeer that took it. */
-	sys_sleep(100 * MS);
-	for (int i = 0; i < CHILD_MAX; i++) {
-		long c = __atomic_load_n(&children[i], __ATOMIC_RELAXED);
-
-		if (c & CHILD_PEER)
-			sys_kill(CHILD_PID(c));
-	}
+	wait_finished();
 	close_all();
 	for (unsigned long t = 0; t < nthreads; t++)
 		thread_join(workers[t].tid);
+	if (ballast_len)
+		sys_unmap((void *)ballast, ballast_len);
 	report();
 	return check(free0) ? 0 : 1;
 }
