@@ -1117,7 +1117,18 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 		r.a[1] |= IPC_INFO_HANDLE | IPC_INFO_GRANT(HANDLE_R_ALL);
 		r.a[5] = (unsigned long)h_real(g);
 	}
-	r.a[6] = chance(g, 3) ? 0 : MS / 2 + below(g, 2 * MS);
+	r.a[6] = MS / 2 + below(g, 2 * MS);
+	if (chance(g, 3)) {
+		/* For ever: with no handle, or with this endpoint itself
+		 * (the kernel must see that call is lost once the last
+		 * other receive right goes). Not another endpoint: two calls
+		 * carrying each other's receive right, queued, would keep
+		 * each other waiting for ever (a cycle the kernel does not
+		 * see; docs/abi.md). */
+		r.a[6] = 0;
+		if (r.a[1] & IPC_INFO_HANDLE)
+			r.a[5] = (unsigned long)ep;
+	}
 	if (!call(w, SYS_IPC_CALL, &r)) {
 		got_msg(&r);
 		w->ok_by[OP_PAIR_CALL]++;
