@@ -29,7 +29,7 @@
 
 USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
 	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
-	devtest pagertest crashtest consoletest stress
+	devtest pagertest crashtest consoletest stress sysfuzz
 USER_SERVERS := init names console pager shell crashy
 USER_MANIFEST := init names console pager wait=stress shell
 USER_PROGS := $(USER_APPS) $(USER_SERVERS)

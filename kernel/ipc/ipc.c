@@ -126,6 +126,8 @@ static void cancel_locked(struct thread *t)
 		struct endpoint *ep = to_ep(t->ipc.wait_obj);
 
 		q_remove(&ep->send_head, &ep->send_tail, t);
+		if (ipc_carries_self(ep, t))
+			ep->self_recv--;
 		break;
 	}
 	case IPC_WAIT_RECV: {
@@ -197,23 +199,35 @@ int ipc_wait_locked(struct thread *self, struct spinlock *lock,
 
 /* ---- endpoints ---------------------------------------------------------- */
 
+/*
+ * Nobody can receive from @ep any more (ep locked): no receive right is
+ * left but those queued callers carry to @ep itself. Nobody can ever
+ * receive these calls; and nobody can call the receivers still queued
+ * (their handle closed while they waited), so they would wait for ever.
+ */
+static void endpoint_flush_if_dead_locked(struct endpoint *ep)
+{
+	struct thread *t;
+
+	if (ep->receivers != ep->self_recv)
+		return;
+	while ((t = q_pop(&ep->send_head, &ep->send_tail)) ||
+	       (t = q_pop(&ep->recv_head, &ep->recv_tail))) {
+		if (ipc_carries_self(ep, t))
+			ep->self_recv--;
+		ipc_complete(t, -E_PEER);
+		if (t != thread_current())	/* a caller that just queued */
+			thread_wake(t);
+	}
+}
+
 void endpoint_receiver(struct kobj *o, int delta)
 {
 	struct endpoint *ep = to_ep(o);
-	struct thread *t;
 
 	spin_lock(&ep->lock);
 	ep->receivers += delta;
-	if (ep->receivers == 0) {
-		/* Nobody can ever receive these calls; and nobody can call
-		 * the receivers still queued (their handle closed while they
-		 * waited), so they would wait for ever. */
-		while ((t = q_pop(&ep->send_head, &ep->send_tail)) ||
-		       (t = q_pop(&ep->recv_head, &ep->recv_tail))) {
-			ipc_complete(t, -E_PEER);
-			thread_wake(t);
-		}
-	}
+	endpoint_flush_if_dead_locked(ep);
 	spin_unlock(&ep->lock);
 }
 
@@ -277,6 +291,13 @@ int ipc_call(struct kobj *o, struct ipc_msg *msg, struct kobj *xfer,
 		self->ipc.wait = IPC_WAIT_SEND;
 		self->ipc.wait_obj = o;
 		q_push(&ep->send_head, &ep->send_tail, self);
+		/* A call carrying the only receive right left to this very
+		 * endpoint would wait for ever (and keep it alive): it, and
+		 * the others queued, fail now. */
+		if (ipc_carries_self(ep, self)) {
+			ep->self_recv++;
+			endpoint_flush_if_dead_locked(ep);
+		}
 		res = ipc_wait_locked(self, &ep->lock, deadline, NULL);
 	}
 	if (!res)
@@ -326,6 +347,8 @@ int ipc_recv(struct kobj *o, struct ipc_msg *msg, unsigned long *sender,
 	} else if (!ep->receivers) {
 		res = -E_PEER;		/* our handle closed meanwhile */
 	} else if ((c = q_pop(&ep->send_head, &ep->send_tail))) {
+		if (ipc_carries_self(ep, c))
+			ep->self_recv--;
 		ipc_deliver(c, self);
 		ipc_pair(ep, self, c);	/* @c stays blocked, now on the reply */
 		res = 0;

@@ -17,6 +17,7 @@ struct endpoint {
 	struct thread *send_head, *send_tail;	/* callers not yet received */
 	struct thread *recv_head, *recv_tail;	/* idle receivers */
 	unsigned int receivers;
+	unsigned int self_recv;		/* queued calls carrying our RECV */
 	struct {
 		struct as *as;
 		unsigned int regions;		/* of @as backed by us */
@@ -80,6 +81,15 @@ static inline void q_remove(struct thread **head, struct thread **tail,
 }
 
 /* ---- waits and transfers ----------------------------------------------- */
+
+/* Does @t's message carry a receive right to @ep itself? (ep locked, @t
+ * in or going into its send queue.) */
+static inline bool ipc_carries_self(const struct endpoint *ep,
+				    const struct thread *t)
+{
+	return t->ipc.xfer_obj == &ep->obj &&
+	       (t->ipc.xfer_rights & HANDLE_R_RECV);
+}
 
 /* Finish @t's wait with @result (lock of its wait object held). */
 static inline void ipc_complete(struct thread *t, int result)

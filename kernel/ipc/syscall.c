@@ -19,7 +19,10 @@
 #define NOTIFY_RIGHTS	(HANDLE_R_SIGNAL | HANDLE_R_WAIT | HANDLE_R_GRANT | \
 			 HANDLE_R_DUP)
 
-/* Timeout in ns (0: forever, IPC_POLL: none) to a deadline. */
+/* Timeout in ns (0: forever, IPC_POLL: none) to a deadline. Whole
+ * seconds and the rest apart, so nothing overflows below 2^62 ns: ns /
+ * 1000 * hz did from about 21 days (1.8e15 ns at 10 MHz), and such a
+ * timeout ended at the next tick. */
 static uint64_t deadline_of(unsigned long ns)
 {
 	uint64_t hz = arch_time_hz(), ticks;
@@ -30,8 +33,9 @@ static uint64_t deadline_of(unsigned long ns)
 		return IPC_NO_WAIT;
 	if (ns >= (1UL << 62))
 		return 0;			/* longer than any uptime */
-	ticks = ns / 1000 * hz / 1000000 + 1;	/* round up, no overflow */
-	return arch_time() + ticks;
+	ticks = ns / 1000000000UL * hz +
+		(ns % 1000000000UL * hz + 999999999UL) / 1000000000UL;
+	return arch_time() + ticks + 1;		/* at least that long */
 }
 
 /* Look up @h with type @type and every right in @need. */

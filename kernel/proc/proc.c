@@ -98,6 +98,16 @@ static void set_exiting_locked(struct proc *p, int status)
 			ipc_interrupt(p->threads[i]);
 }
 
+/*
+ * A pid argument (SYS_KILL, SYS_WAIT): the value if a process can have it,
+ * else 0, which names none. Not cut to an int: SYS_KILL(1 << 61 | 1) once
+ * killed pid 1.
+ */
+static int pid_arg(unsigned long v)
+{
+	return v <= 0x7fffffff ? (int)v : 0;
+}
+
 static int proc_kill(int pid)
 {
 	int err = -E_NOENT;
@@ -255,14 +265,20 @@ static unsigned int elf_to_as_prot(unsigned int p)
 }
 
 /* Map one loadable segment and copy its file bytes through the direct
- * map (the kernel never writes through the user mapping). */
+ * map (the kernel never writes through the user mapping). The segment is
+ * a region of its own (the loader refuses segments that share a page):
+ * else SYS_MAP could put a "new" region over the program's code and data,
+ * which would show them, and its SYS_UNMAP take them away. */
 static int load_segment(struct as *as, const uint8_t *file,
 			const struct elf_segment *seg)
 {
 	vaddr_t lo = ALIGN_DOWN(seg->vaddr, PAGE_SIZE);
 	vaddr_t hi = ALIGN_UP(seg->vaddr + seg->memsz, PAGE_SIZE);
-	int err = as_map_anon(as, lo, hi - lo, elf_to_as_prot(seg->prot));
+	unsigned int prot = elf_to_as_prot(seg->prot);
+	int err = as_region_add(as, lo, hi - lo, prot);
 
+	if (!err)
+		err = as_map_anon(as, lo, hi - lo, prot);
 	if (err)
 		return err;
 	for (uint64_t done = 0; done < seg->filesz;) {
@@ -420,19 +436,16 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 		if (err < 0)
 			goto out_as;
 	}
+	/* A bad share range or too many argument words are the caller's
+	 * mistakes: its error code, and no kernel message, which any
+	 * process could have printed as often as it liked. */
 	if (share && share->len) {
 		err = as_cow_share(share->from, p->as, share->va, share->len);
-		if (err) {
-			printk("proc: %s: cannot share %#lx+%#lx: %s\n", name,
-			       (unsigned long)share->va,
-			       (unsigned long)share->len, errno_name(err));
+		if (err)
 			goto out_as;
-		}
 	}
 	sp = setup_args(p->as, name, args, &argc);
 	if (!sp) {
-		printk("proc: %s: arguments do not fit on the first stack "
-		       "page\n", name);
 		err = -E_INVAL;
 		goto out_as;
 	}
@@ -882,7 +895,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 				    (long)tf->a4);
 		break;
 	case SYS_WAIT: {
-		struct proc *c = proc_claim_child((int)tf->a0, p->pid);
+		struct proc *c = proc_claim_child(pid_arg(tf->a0), p->pid);
 
 		if (!c) {
 			ret = -E_NOENT;
@@ -897,7 +910,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		break;
 	}
 	case SYS_KILL:
-		ret = proc_kill((int)tf->a0);
+		ret = proc_kill(pid_arg(tf->a0));
 		break;
 	case SYS_PROTECT: {
 		unsigned int prot = (unsigned int)tf->a2;

@@ -244,6 +244,44 @@ static void timeouts(void)
 	EXPECT_RET(sys_handle_close(n), 0);
 }
 
+/* A timeout of about 21 days and one past it: ns * 10 MHz passes 2^64
+ * there, and ns / 1000 * hz did too (the wait ended at the next tick).
+ * A signal 30 ms later must be what ends the wait. */
+#define LONG_TIMEOUT	1844674407371000UL
+
+static void long_waiter_fn(void *arg)
+{
+	long *a = arg;
+	unsigned long bits = 0;
+
+	a[1] = sys_notify_wait(a[0], &bits, (unsigned long)a[3]);
+	a[2] = (long)bits;
+	sys_thread_exit(0);
+}
+
+static void long_timeouts(void)
+{
+	static const unsigned long tmo[] = { LONG_TIMEOUT - 1000000000UL,
+					     LONG_TIMEOUT, 1UL << 61 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(tmo); i++) {
+		long n = sys_notify_create(), tid, a[4], t0 = sys_clock();
+
+		a[0] = n;
+		a[1] = a[2] = -1;
+		a[3] = (long)tmo[i];
+		tid = thread_spawn(long_waiter_fn, a, -1);
+		sys_sleep(30 * MS);
+		EXPECT_RET(sys_notify_signal(n, 4), 0);
+		if (tid > 0)
+			EXPECT_RET(thread_join(tid), 0);
+		EXPECT(a[1] == 0 && a[2] == 4,
+		       "timeout %lu ns: wait gave %ld (bits %ld) after %ld ns",
+		       tmo[i], a[1], a[2], sys_clock() - t0);
+		EXPECT_RET(sys_handle_close(n), 0);
+	}
+}
+
 /* ---- ping-pong ------------------------------------------------------------ */
 
 struct client {
@@ -516,6 +554,37 @@ static void server_thread_ends_owing(void)
 	if (tid > 0)
 		EXPECT_RET(thread_join(tid), 0);
 	EXPECT_RET(sys_handle_close(ep), 0);
+}
+
+/* A call queued on an endpoint, carrying a receive right to that same
+ * endpoint: once the last handle that can receive there is closed, only
+ * a receiver there could take the right out, and there is none. The
+ * call must fail (-E_PEER), not wait for ever keeping the endpoint
+ * alive (sysfuzz seed 329, ptlock=single: a worker hung so). */
+static void self_carrier_fn(void *arg)
+{
+	long *a = arg, t0 = sys_clock();
+	struct ipc_msg m = { IPC_INFO(7, 0, IPC_INFO_HANDLE |
+				     IPC_INFO_GRANT(HANDLE_R_ALL)),
+			     { 0, 0, 0, (unsigned long)a[0] }, 0 };
+
+	a[1] = ipc_call(a[0], &m, 2000 * MS);
+	a[2] = sys_clock() - t0;
+	sys_thread_exit(0);
+}
+
+static void call_carries_own_receive_right(void)
+{
+	long ep = sys_endpoint_create(), tid, a[3] = { ep, 1, 0 };
+
+	tid = thread_spawn(self_carrier_fn, a, -1);
+	sys_sleep(30 * MS);		/* queued by now */
+	EXPECT_RET(sys_handle_close(ep), 0);
+	if (tid > 0)
+		EXPECT_RET(thread_join(tid), 0);
+	EXPECT(a[1] == -E_PEER && a[2] < (long)(1000 * MS),
+	       "the call gave %ld (%s) after %ld ns", a[1],
+	       uktap_ret_name(a[1]), a[2]);
 }
 
 #define WAIT_RECV	1	/* client.id of a one_wait_fn that receives */
@@ -1200,6 +1269,7 @@ static const struct uktap_case cases[] = {
 	{ "no_receiver_left", no_receiver_left },
 	{ "queued_receivers_fail", queued_receivers_fail },
 	{ "timeouts", timeouts },
+	{ "long_timeouts", long_timeouts },
 	{ "poll_finds_server", poll_finds_server },
 	{ "pingpong_same_hart", pingpong_same_hart },
 	{ "pingpong_cross_hart", pingpong_cross_hart },
@@ -1210,6 +1280,7 @@ static const struct uktap_case cases[] = {
 	{ "parked_resumed_every_way", parked_resumed_every_way },
 	{ "server_thread_ends_owing", server_thread_ends_owing },
 	{ "queued_callers_fail", queued_callers_fail },
+	{ "call_carries_own_receive_right", call_carries_own_receive_right },
 	{ "cross_process_echo", cross_process_echo },
 	{ "dead_server_process", dead_server_process },
 	{ "dead_client_process", dead_client_process },

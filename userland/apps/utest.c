@@ -163,6 +163,29 @@ unsigned char utest_bss[3 * 4096 + 123];
 long utest_bss_word;
 unsigned long utest_data_word = 0x5a5aa5a5c3c33c3cUL;
 
+/*
+ * The program's segments are regions: a map over them is refused. Before,
+ * SYS_MAP over the image succeeded (its pages were in no region): the
+ * "new demand-zero region" showed the code, and unmapping it took the
+ * code away (sysfuzz seed=1 died of an instruction page fault so).
+ */
+static void map_over_image(void)
+{
+	unsigned long text = ALIGN_DOWN((unsigned long)map_over_image,
+					PAGE_SIZE);
+	unsigned long data = ALIGN_DOWN((unsigned long)&utest_data_word,
+					PAGE_SIZE);
+
+	EXPECT_RET(sys_map((void *)text, PAGE_SIZE, PROT_READ), -E_EXIST);
+	EXPECT_RET(sys_map((void *)data, PAGE_SIZE, PROT_READ | PROT_WRITE),
+		   -E_EXIST);
+	/* From below the image into it. */
+	EXPECT_RET(sys_map((void *)(USER_BASE - PAGE_SIZE), 2 * PAGE_SIZE,
+			   PROT_READ), -E_EXIST);
+	EXPECT(utest_data_word == 0x5a5aa5a5c3c33c3cUL, "data word %#lx",
+	       utest_data_word);
+}
+
 static void bss_is_zero(void)
 {
 	size_t i = first_not(utest_bss, sizeof(utest_bss), 0);
@@ -836,9 +859,37 @@ static void spawn_bad_arguments(void)
 	EXPECT_RET(sys_spawn((const char *)0x1, 0), -E_FAULT);
 	EXPECT_RET(sys_spawn((const char *)0xffffffff80000000UL, 0), -E_FAULT);
 	EXPECT_RET(sys_spawn("hello", (const char *)0x1), -E_FAULT);
+	/* 40 words: more than argv takes. A share range that is no region.
+	 * Error codes only: no kernel line (sysfuzz's test checks). */
+	EXPECT_RET(sys_spawn("exit42", "a b c d e f g h i j k l m n o p q r s t "
+				       "u v w x y z A B C D E F G H I J K L M N"),
+		   -E_INVAL);
+	EXPECT_RET(sys_spawn_share("exit42", 0, (void *)0x2000000000UL,
+				   PAGE_SIZE), -E_NOENT);
+	EXPECT_RET(sys_spawn_share("exit42", 0, (void *)0x2000000001UL,
+				   PAGE_SIZE), -E_INVAL);
 	EXPECT_RET(sys_wait(1), -E_NOENT);	/* not our child: ourselves */
 	EXPECT_RET(sys_wait(99999), -E_NOENT);
 	EXPECT_RET(sys_kill(99999), -E_NOENT);
+}
+
+/* A pid is the whole register: one with high bits set names nobody, not
+ * the process its low 32 bits name (SYS_KILL(1 << 61 | 1) once killed
+ * init; sysfuzz seed=1). */
+static void pid_high_bits(void)
+{
+	long self = sys_getpid(), pid = sys_spawn("exit42", 0);
+
+	EXPECT_RET(sys_kill(1L << 61 | self), -E_NOENT);
+	EXPECT_RET(sys_kill(1L << 32 | self), -E_NOENT);
+	EXPECT_RET(sys_kill((long)(~0UL << 32) | self), -E_NOENT);
+	EXPECT_RET(sys_getpid(), self);		/* still here */
+	EXPECT(pid > 1, "spawn exit42: %ld", pid);
+	if (pid <= 1)
+		return;
+	EXPECT_RET(sys_wait(1L << 32 | pid), -E_NOENT);
+	EXPECT_RET(sys_kill(1L << 40 | pid), -E_NOENT);
+	EXPECT_RET(sys_wait(pid), 42);		/* not killed, not waited */
 }
 
 /* ------------------------------------------------------------ runner -- */
@@ -854,6 +905,7 @@ static const struct uktap_case cases[] = {
 	{"map_write_only", map_write_only},
 	{"map_kernel_addr", map_kernel_addr},
 	{"map_wrapping_range", map_wrapping_range},
+	{"map_over_image", map_over_image},
 	{"bss_is_zero", bss_is_zero},
 	{"data_is_initialised", data_is_initialised},
 	{"stack_grows_200k", stack_grows_200k},
@@ -880,6 +932,7 @@ static const struct uktap_case cases[] = {
 	{"sleep_long_killed", sleep_long_killed},
 	{"cow_isolation", cow_isolation},
 	{"spawn_bad_arguments", spawn_bad_arguments},
+	{"pid_high_bits", pid_high_bits},
 };
 
 int main(int argc, char **argv)

@@ -32,9 +32,15 @@
  *              every thread queued on it, and the reply pairing (a
  *              caller's reply_from and the server's reply_to) of every
  *              call received from it.
- *   receivers  handles with HANDLE_R_RECV (under lock). At zero nobody
- *              can ever receive again: queued and later calls, queued
- *              receivers and later receives fail with -E_PEER.
+ *   receivers  handles with HANDLE_R_RECV, and such rights in flight in
+ *              messages (under lock). At zero nobody can ever receive
+ *              again: queued and later calls, queued receivers and later
+ *              receives fail with -E_PEER.
+ *   self_recv  callers in the send queue whose message carries a
+ *              receive right to this endpoint itself (under lock): only
+ *              a receiver here could take them out, so when receivers
+ *              counts nothing else, nobody ever will, and it is as at
+ *              zero. (A cycle through two endpoints is not seen.)
  *
  * struct notification
  *
