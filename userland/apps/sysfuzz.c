@@ -1078,14 +1078,16 @@ static void pair_op(struct worker *w, struct rng *g, bool serve)
 		r.a[1] = below(g, 2) ? IPC_POLL : MS / 2 + below(g, MS);
 		ret = call(w, SYS_IPC_RECV, &r);
 		if (ret == -E_BADH || ret == -E_PEER) {
-			/* Closed by someone: a new one for the pair. */
+			/* Closed by someone: a new one for the pair, unless
+			 * the partner made one first. */
 			long n = sys_endpoint_create();
 
-			if (n > 0) {
+			if (n > 0 && __atomic_compare_exchange_n(
+					     &pair_ep[w->id / 2], &ep, n, false,
+					     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 				reg_put(n);
-				__atomic_store_n(&pair_ep[w->id / 2], n,
-						 __ATOMIC_RELAXED);
-			}
+			else if (n > 0)
+				sys_handle_close(n);
 			return;
 		}
 		if (ret)
@@ -1600,8 +1602,9 @@ static unsigned long free_frames(void)
 
 /*
  * Until every worker has finished: a worker in a pair call without a
- * timeout gets its answer here (or from its partner, or when the partner
- * ends), one in a call an ipcpeer took when it is killed. A worker still
+ * timeout gets its answer here (main receives on every endpoint it knows
+ * of, or the partner answers), one in a call an ipcpeer took when it is
+ * killed. A worker still
  * busy after HANG_NS is reported, with the call it is in, once; the wait
  * goes on (a kernel that lost a wake-up hangs here, with the report).
  */
@@ -1620,11 +1623,13 @@ static void wait_finished(void)
 				&workers[t].finished, __ATOMIC_ACQUIRE);
 		if (done == nthreads)
 			return;
-		for (unsigned long p = 0; p < (nthreads + 1) / 2; p++) {
+		/* Every endpoint we know of, not only the pairs' now: a
+		 * pair call may wait on one its pair has since replaced. */
+		for (int i = 0; i < HSLOTS; i++) {
 			struct ipc_msg m = { 0 };
-			long ep = __atomic_load_n(&pair_ep[p], __ATOMIC_RELAXED);
+			long ep = __atomic_load_n(&reg[i], __ATOMIC_RELAXED);
 
-			while (ipc_recv(ep, &m, IPC_POLL) == 0) {
+			while (ep && ipc_recv(ep, &m, IPC_POLL) == 0) {
 				m = (struct ipc_msg){ 0 };
 				ipc_reply(&m);
 			}
