@@ -636,11 +636,25 @@ void sched_preempt(void)
 	spin_unlock(&this_rq()->lock);
 }
 
-/* An idle hart takes one waiting, unpinned thread from a busy hart. */
+#ifdef CONFIG_DEBUG
+void (*sched_debug_steal_hook)(struct thread *stolen);	/* atomic */
+#endif
+
+/*
+ * An idle hart takes one waiting, unpinned thread from a busy hart.
+ *
+ * Interrupts stay off from the take to the queueing: between the two the
+ * thread is on no queue and known only to this function, so a tick that
+ * switched this idle thread out for something else (a thread woken on
+ * this hart) would leave it runnable and lost until this hart went idle
+ * again, for ever if it never did. The sysfuzz fuzzer hung that way
+ * (seeds 331, 460); ktest sched steal_is_one_step holds the window open.
+ */
 static bool steal(void)
 {
 	unsigned int self = hart_self(), n = nr_harts;
 
+	irq_push();
 	for (unsigned int k = 1; k < n; k++) {
 		struct runqueue *v = &rqs[(self + k) % n];
 		struct thread *got = NULL;
@@ -672,15 +686,23 @@ static bool steal(void)
 		spin_unlock(&v->lock);
 		if (got) {
 			struct runqueue *rq = this_rq();
+#ifdef CONFIG_DEBUG
+			void (*hook)(struct thread *) = __atomic_load_n(
+				&sched_debug_steal_hook, __ATOMIC_ACQUIRE);
 
+			if (hook)
+				hook(got);
+#endif
 			spin_lock(&rq->lock);
 			got->hart = self;
 			enqueue_locked(rq, got);
 			rq->stats.steals++;
 			spin_unlock(&rq->lock);
+			irq_pop();
 			return true;
 		}
 	}
+	irq_pop();
 	return false;
 }
 

@@ -9,6 +9,7 @@
 #include <kern/errno.h>
 #include <kern/hart.h>
 #include <kern/ktest.h>
+#include <kern/sched_park.h>
 #include <kern/panic.h>
 #include <kern/smp.h>
 #include <kern/string.h>
@@ -403,6 +404,151 @@ KTEST(join_gives_up)
 		"%u false", nr_harts, rounds, trues, falses);
 }
 
+/*
+ * A steal is one step: the thread an idle hart takes off another hart's
+ * queue is on its own queue before anything can switch that idle thread
+ * out. The stolen thread S waits, at the lowest priority, on the test's
+ * hart (every other hart busy, so it is queued there, and the test, at
+ * a higher priority, keeps it waiting); then one hart, the thief, is let
+ * go idle. The hook holds the thief in the window between take and queue
+ * for several ticks after waking W, a thread pinned to the thief at S's
+ * priority. A tick taken in the window would switch to W, which waits
+ * for S to run: S, on no queue, never would. With the window closed to
+ * interrupts, S is queued first and shares the thief with W.
+ */
+#define STEAL_HOLD_MS	50
+#define STEAL_WAIT_MS	2000
+
+struct steal_test {
+	struct thread *stolen;
+	struct thread *waker[CONFIG_MAX_HARTS];
+	unsigned int thief;		/* atomic: the hart that took it + 1 */
+	unsigned int stolen_ran;	/* atomic */
+	unsigned int release_busy;	/* atomic: busy threads may end */
+	unsigned int release_wakers;	/* atomic */
+	unsigned int woken[CONFIG_MAX_HARTS];	/* atomic */
+	int waker_saw;			/* 1: W saw S run, 0: gave up */
+};
+
+static struct steal_test st;
+
+static void steal_stolen_fn(void *arg)
+{
+	__atomic_store_n(&st.stolen_ran, 1, __ATOMIC_RELEASE);
+}
+
+static void steal_busy_fn(void *arg)
+{
+	unsigned int *release = arg;
+
+	while (!__atomic_load_n(release, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
+}
+
+/* W: blocked until the hook wakes it on the thief (or the test ends). */
+static void steal_waker_fn(void *arg)
+{
+	unsigned int h = hart_self();
+	uint64_t deadline;
+
+	while (!__atomic_load_n(&st.woken[h], __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&st.release_wakers, __ATOMIC_ACQUIRE))
+			return;
+		thread_block(NULL, 0);
+	}
+	deadline = arch_time() + ms_ticks(STEAL_WAIT_MS);
+	while (!__atomic_load_n(&st.stolen_ran, __ATOMIC_ACQUIRE) &&
+	       arch_time() < deadline)
+		arch_cpu_relax();
+	st.waker_saw = (int)__atomic_load_n(&st.stolen_ran, __ATOMIC_ACQUIRE);
+}
+
+static void steal_hold(struct thread *stolen)
+{
+	unsigned int h = hart_self();
+	uint64_t until;
+
+	if (stolen != st.stolen)
+		return;
+	__atomic_store_n(&sched_debug_steal_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&st.thief, h + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&st.woken[h], 1, __ATOMIC_RELEASE);
+	thread_wake(st.waker[h]);
+	until = arch_time() + ms_ticks(STEAL_HOLD_MS);
+	while (arch_time() < until)
+		arch_cpu_relax();
+}
+
+KTEST(steal_is_one_step)
+{
+#ifndef CONFIG_DEBUG
+	KT_SKIP("the window's hook needs CONFIG_DEBUG");
+#else
+	unsigned int home = hart_self(), thief = (home + 1) % nr_harts;
+	static unsigned int release[CONFIG_MAX_HARTS];	/* atomic */
+	struct thread *busy[CONFIG_MAX_HARTS] = { 0 };
+	uint64_t deadline;
+
+	if (nr_harts < 2)
+		KT_SKIP("one hart: nothing to steal from");
+	if (thread_current()->affinity != (int)home)
+		KT_SKIP("the test thread is not pinned");
+	memset(&st, 0, sizeof(st));
+	memset(release, 0, sizeof(release));
+	st.waker_saw = -1;
+	for (unsigned int h = 0; h < nr_harts; h++) {
+		if (h == home)
+			continue;
+		KT_ASSERT((st.waker[h] = thread_create("kt-stw",
+						       steal_waker_fn, NULL,
+						       SCHED_PRIOS - 1,
+						       (int)h)));
+		KT_ASSERT((busy[h] = thread_create("kt-stb", steal_busy_fn,
+						   &release[h],
+						   SCHED_PRIO_DEFAULT,
+						   (int)h)));
+	}
+	/* Every other hart runs its busy thread: S goes on this hart's
+	 * queue, behind the test (which outranks it and does not block). */
+	deadline = arch_time() + ms_ticks(STEAL_WAIT_MS);
+	for (unsigned int h = 0; h < nr_harts; h++)
+		while (h != home && harts[h].rq->current != busy[h] &&
+		       arch_time() < deadline)
+			arch_cpu_relax();
+	__atomic_store_n(&sched_debug_steal_hook, steal_hold,
+			 __ATOMIC_RELEASE);
+	KT_ASSERT((st.stolen = thread_create("kt-sts", steal_stolen_fn, NULL,
+					     SCHED_PRIOS - 1, -1)));
+	KT_EXPECT_EQ(st.stolen->hart, home);
+	__atomic_store_n(&release[thief], 1, __ATOMIC_RELEASE);
+	/* The thief's W reports once S ran or it gave up (without the fix,
+	 * after STEAL_WAIT_MS); the test spins meanwhile, keeping S off
+	 * this hart if it was not taken. */
+	deadline = arch_time() + ms_ticks(3 * STEAL_WAIT_MS);
+	while (__atomic_load_n(&st.waker_saw, __ATOMIC_ACQUIRE) < 0 &&
+	       arch_time() < deadline)
+		arch_cpu_relax();
+	__atomic_store_n(&sched_debug_steal_hook, NULL, __ATOMIC_RELEASE);
+	KT_EXPECT_EQ(__atomic_load_n(&st.thief, __ATOMIC_ACQUIRE),
+		     thief + 1);
+	KT_EXPECT_EQ(st.waker_saw, 1);
+	for (unsigned int h = 0; h < nr_harts; h++)
+		__atomic_store_n(&release[h], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&st.release_wakers, 1, __ATOMIC_RELEASE);
+	for (unsigned int h = 0; h < nr_harts; h++) {
+		if (h == home)
+			continue;
+		thread_wake(st.waker[h]);
+		thread_join(st.waker[h]);
+		thread_join(busy[h]);
+	}
+	thread_join(st.stolen);
+	KT_EXPECT_EQ(__atomic_load_n(&st.stolen_ran, __ATOMIC_ACQUIRE), 1);
+	KT_INFO("%u harts: hart %u took the thread off hart %u; held %u ms",
+		nr_harts, thief, home, STEAL_HOLD_MS);
+#endif
+}
+
 KTEST_SUITE(kt_sched_suite, "sched", KTEST_CASE(create_join_on_every_hart),
 	    KTEST_CASE(join_races_exit),
 	    KTEST_CASE(join_gives_up),
@@ -412,4 +558,5 @@ KTEST_SUITE(kt_sched_suite, "sched", KTEST_CASE(create_join_on_every_hart),
 	    KTEST_CASE(yield_alternates_two_threads),
 	    KTEST_CASE(unpinned_threads_spread_over_harts),
 	    KTEST_CASE(thread_stacks_have_guard_pages),
-	    KTEST_CASE(thread_lifetimes_lose_no_frames));
+	    KTEST_CASE(thread_lifetimes_lose_no_frames),
+	    KTEST_CASE(steal_is_one_step));

@@ -183,6 +183,12 @@ void sched_ipi_wake(void);
 bool sched_idle_once(void);
 /* Threads wait on this hart's queue (a hint, without the lock). */
 bool sched_has_work(void);
+#ifdef CONFIG_DEBUG
+/* Called by an idle hart that has taken @stolen off another hart's queue
+ * and not yet queued it on its own (interrupts off, no lock held): a
+ * test stretches that window (kt_sched.c, steal_is_one_step). */
+extern void (*sched_debug_steal_hook)(struct thread *stolen);
+#endif
 
 struct sched_stats {
 	uint64_t switches, preemptions, steals, idle_wakes;
