@@ -409,8 +409,12 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	for (int i = 0; i < img.nseg; i++) {
 		err = load_segment(p->as, elf, &img.seg[i]);
 		if (err) {
-			printk("proc: %s: cannot load segment %d: %s\n", name,
-			       i, errno_name(err));
+			/* Out of memory is the caller's to hear, as its error
+			 * code: a process that spawns while memory is short
+			 * could otherwise fill the console, a line a call. */
+			if (err != -E_NOMEM)
+				printk("proc: %s: cannot load segment %d: %s\n",
+				       name, i, errno_name(err));
 			goto out_as;
 		}
 	}
