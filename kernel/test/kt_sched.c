@@ -416,6 +416,7 @@ KTEST(join_gives_up)
  * for S to run: S, on no queue, never would. With the window closed to
  * interrupts, S is queued first and shares the thief with W.
  */
+#ifdef CONFIG_DEBUG
 #define STEAL_HOLD_MS	50
 #define STEAL_WAIT_MS	2000
 
@@ -478,6 +479,7 @@ static void steal_hold(struct thread *stolen)
 	while (arch_time() < until)
 		arch_cpu_relax();
 }
+#endif /* CONFIG_DEBUG */
 
 KTEST(steal_is_one_step)
 {
