@@ -23,10 +23,12 @@ line to run by hand (README.md, "The system-call fuzzer"). Runs that
 once found a kernel bug stay in the list: seed 1 killed init through
 SYS_KILL(1 << 61 | 1), and mapped a region over its own code and
 unmapped it; seed 329 with ptlock=single left a worker waiting for ever
-in a call that carried its own endpoint's last receive right. (Thread
-interleaving is not deterministic: those bugs have targeted tests too,
-utest pid_high_bits and map_over_image, ipctest
-call_carries_own_receive_right.)
+in a call that carried its own endpoint's last receive right; seed 331
+hung: an idle hart stealing a thread was switched out between taking it
+and queueing it, and the thread was lost. (Thread interleaving is not
+deterministic: those bugs have targeted tests too, utest pid_high_bits
+and map_over_image, ipctest call_carries_own_receive_right, ktest sched
+steal_is_one_step.)
 """
 
 import re
@@ -40,7 +42,7 @@ pytestmark = pytest.mark.qemu
 
 HARTS = 4
 SECONDS = 5
-RUNS = [(1, ""), (2, ""), (3, ""), (329, "ptlock=single")]
+RUNS = [(1, ""), (2, ""), (3, ""), (329, "ptlock=single"), (331, "")]
 MIN_CALLS = 2000
 MIN_CODES = 8
 
