@@ -418,7 +418,8 @@ KTEST(join_gives_up)
  */
 #ifdef CONFIG_DEBUG
 #define STEAL_HOLD_MS	50
-#define STEAL_WAIT_MS	2000
+#define STEAL_WAIT_MS	5000	/* long: an over-subscribed host may not run a
+				 * vCPU for a while */
 
 struct steal_test {
 	struct thread *stolen;
