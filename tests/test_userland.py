@@ -1,13 +1,14 @@
 """Host-side checks of the user programs and the boot archive `make` builds.
 
-userland/build.mk links userland/apps/<name>.c into <build>/userland/<name>.elf
+userland/build.mk links userland/{apps,stress,servers}/<name>.c into
+<build>/userland/<name>.elf
 and packs them, with etc/manifest, into <build>/initrd.cpio (newc), which
 kernel/arch/riscv/initrd.S includes in the kernel image. These tests read
 what the build left behind (run `make` first; `make test` does):
 
   * the archive exists, is newc ("070701"), and `cpio -it` lists exactly
-    bin/<program> for every program userland/build.mk names (USER_APPS and
-    USER_SERVERS) and etc/manifest (with their directories), all without
+    bin/<program> for every program userland/build.mk names (USER_APPS,
+    USER_STRESS and USER_SERVERS) and etc/manifest (with their directories), all without
     a leading "./";
   * etc/manifest names programs that are in bin/, init first (the kernel
     starts it; init starts the rest, docs/servers.md), each a word of
@@ -47,7 +48,8 @@ def build_mk_list(var):
     return tuple(m.group(1).split())
 
 
-PROGRAMS = build_mk_list("USER_APPS") + build_mk_list("USER_SERVERS")
+PROGRAMS = (build_mk_list("USER_APPS") + build_mk_list("USER_STRESS") +
+            build_mk_list("USER_SERVERS"))
 MANIFEST = "etc/manifest"
 USER_BASE = 0x10000  # kernel/include/abi/syscall.h
 PAGE = 4096

@@ -6,7 +6,9 @@
 #                             (vsnprintf/snprintf), kernel/lib/string.c
 #                             (memcpy, strlen, ...) and kernel/lib/errno.c
 #                             (errno_name), compiled with the user flags
-#   $(O)/userland/<app>.elf   one per userland/apps/<app>.c and per
+#   $(O)/userland/<app>.elf   one per userland/apps/<app>.c, per
+#                             userland/stress/<program>.c (the stress
+#                             programs and their runner) and per
 #                             userland/servers/<server>.c, linked with
 #                             userland/user.ld at USER_BASE; full debug info
 #   $(O)/userland/root/       the staged tree: bin/<program> (the ELFs
@@ -27,12 +29,13 @@
 #
 # `make userland` builds only this part; `make clean` removes it too.
 
-USER_APPS := hello fault exit42 spin kread cowchild pf-anon pf-samept \
-	pf-reclaim map-churn spawn-storm ipc-pingpong utest ipctest ipcpeer \
-	devtest pagertest crashtest consoletest stress sysfuzz
+USER_APPS := hello fault exit42 spin kread cowchild utest ipctest ipcpeer \
+	devtest pagertest crashtest consoletest sysfuzz
+USER_STRESS := pf-anon pf-samept pf-reclaim map-churn spawn-storm \
+	ipc-pingpong stress
 USER_SERVERS := init names console pager shell crashy
 USER_MANIFEST := init names console pager wait=stress shell
-USER_PROGS := $(USER_APPS) $(USER_SERVERS)
+USER_PROGS := $(USER_APPS) $(USER_STRESS) $(USER_SERVERS)
 
 USER_DIR := $(O)/userland
 USER_OBJDIR := $(USER_DIR)/obj
@@ -64,10 +67,12 @@ USER_LIB_OBJS := $(patsubst %.c,$(USER_OBJDIR)/%.o,$(USER_LIB_SRCS))
 USER_CRT0 := $(USER_OBJDIR)/userland/lib/crt0.o
 USER_LIB := $(USER_DIR)/libuser.a
 USER_APP_OBJS := $(patsubst %,$(USER_OBJDIR)/userland/apps/%.o,$(USER_APPS)) \
+	$(patsubst %,$(USER_OBJDIR)/userland/stress/%.o,$(USER_STRESS)) \
 	$(patsubst %,$(USER_OBJDIR)/userland/servers/%.o,$(USER_SERVERS))
 USER_APP_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_APPS))
+USER_STRESS_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_STRESS))
 USER_SERVER_ELFS := $(patsubst %,$(USER_DIR)/%.elf,$(USER_SERVERS))
-USER_ELFS := $(USER_APP_ELFS) $(USER_SERVER_ELFS)
+USER_ELFS := $(USER_APP_ELFS) $(USER_STRESS_ELFS) $(USER_SERVER_ELFS)
 USER_ROOT := $(USER_DIR)/root
 INITRD := $(O)/initrd.cpio
 
@@ -90,6 +95,11 @@ $(USER_OBJDIR)/userland/servers/init.o: USER_CFLAGS += \
 	-DINIT_SERVERS='"$(wordlist 2,$(words $(USER_MANIFEST)),$(USER_MANIFEST))"'
 
 $(USER_APP_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/apps/%.o \
+		$(USER_CRT0) $(USER_LIB) userland/user.ld
+	@echo "  USERLD  $@"
+	$(Q)$(CC) $(USER_LDFLAGS) $(USER_CRT0) $< $(USER_LIB) -lgcc -o $@
+
+$(USER_STRESS_ELFS): $(USER_DIR)/%.elf: $(USER_OBJDIR)/userland/stress/%.o \
 		$(USER_CRT0) $(USER_LIB) userland/user.ld
 	@echo "  USERLD  $@"
 	$(Q)$(CC) $(USER_LDFLAGS) $(USER_CRT0) $< $(USER_LIB) -lgcc -o $@

@@ -47,7 +47,7 @@ pytestmark = pytest.mark.qemu
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
-# The stress program's default set (userland/apps/stress.c), in its order,
+# The stress program's default set (userland/stress/stress.c), in its order,
 # and its default region size: 4 MiB, 1024 pages a round.
 DEFAULT_SET = ["pf-anon", "pf-samept", "map-churn", "ipc-same"]
 ROUND_PAGES = 1024

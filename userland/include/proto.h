@@ -119,7 +119,7 @@
 #define CONSOLE_FLUSH	PROTO_LABEL('c', 'f', 'l', 's')
 #define CONSOLE_FLUSH_HOLD 0x1
 
-/* ---- stress results (userland/apps/stress.c) ----------------------------- */
+/* ---- stress results (userland/stress/stress.c) ----------------------------- */
 
 /* A stress program started with report=1 sends each of its `bench ...`
  * lines to its HANDLE_SPAWN with this call instead of printing it (the

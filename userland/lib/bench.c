@@ -5,7 +5,7 @@
  * report=1 (every stress program takes it): the result lines are sent to
  * the endpoint the program was started with (HANDLE_SPAWN) as
  * BENCH_REPORT calls instead of being printed; the stress program
- * (userland/apps/stress.c) starts them so and prints a summary table
+ * (userland/stress/stress.c) starts them so and prints a summary table
  * from them. If the holder does not take them (-E_NOSYS from the name
  * server, say), they are printed after all, with one line saying why.
  */
