@@ -89,8 +89,10 @@ static void set_exiting_locked(struct proc *p, int status)
 {
 	if (p->exiting)
 		return;
-	p->exiting = true;
+	/* The status first: proc_leave_if_exiting reads it without the
+	 * lock once it sees exiting (acquire). */
 	p->exit_status = status;
+	__atomic_store_n(&p->exiting, true, __ATOMIC_RELEASE);
 	if (p->main)
 		ipc_interrupt(p->main);
 	for (int i = 0; i < PROC_MAX_THREADS; i++)

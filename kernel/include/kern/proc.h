@@ -30,7 +30,10 @@ struct proc {
 	struct as *as;
 	struct thread *main;
 	int exit_status;
-	struct spinlock lock;	/* rank 60 (misc) */
+	/* lock (rank 60, misc) protects threads[], joining[], and the
+	 * setting of exiting with exit_status (set_exiting_locked); exiting
+	 * is also read without it (acquire) on the way to user mode. */
+	struct spinlock lock;
 	bool exiting;		/* SYS_EXIT or a kill: every thread leaves */
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
