@@ -27,6 +27,11 @@
  *   - the same with the memo (handle_names_memo): the memos the closed
  *     handle is checked through are the ones that remembered it while it
  *     was published, so a memo that outlived a close would say yes.
+ *     The memos asked on every pass lose the closed handle as soon as
+ *     they are asked about it again; so each reader also keeps a memo
+ *     per object that is asked once per published handle, which still
+ *     holds it when the close is seen (without it, a run where every
+ *     reader kept up saw no such case at all: 8 harts, 10 s).
  * Whether the published handle names its own object depends on timing
  * (it may be closing); the harts count the times it did.
  */
@@ -104,8 +109,10 @@ static void names_reader(void)
 	unsigned long yes = 0, stale = 0;
 	unsigned int bad = 0;
 	/* [object]: the checks that may say yes; [2 + object]: the other
-	 * object's, which never may. */
-	struct handle_memo memo[4] = { 0 };
+	 * object's, which never may; [4 + object]: asked once per published
+	 * handle, kept until its close is seen. */
+	struct handle_memo memo[6] = { 0 };
+	long last = 0;
 
 	while (!__atomic_load_n(&names_stop, __ATOMIC_ACQUIRE)) {
 		long cur = __atomic_load_n(&names_cur, __ATOMIC_ACQUIRE);
@@ -114,6 +121,13 @@ static void names_reader(void)
 		if (cur) {
 			long h = cur >> 1;
 			unsigned int which = cur & 1;
+
+			if (cur != last) {
+				last = cur;
+				handle_names_memo(&names_ht, &memo[4 + which],
+						  h, names_obj[which],
+						  HANDLE_R_SEND);
+			}
 
 			bad += handle_names(&names_ht, h, names_obj[!which], 0);
 			bad += handle_names(&names_ht, h, names_obj[which],
@@ -140,15 +154,19 @@ static void names_reader(void)
 			bad += handle_names(&names_ht, closed, names_obj[1], 0);
 			/* How often a memo still held the closed handle (the
 			 * case this is about). */
-			if ((memo[0].h == closed || memo[1].h == closed) &&
-			    !stale)
+			unsigned long held = 0;
+
+			for (int m = 0; m < 6; m += m == 1 ? 3 : 1)
+				held += memo[m].h == closed;
+			if (held && !stale)
 				__atomic_fetch_or(&names_seen, NAMES_SEEN_STALE,
 						  __ATOMIC_RELAXED);
-			stale += (memo[0].h == closed) + (memo[1].h == closed);
-			bad += handle_names_memo(&names_ht, &memo[0], closed,
-						 names_obj[0], HANDLE_R_SEND);
-			bad += handle_names_memo(&names_ht, &memo[1], closed,
-						 names_obj[1], HANDLE_R_SEND);
+			stale += held;
+			for (int m = 0; m < 6; m += m == 1 ? 3 : 1)
+				bad += handle_names_memo(&names_ht, &memo[m],
+							 closed,
+							 names_obj[m & 1],
+							 HANDLE_R_SEND);
 		}
 	}
 	__atomic_fetch_add(&names_bad, bad, __ATOMIC_RELAXED);
