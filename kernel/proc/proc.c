@@ -766,7 +766,10 @@ static long proc_info(long index, long pid, void *uout)
 
 /* A user page fault: resolved by the address space, or by its pager (an
  * IPC, with interrupts on while the thread waits), or the end of the
- * process with one report line. */
+ * process with one report line. A pager call cut short because the
+ * process is ending (-E_INTR: a kill, or another thread's exit) is no
+ * fault of the page: the thread leaves at the end of the trap, quietly,
+ * as from any other wait. */
 void proc_user_fault(struct proc *p, struct trap_frame *tf,
 		     enum as_access access)
 {
@@ -784,7 +787,7 @@ void proc_user_fault(struct proc *p, struct trap_frame *tf,
 		err = pager_fault(p->as, &pf, access);
 		arch_irq_disable();
 		as_pager_ref(pf.pager, NULL, -1);
-		if (err == 0)
+		if (err == 0 || err == -E_INTR)
 			return;
 		if (err != -E_AGAIN) {
 			snprintf(why, sizeof(why), "%s, and its pager %s%s",
