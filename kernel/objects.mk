@@ -12,8 +12,9 @@ kernel-objs-y += kernel/mm/memmap.o kernel/mm/frame.o kernel/mm/pt.o \
 	kernel/mm/as.o kernel/mm/tlb.o
 kernel-objs-y += kernel/test/ktest.o kernel/test/ktests.o \
 	kernel/test/kt_smp.o kernel/test/kt_boot.o kernel/test/kt_mm.o \
-	kernel/test/kt_sched.o kernel/test/kt_ipc.o
-kernel-objs-y += kernel/proc/proc.o kernel/arch/riscv/uaccess.o \
+	kernel/test/kt_sched.o kernel/test/kt_ipc.o kernel/test/kt_proc.o
+kernel-objs-y += kernel/proc/proc.o kernel/proc/faultwait.o \
+	kernel/arch/riscv/uaccess.o \
 	kernel/lib/elf.o kernel/lib/cpio.o
 kernel-objs-y += kernel/arch/riscv/initrd.o
 kernel-objs-y += kernel/ipc/handle.o kernel/ipc/ipc.o kernel/ipc/syscall.o \

@@ -398,6 +398,7 @@ int proc_spawn(const char *name, const void *elf, size_t size,
 	p = frame_to_kva(pf);
 	spin_init(&p->lock, LOCK_CLASS_MISC);
 	handle_table_init(&p->handles);
+	faultwait_init(&p->faultwait);
 	err = elf_parse(elf, size, &img, err_msg, sizeof(err_msg));
 	if (err) {
 		printk("proc: %s: %s\n", name, err_msg);
@@ -673,9 +674,12 @@ static void stats_syscall(struct rivet_stats *st)
 		st->spurious[i] = __atomic_load_n(&harts[i].mm_spurious,
 						  __ATOMIC_RELAXED);
 	}
-	for (unsigned int i = 0; i < nr_harts; i++)
+	for (unsigned int i = 0; i < nr_harts; i++) {
 		st->ipc_fast += __atomic_load_n(&harts[i].ipc_fast,
 						__ATOMIC_RELAXED);
+		st->pager_waits += __atomic_load_n(&harts[i].pager_waits,
+						   __ATOMIC_RELAXED);
+	}
 	for (int k = 0; k < 3; k++) {
 		struct lockstat s;
 
@@ -764,9 +768,47 @@ static long proc_info(long index, long pid, void *uout)
 	return copy_to_user(uout, &info, sizeof(info)) ? -E_FAULT : 0;
 }
 
+/*
+ * Ask @p's pager for the page @pf names, once for all the threads of @p
+ * that fault on it at once (kern/faultwait.h). Interrupts on.
+ * Return: 0 (mapped; or another thread's ask for it ended, or the process
+ * is ending: back to user mode, which faults again if the page is still
+ * absent), or what pager_fault returned.
+ */
+static int ask_pager(struct proc *p, const struct as_fault_info *pf,
+		     enum as_access access)
+{
+	struct faultwait_entry *fw;
+	unsigned int prot;
+	paddr_t pa;
+	int err;
+
+	switch (faultwait_enter(&p->faultwait, pf->va, &p->exiting, &fw)) {
+	case FAULTWAIT_WAITED:
+		return 0;
+	case FAULTWAIT_FULL:
+		return pager_fault(p->as, pf, access);
+	case FAULTWAIT_LEAD:
+		break;
+	}
+	/* A leader may have mapped the page after as_fault_ex looked and
+	 * left the table before we entered it: then asking again would be
+	 * the very duplicate the table is for. (Its leave, under the
+	 * table's lock, came after its install: this lookup sees it.) */
+	if (as_lookup(p->as, pf->va, &pa, &prot) == 0)
+		err = 0;
+	else
+		err = pager_fault(p->as, pf, access);
+	faultwait_leave(&p->faultwait, fw);
+	return err;
+}
+
 /* A user page fault: resolved by the address space, or by its pager (an
  * IPC, with interrupts on while the thread waits), or the end of the
- * process with one report line. */
+ * process with one report line. A pager call cut short because the
+ * process is ending (-E_INTR: a kill, or another thread's exit) is no
+ * fault of the page: the thread leaves at the end of the trap, quietly,
+ * as from any other wait. */
 void proc_user_fault(struct proc *p, struct trap_frame *tf,
 		     enum as_access access)
 {
@@ -781,10 +823,10 @@ void proc_user_fault(struct proc *p, struct trap_frame *tf,
 		if (err != AS_FAULT_PAGER)
 			proc_kill_current(tf, trap_cause_name(tf->scause));
 		arch_irq_enable();
-		err = pager_fault(p->as, &pf, access);
+		err = ask_pager(p, &pf, access);
 		arch_irq_disable();
 		as_pager_ref(pf.pager, NULL, -1);
-		if (err == 0)
+		if (err == 0 || err == -E_INTR)
 			return;
 		if (err != -E_AGAIN) {
 			snprintf(why, sizeof(why), "%s, and its pager %s%s",

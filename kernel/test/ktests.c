@@ -5,7 +5,7 @@
 #include "ktests.h"
 
 extern const struct ktest_suite kt_smp_suite, kt_boot_suite, kt_mm_suite,
-	kt_sched_suite, kt_ipc_suite;
+	kt_sched_suite, kt_ipc_suite, kt_proc_suite;
 
 static const struct ktest_suite *const suites[] = {
 	&kt_boot_suite,
@@ -13,6 +13,7 @@ static const struct ktest_suite *const suites[] = {
 	&kt_mm_suite,
 	&kt_sched_suite,
 	&kt_ipc_suite,
+	&kt_proc_suite,
 };
 
 int ktests_run(const char *suite)

@@ -10,12 +10,17 @@
  * while other threads fault and write elsewhere and in the same range
  * (contents kept), discards some (zero after), shares the object with a
  * child process, and checks that a fault beyond the object kills only the
- * faulting child. Bad requests get error codes. Names belong to the
+ * faulting child. Threads that fault on one absent page at once (the
+ * pager holding the first one's fault, PAGER_REQ_DELAY) ask the pager
+ * once, the others wait; a child killed while its threads fault there
+ * ends at once. Bad requests get error codes. Names belong to the
  * process that registered them: another may take one only once it ended.
  *
  *   pagertest               the suite; exit status = failed cases
  *   pagertest child KEY     (its child) opens KEY, checks, writes a mark
  *   pagertest beyond KEY    (its child) touches past the object's end
+ *   pagertest slow KEY      (its child) faults page 0 of KEY from 8
+ *                           threads and waits for them (it is killed)
  *   pagertest owner NAME    (its child) registers NAME, answers one call
  *                           and exits
  */
@@ -35,6 +40,15 @@
 #define MAGIC		0x5a17c0de00000000UL
 #define CHILD_MARK	0xc41dUL
 #define TIMEOUT		(5000 * MS)
+#define SLOW_PAGES	4UL		/* the slow object's size */
+/* How long a fault on it is held at most (it is let go as soon as the
+ * others wait): longer than WAITS_TIMEOUT, so that it is still held
+ * while they are waited for. Without the kernel's table of faults in
+ * flight every fault is held, which may hold every pager thread: then
+ * the case fails after WAITS_TIMEOUT and at most SLOW_HOLD_MS more. */
+#define SLOW_HOLD_MS	30000UL
+#define WAITS_TIMEOUT	(15000 * MS)
+#define SLOW_MARK	0x510e00000000UL
 #define OWNER_NAME	"pagertest-owner"
 #define OWNER_QUIT	PROTO_LABEL('q', 'u', 'i', 't')
 
@@ -42,6 +56,9 @@ static long ns = HANDLE_SPAWN;
 static long pager = -1, pgh = -1;	/* lookup; from PAGER_REQ_CREATE */
 static unsigned long key;
 static char *region;
+static unsigned long slow_key;		/* the slow object (PAGER_REQ_DELAY) */
+static long slow_h = -1;
+static char *slow_region;
 static unsigned long *buf;
 static unsigned int nharts = 1;
 
@@ -56,6 +73,38 @@ static unsigned long faults_served(void)
 
 	return proto_call(pager, PAGER_REQ_STAT, 0, 0, &m, TIMEOUT) ? 0
 								     : m.w[3];
+}
+
+/* Faults that waited for another thread's pager call (SYS_STATS). */
+static unsigned long pager_waits(void)
+{
+	static struct rivet_stats st;
+
+	return sys_stats(&st) ? 0 : st.pager_waits;
+}
+
+/* PAGER_REQ_DELAY: each fault on object @k is answered @ms after it
+ * came, or once this is called again with 0. */
+static long delay_faults(unsigned long k, unsigned long ms)
+{
+	struct ipc_msg m;
+
+	return proto_call(pager, PAGER_REQ_DELAY, k, ms, &m, TIMEOUT);
+}
+
+static long slow_delay(unsigned long ms)
+{
+	return delay_faults(slow_key, ms);
+}
+
+/* Until pager_waits() reaches @n (up to WAITS_TIMEOUT): did it? */
+static bool waits_reach(unsigned long n)
+{
+	for (long t0 = sys_clock(); sys_clock() - t0 < (long)WAITS_TIMEOUT;
+	     sys_sleep(MS))
+		if (pager_waits() >= n)
+			return true;
+	return false;
 }
 
 static bool ready(void)
@@ -500,6 +549,129 @@ static void fault_beyond_object(void)
 	EXPECT_RET(page(DISCARDED)[0], MAGIC | DISCARDED);
 }
 
+/* ---- faults in flight ---------------------------------------------------------- */
+
+/* Read the slow object's page 0: it holds SLOW_MARK. */
+static void slow_reader_fn(void *arg)
+{
+	struct worker *w = arg;
+	unsigned long *pg = (unsigned long *)slow_region;
+
+	__atomic_fetch_add(&arrived, 1, __ATOMIC_RELEASE);
+	wait_for(&arrived, NTHREADS);
+	if (__atomic_load_n(&pg[0], __ATOMIC_RELAXED) != SLOW_MARK ||
+	    __atomic_load_n(&pg[WORDS - 1], __ATOMIC_RELAXED) != ~SLOW_MARK)
+		bad_word(w, 0);
+}
+
+/*
+ * 8 threads on every hart fault on one absent page of a pager-backed
+ * region at once. The pager holds the first fault it gets (a delay of
+ * 30 s on the object) until the other 7 wait for it in the kernel, then
+ * lets it go: it must have served the page once, and every thread reads
+ * what is in it.
+ */
+static void one_page_from_8_threads(void)
+{
+	unsigned long f0, f1, w0, w1;
+	bool all_waited;
+	long r, t0;
+
+	if (pager <= 0) {
+		EXPECT(pager > 0, "no pager");
+		return;
+	}
+	EXPECT_RET(pager_create(pager, SLOW_PAGES, &slow_key, &slow_h), 0);
+	EXPECT_RET(delay_faults(slow_key + 256, 1), -E_NOENT);
+	EXPECT_RET(delay_faults(slow_key, PAGER_DELAY_MAX_MS + 1), -E_INVAL);
+	r = sys_map_pager(0, SLOW_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  slow_h, slow_key);
+	EXPECT(r > 0, "map_pager: %ld (%s)", r, uktap_ret_name(r));
+	if (r <= 0)
+		return;
+	slow_region = (char *)r;
+	/* The contents, then the page out of our mapping (kept). */
+	((unsigned long *)slow_region)[0] = SLOW_MARK;
+	((unsigned long *)slow_region)[WORDS - 1] = ~SLOW_MARK;
+	EXPECT_RET(pager_evict(pager, slow_key, 0, PAGE_SIZE, 0), 1);
+	EXPECT_RET(slow_delay(SLOW_HOLD_MS), 0);
+	f0 = faults_served();
+	w0 = pager_waits();
+	t0 = sys_clock();
+	if (start_workers(slow_reader_fn, NTHREADS) != NTHREADS) {
+		slow_delay(0);
+		return;		/* the barrier would wait forever */
+	}
+	all_waited = waits_reach(w0 + NTHREADS - 1);
+	EXPECT_RET(slow_delay(0), 0);	/* the first fault's answer goes */
+	join_workers(NTHREADS);
+	f1 = faults_served();
+	w1 = pager_waits();
+	EXPECT(f1 - f0 == 1, "the pager served %lu faults for one page",
+	       f1 - f0);
+	EXPECT(all_waited && w1 - w0 >= NTHREADS - 1, "only %lu of %d "
+	       "faults waited for the first one's pager call", w1 - w0,
+	       NTHREADS - 1);
+	printf(UKTAP_DIAG "one page by %d threads on %u harts: the pager "
+	       "served %lu faults, %lu waited, %ld us\n", NTHREADS, nharts,
+	       f1 - f0, w1 - w0, (sys_clock() - t0) / 1000);
+}
+
+/*
+ * A child faults on the slow object's page 0 from 8 threads: one asks
+ * (held by the pager), the others wait for it. Killed then, the child
+ * must end at once (within TIMEOUT, not when the pager answers, 30 s
+ * later), quietly (status -1, no report line: tests/system), and the
+ * object must still serve faults.
+ */
+static void kill_while_waiting(void)
+{
+	unsigned long f0, w0, w1;
+	char args[48];
+	long pid, r, t0, dt;
+	bool all_waited;
+
+	if (!slow_region) {
+		EXPECT(slow_region, "no slow object (an earlier case failed)");
+		return;
+	}
+	EXPECT_RET(slow_delay(SLOW_HOLD_MS), 0);
+	f0 = faults_served();
+	w0 = pager_waits();
+	snprintf(args, sizeof(args), "slow %lu", slow_key);
+	pid = sys_spawn_handle("pagertest", args, ns);
+	EXPECT(pid > 0, "spawn pagertest %s: %ld", args, pid);
+	if (pid <= 0) {
+		slow_delay(0);
+		return;
+	}
+	all_waited = waits_reach(w0 + NTHREADS - 1);
+	w1 = pager_waits();
+	EXPECT(all_waited, "only %lu of the child's faults waited", w1 - w0);
+	t0 = sys_clock();
+	EXPECT_RET(sys_kill(pid), 0);
+	r = sys_wait(pid);
+	dt = sys_clock() - t0;
+	EXPECT_RET(r, -1);
+	/* The held call ends only when we let it go below. */
+	EXPECT(dt < (long)TIMEOUT, "the killed child took %ld ms to end",
+	       dt / (long)MS);
+	EXPECT_RET(slow_delay(0), 0);
+	/* The child's one ask is answered now (to nobody). */
+	for (long t1 = sys_clock(); faults_served() - f0 < 1 &&
+	     sys_clock() - t1 < (long)TIMEOUT; sys_sleep(MS))
+		;
+	EXPECT(faults_served() - f0 == 1, "the pager served %ld faults for "
+	       "the child's page", (long)(faults_served() - f0));
+	/* The object still serves: our page 0 out, and in again. */
+	EXPECT_RET(pager_evict(pager, slow_key, 0, PAGE_SIZE, 0), 1);
+	EXPECT_RET(((unsigned long *)slow_region)[0], SLOW_MARK);
+	EXPECT(faults_served() - f0 == 2, "%ld faults served, expected 2",
+	       (long)(faults_served() - f0));
+	printf(UKTAP_DIAG "a child with %lu faults waiting for its pager "
+	       "call ended %ld us after its kill\n", w1 - w0, dt / 1000);
+}
+
 static void destroy_object(void)
 {
 	unsigned long k;
@@ -513,6 +685,12 @@ static void destroy_object(void)
 	EXPECT_RET(pager_destroy(pager, key), -E_NOENT);
 	EXPECT_RET(pager_open(pager, key, &k, &h), -E_NOENT);
 	EXPECT_RET(sys_handle_close(pgh), 0);
+	if (!slow_region)
+		return;
+	EXPECT_RET(sys_unmap(slow_region, SLOW_PAGES * PAGE_SIZE), 0);
+	slow_region = NULL;
+	EXPECT_RET(pager_destroy(pager, slow_key), 0);
+	EXPECT_RET(sys_handle_close(slow_h), 0);
 }
 
 static const struct uktap_case cases[] = {
@@ -528,6 +706,8 @@ static const struct uktap_case cases[] = {
 	{ "bad_evictions", bad_evictions },
 	{ "shared_with_a_process", shared_with_a_process },
 	{ "fault_beyond_object", fault_beyond_object },
+	{ "one_page_from_8_threads", one_page_from_8_threads },
+	{ "kill_while_waiting", kill_while_waiting },
 	{ "destroy_object", destroy_object },
 };
 
@@ -573,6 +753,16 @@ static int child_main(const char *mode, const char *key_s)
 	if (!strcmp(mode, "beyond")) {
 		page(pages)[0] = 1;	/* killed here */
 		return 4;
+	}
+	if (!strcmp(mode, "slow")) {
+		/* Every thread faults on page 0, which the pager holds:
+		 * killed while they wait. */
+		slow_region = region;
+		if (start_workers(slow_reader_fn, NTHREADS) != NTHREADS)
+			return 6;
+		for (unsigned int i = 0; i < NTHREADS; i++)
+			thread_join(workers[i].tid);
+		return 7;
 	}
 	for (unsigned long p = DISCARDED; p < pages / 2; p += 7)
 		bad += page(p)[0] != (MAGIC | p);

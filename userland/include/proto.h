@@ -93,6 +93,13 @@
 #define PAGER_REQ_DESTROY PROTO_LABEL('p', 'd', 'e', 'l')
 /* Reply w0: 0, w1 objects, w2 pages they hold, w3 faults served. */
 #define PAGER_REQ_STAT	PROTO_LABEL('p', 's', 't', 'a')
+/* w0: key, w1: milliseconds (0..PAGER_DELAY_MAX_MS). From now on each
+ * fault on the object is answered that long after it came, or as soon as
+ * the delay is set back to 0 (as after creation: at once). A test's way
+ * to hold one fault in flight while others come, then let it go.
+ * Reply w0: 0; -E_NOENT, -E_INVAL. */
+#define PAGER_REQ_DELAY	PROTO_LABEL('p', 'd', 'l', 'y')
+#define PAGER_DELAY_MAX_MS 60000
 
 /* ---- the console ("console") ------------------------------------------- */
 

@@ -10,7 +10,10 @@
  * into the client: every client of a key shares the pages, and so does
  * the pager. Eviction unmaps pages from every client (SYS_PAGER_EVICT);
  * they keep their contents here (or are zeroed, with
- * PAGER_EVICT_DISCARD), and the next touch faults here again.
+ * PAGER_EVICT_DISCARD), and the next touch faults here again. A test can
+ * make the faults on one object slow (PAGER_REQ_DELAY): each is answered
+ * that much later, or once the delay is set back to 0, so that faults of
+ * other threads surely come while one is in flight.
  *
  * One receiving thread per hart (up to 8) and the main thread serve the
  * one endpoint, so faults from many harts are answered in parallel. The
@@ -32,6 +35,8 @@ _Static_assert(PAGER_OBJ_MAX <= 256, "slot in the key's low byte");
  *   key    atomic; 0: a free slot. Set (released) once pages and base
  *          are; cleared by a destroy under rw (write).
  *   pages, base   immutable while key is set.
+ *   delay_ms   atomic: how long a fault waits before its answer
+ *              (PAGER_REQ_DELAY); 0 from creation.
  *   rw     read: a fault being answered (across the reply, so that the
  *          page it maps is not zeroed behind it), a keeping eviction;
  *          write: a discarding eviction, a destroy.
@@ -40,6 +45,7 @@ struct object {
 	unsigned long key;
 	unsigned long pages;
 	char *base;
+	unsigned long delay_ms;
 	struct urwlock rw;
 };
 
@@ -76,7 +82,7 @@ static bool range_ok(const struct object *o, unsigned long off,
 /* A PAGER_FAULT: answer with the page (and reply here, under the lock). */
 static void fault(struct ipc_msg *m)
 {
-	unsigned long key = m->w[0], off = m->w[1];
+	unsigned long key = m->w[0], off = m->w[1], delay;
 	struct object *o = obj_get(key);
 
 	if (!o || !range_ok(o, ALIGN_DOWN(off, PAGE_SIZE), PAGE_SIZE)) {
@@ -87,6 +93,12 @@ static void fault(struct ipc_msg *m)
 		ipc_reply(m);
 		return;
 	}
+	/* A slow object (PAGER_REQ_DELAY): answer once the delay has
+	 * passed, or at once when it is set to 0 meanwhile. */
+	for (long t0 = sys_clock();
+	     (delay = __atomic_load_n(&o->delay_ms, __ATOMIC_RELAXED)) &&
+	     sys_clock() - t0 < (long)(delay * 1000000UL);)
+		sys_sleep(1000000UL);
 	*m = (struct ipc_msg){
 		.info = IPC_INFO(0, 0, IPC_INFO_PAGE),
 		.w = { (unsigned long)o->base + ALIGN_DOWN(off, PAGE_SIZE) } };
@@ -123,6 +135,7 @@ static long obj_create(const unsigned long *w, struct ipc_msg *out)
 	}
 	o->pages = pages;
 	o->base = (char *)base;
+	o->delay_ms = 0;
 	/* Release: pages and base are visible before the key (obj_get). */
 	__atomic_store_n(&o->key, key, __ATOMIC_RELEASE);
 	out->w[1] = key;
@@ -201,6 +214,21 @@ static long obj_destroy(const unsigned long *w, struct ipc_msg *out)
 	return r;
 }
 
+/* PAGER_REQ_DELAY: w0 key, w1 milliseconds. */
+static long obj_delay(const unsigned long *w, struct ipc_msg *out)
+{
+	struct object *o;
+
+	if (w[1] > PAGER_DELAY_MAX_MS)
+		return -E_INVAL;
+	o = obj_get(w[0]);
+	if (!o)
+		return -E_NOENT;
+	__atomic_store_n(&o->delay_ms, w[1], __ATOMIC_RELAXED);
+	urw_read_unlock(&o->rw);
+	return 0;
+}
+
 /* PAGER_REQ_STAT: w1 objects, w2 their pages, w3 faults served. */
 static long pager_stat(const unsigned long *w, struct ipc_msg *out)
 {
@@ -238,6 +266,9 @@ static void request(struct ipc_msg *m)
 		break;
 	case PAGER_REQ_DESTROY:
 		r = obj_destroy(w, m);
+		break;
+	case PAGER_REQ_DELAY:
+		r = obj_delay(w, m);
 		break;
 	case PAGER_REQ_STAT:
 		r = pager_stat(w, m);

@@ -206,6 +206,10 @@ struct rivet_stats {
 	unsigned long total_frames;	/* frames the allocator manages */
 	unsigned long ipc_fast;		/* calls and reply-receives done by
 					 * the IPC fast path, all harts */
+	unsigned long pager_waits;	/* faults on a pager-backed page that
+					 * waited for another thread's call
+					 * to the pager for it instead of
+					 * calling, all harts */
 };
 
 /* SYS_DEVICE_INFO */

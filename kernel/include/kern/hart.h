@@ -71,6 +71,10 @@ struct hart {
 	uint64_t ipc_fast;		/* calls the IPC fast path did */
 	uint64_t mm_region_retries;	/* faults that looked again because
 					 * their region changed meanwhile */
+	uint64_t pager_waits;		/* pager faults that waited for
+					 * another thread's ask for their
+					 * page instead of asking
+					 * (kern/faultwait.h) */
 	struct lockstat lockstat[LOCK_CLASS_MAX];
 	uint8_t held[LOCK_HELD_MAX];	/* classes held, in order taken */
 	uint8_t nheld;

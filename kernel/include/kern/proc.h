@@ -13,9 +13,12 @@
  *   threads[], joining[], exiting   lock.
  *   handles              its own lock (kern/ipc.h); closed when the main
  *                        thread ends.
+ *   faultwait            its own lock (kern/faultwait.h): the pager
+ *                        faults in flight in its address space.
  */
 #include <kern/types.h>
 #include <kern/spinlock_types.h>
+#include <kern/faultwait.h>
 #include <kern/ipc.h>
 
 #define PROC_MAX_THREADS	64
@@ -41,6 +44,7 @@ struct proc {
 				 * the spawner ended (proc_table_lock) */
 	bool claimed;		/* a SYS_WAIT waits for it (proc_table_lock) */
 	struct handle_table handles;
+	struct faultwait_table faultwait;
 };
 
 #define PROC_MAX	64	/* processes alive at once */
