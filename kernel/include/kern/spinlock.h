@@ -198,14 +198,9 @@ static __always_inline void spin_lock_raw_as(struct spinlock *l,
 	if (unlikely((uint16_t)old != (uint16_t)(old >> 16)))
 		spin_wait(l, (uint16_t)(old >> 16));
 #ifdef CONFIG_LOCK_STATS
-	{
-		/* Owner hart only; relaxed atomics so that remote readers
-		 * see whole values (and ThreadSanitizer agrees). */
-		uint64_t *c = &h->lockstat[cls].acquired;
-
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
-	}
+	/* Owner hart only; relaxed atomics so that remote readers see whole
+	 * values (and ThreadSanitizer agrees); no AMO on riscv. */
+	arch_counter_inc_u64(&h->lockstat[cls].acquired);
 #endif
 #ifdef CONFIG_DEBUG_SPINLOCK
 	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
