@@ -44,6 +44,7 @@
  * ipcfast=off|call|reply|on (boot option, default on) selects which calls
  * may take it, to measure both paths in one build (docs/performance.md).
  */
+#include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/handle.h>
 #include <kern/hart.h>
@@ -56,12 +57,11 @@
 #include "ipc_internal.h"
 
 /* One more call done here (interrupts are off: this hart's own counter;
- * relaxed atomics so that SYS_STATS on another hart reads whole values). */
+ * relaxed atomics so that SYS_STATS on another hart reads whole values;
+ * no AMO on riscv: kern/arch.h). */
 static __always_inline void fast_count(struct hart *h)
 {
-	__atomic_store_n(&h->ipc_fast,
-			 __atomic_load_n(&h->ipc_fast, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	arch_counter_inc_u64(&h->ipc_fast);
 }
 
 /* A message of @info the fast path can carry for @self, which has no
