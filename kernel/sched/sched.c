@@ -539,11 +539,13 @@ void sched_park_jumped(struct thread *last, struct runqueue *rq)
 	struct thread *t = rq->current;
 
 	rq->last = NULL;
-	__atomic_store_n(&last->on_cpu, 0, __ATOMIC_RELEASE);
+	/* Both stores as finish_switch's and thread_block's, without an
+	 * AMO each on riscv (kern/arch.h): this runs twice a round trip. */
+	arch_store_release_u32(&last->on_cpu, 0);
 	spin_unlock_raw(&rq->lock);
 	/* As thread_block after its wait: a wake-up that came meanwhile
 	 * (and found it running) is spent. */
-	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+	arch_store_relaxed_u32(&t->wake_token, 0);
 }
 
 /* A parked thread, switched to through its context (arch_park_resume):

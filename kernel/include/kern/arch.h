@@ -30,6 +30,10 @@
  *                                           add, only for a counter one
  *                                           hart writes ("owner hart
  *                                           only") and others read whole
+ *   void arch_store_relaxed_u32(uint32_t *p, uint32_t v)
+ *                                           __atomic_store_n(p, v, RELAXED)
+ *   void arch_store_release_u32(uint32_t *p, uint32_t v)
+ *                                           __atomic_store_n(p, v, RELEASE)
  */
 #include <kern/types.h>
 #include <arch/arch.h>

@@ -18,6 +18,7 @@
  * take their locks raw. Only sched.c and this header touch a run queue's
  * fields.
  */
+#include <kern/arch.h>
 #include <kern/thread.h>
 #include <kern/panic.h>
 #include <kern/spinlock.h>
@@ -131,7 +132,7 @@ static __always_inline __noreturn void sched_park_switch(struct hart *h,
 	if (unlikely(next->wake_at))
 		sched_unsleep_locked(rq, next);
 	next->state = THREAD_RUNNING;
-	__atomic_store_n(&next->on_cpu, 1, __ATOMIC_RELAXED);
+	arch_store_relaxed_u32(&next->on_cpu, 1);
 	rq->current = next;
 	h->current = next;
 	rq->stats.switches++;

@@ -77,6 +77,17 @@ static __always_inline void arch_counter_inc_u64(uint64_t *p)
 	*v = *v + 1;
 }
 
+static __always_inline void arch_store_relaxed_u32(uint32_t *p, uint32_t v)
+{
+	*(volatile uint32_t *)p = v;
+}
+
+static __always_inline void arch_store_release_u32(uint32_t *p, uint32_t v)
+{
+	__asm__ __volatile__("fence rw, w" ::: "memory");
+	*(volatile uint32_t *)p = v;
+}
+
 __noreturn void arch_halt(void);
 /* kernel/arch/riscv/page.S */
 void arch_clear_page(void *kva);
