@@ -114,10 +114,19 @@ static __always_inline struct trap_frame *fast_give(struct thread *from,
 	return to_tf;
 }
 
-/* Is @t's process ending? A hint (relaxed): a kill that this misses is
- * no different from one that comes just after, when @t runs in user mode
- * and leaves at its next trap. */
-static __always_inline bool fast_partner_killed(struct thread *t)
+/*
+ * Is @t's process ending (@t the partner, or this thread)? A hint
+ * (relaxed): a kill that this misses is no different from one that comes
+ * just after. The partner then runs in user mode and leaves at its next
+ * trap. This thread is woken by the kill (ipc_interrupt: the flag, then
+ * thread_wake), whose token is set before the waker takes this hart's
+ * run-queue lock: sched_park_begin, under that lock, sees the token and
+ * declines, or the waker comes after and finds this thread BLOCKED, and
+ * its parked wait ends the general way (ipc_park_resume, -E_INTR). So the
+ * general path's sequentially consistent load (ipc_interrupted) would buy
+ * nothing here but two fences a call.
+ */
+static __always_inline bool fast_killed(struct thread *t)
 {
 	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_RELAXED);
 }
@@ -152,8 +161,8 @@ static void fast_call(struct hart *h, struct thread *self,
 		self->ipc.call_ep = ep;
 	}
 	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
-	if (!ep->receivers || ipc_interrupted(self) ||
-	    !(s = ipc_receiver_on(ep, h->id)) || fast_partner_killed(s) ||
+	if (!ep->receivers || fast_killed(self) ||
+	    !(s = ipc_receiver_on(ep, h->id)) || fast_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
 		return;
@@ -203,8 +212,8 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 		return;
 	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
-	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
-	    fast_partner_killed(c) || !(rq = sched_park_begin(h, self, c))) {
+	if (!c || ep->send_head || !ep->receivers || fast_killed(self) ||
+	    fast_killed(c) || !(rq = sched_park_begin(h, self, c))) {
 		spin_unlock_raw(&ep->lock);
 		return;
 	}
