@@ -160,7 +160,7 @@ static void fast_call(struct hart *h, struct thread *self,
 		ep = to_ep(o);
 		self->ipc.call_ep = ep;
 	}
-	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
+	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
 	if (!ep->receivers || fast_killed(self) ||
 	    !(s = ipc_receiver_on(ep, h->id)) || fast_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
@@ -210,7 +210,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	if (!handle_names_memo(&self->proc->handles, &self->ipc.recv_memo,
 			       (long)tf->a0, &ep->obj, HANDLE_R_RECV))
 		return;
-	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
+	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
 	if (!c || ep->send_head || !ep->receivers || fast_killed(self) ||
 	    fast_killed(c) || !(rq = sched_park_begin(h, self, c))) {

@@ -88,7 +88,7 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
 {
 	struct runqueue *rq = h->rq;
 
-	spin_lock_raw_as(&rq->lock, LOCK_CLASS_SCHED);
+	spin_lock_raw_as(h, &rq->lock, LOCK_CLASS_SCHED);
 	if (unlikely(!sched_handoff_ok(rq, h, next) || h->need_resched ||
 		     __atomic_load_n(&self->wake_token, __ATOMIC_RELAXED))) {
 		spin_unlock_raw(&rq->lock);
