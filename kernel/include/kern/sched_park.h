@@ -143,7 +143,7 @@ static __always_inline __noreturn void sched_park_switch(struct hart *h,
 	spin_unlock_raw(lock);
 	if (likely(next->parked)) {
 		next->parked = false;
-		arch_park_jump(thread_user_frame(next), self, rq);
+		arch_park_jump(self, rq, thread_user_frame(next));
 	}
 	/* @next blocked the ordinary way, in schedule_to_locked: it ends
 	 * the switch there (finish_switch, with rq->last) and drops the
