@@ -758,7 +758,7 @@ void sched_init_hart(void)
 	boot->is_boot = true;
 	boot->irq_was_on = true;
 	boot->kstack.lo = h->stack_lo;
-	boot->kstack.hi = h->stack_hi;
+	boot->kstack.hi = h->kstack_top;
 	rq->current = boot;
 	h->current = boot;
 	if (h->id == 0) {

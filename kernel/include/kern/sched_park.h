@@ -68,7 +68,6 @@ static __always_inline void sched_stack_bounds(struct hart *h,
 					       struct thread *t)
 {
 	h->stack_lo = t->kstack.lo;
-	h->stack_hi = t->kstack.hi;
 	h->kstack_top = t->kstack.hi;
 }
 
