@@ -135,6 +135,7 @@ static __always_inline bool fast_killed(struct thread *t)
 static void fast_call(struct hart *h, struct thread *self,
 		      struct trap_frame *tf)
 {
+	struct trap_frame *s_tf = NULL;
 	struct endpoint *ep;
 	struct runqueue *rq;
 	struct kobj *o;
@@ -174,7 +175,8 @@ static void fast_call(struct hart *h, struct thread *self,
 	self->ipc.park_recv = false;
 	if (s->parked) {
 		/* Its receive's reference becomes its reply_ep's. */
-		fast_give(self, tf, s)->a6 = ipc_thread_id(self);
+		s_tf = fast_give(self, tf, s);
+		s_tf->a6 = ipc_thread_id(self);
 		s->ipc.reply_to = self;
 		s->ipc.reply_ep = ep;
 		self->ipc.reply_from = s;
@@ -186,7 +188,7 @@ static void fast_call(struct hart *h, struct thread *self,
 		ipc_pair(ep, s, self);
 	}
 	ipc_complete(s, 0);
-	sched_park_switch(h, rq, self, s, &ep->lock);
+	sched_park_switch(h, rq, self, tf, s, s_tf, &ep->lock);
 }
 
 /*
@@ -199,6 +201,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 			    struct trap_frame *tf)
 {
 	struct endpoint *ep = self->ipc.reply_ep;
+	struct trap_frame *c_tf = NULL;
 	struct runqueue *rq;
 	struct thread *c;
 
@@ -223,7 +226,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.reply_ep = NULL;
 	c->ipc.reply_from = NULL;
 	if (c->parked) {
-		fast_give(self, tf, c);
+		c_tf = fast_give(self, tf, c);
 	} else {
 		fast_take_msg(self, tf);
 		ipc_deliver(self, c);
@@ -235,7 +238,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.park_ep = ep;
 	self->ipc.park_recv = true;
 	q_push(&ep->recv_head, &ep->recv_tail, self);
-	sched_park_switch(h, rq, self, c, &ep->lock);
+	sched_park_switch(h, rq, self, tf, c, c_tf, &ep->lock);
 }
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;

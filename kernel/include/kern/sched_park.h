@@ -104,16 +104,19 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
  * @self resumes, when something ends its wait, in arch_park_resume; or
  * straight into its trap frame, when a partner's sched_park_switch runs
  * it.
+ * @self_tf: @self's trap frame (thread_user_frame(@self): its system
+ *           call's, which the caller has at hand)
+ * @next_tf: @next's trap frame if @next is parked (the caller looked,
+ *           under @rq's lock, and wrote @next's results there), else NULL
  *
  * The run-queue lock is held until we are off @self's stack (by @next's
  * arch_park_jump, or by the switch path @next resumes in): until then a
  * wake-up of @self cannot let another hart run it on the stack we are on.
  */
-static __always_inline __noreturn void sched_park_switch(struct hart *h,
-						struct runqueue *rq,
-						struct thread *self,
-						struct thread *next,
-						struct spinlock *lock)
+static __always_inline __noreturn void
+sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
+		  struct trap_frame *self_tf, struct thread *next,
+		  struct trap_frame *next_tf, struct spinlock *lock)
 {
 #ifdef CONFIG_DEBUG
 	if (self != rq->current || __atomic_load_n(&next->on_cpu,
@@ -124,7 +127,7 @@ static __always_inline __noreturn void sched_park_switch(struct hart *h,
 	self->state = THREAD_BLOCKED;
 	self->parked = true;
 	self->ctx.ra = (unsigned long)arch_park_resume;
-	self->ctx.sp = (unsigned long)thread_user_frame(self);
+	self->ctx.sp = (unsigned long)self_tf;
 	self->ctx.sstatus = 0;
 	/* Interrupts stay off when the queue lock its resumer holds goes. */
 	self->irq_was_on = false;
@@ -140,9 +143,9 @@ static __always_inline __noreturn void sched_park_switch(struct hart *h,
 		as_activate(next->as);
 	sched_stack_bounds(h, next);
 	spin_unlock_raw(lock);
-	if (likely(next->parked)) {
+	if (likely(next_tf)) {
 		next->parked = false;
-		arch_park_jump(self, rq, thread_user_frame(next));
+		arch_park_jump(self, rq, next_tf);
 	}
 	/* @next blocked the ordinary way, in schedule_to_locked: it ends
 	 * the switch there (finish_switch, with rq->last) and drops the
