@@ -125,7 +125,7 @@ static __always_inline void spin_debug_lock(struct hart *h,
 					    unsigned int cls)
 {
 #ifdef CONFIG_DEBUG_LOCK_ORDER
-	unsigned int n = h->nheld;
+	unsigned long n = h->nheld;
 #endif
 
 	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) ==
@@ -154,7 +154,8 @@ static __always_inline void spin_debug_unlock(struct hart *h,
 					      struct spinlock *l)
 {
 #ifdef CONFIG_DEBUG_LOCK_ORDER
-	unsigned int n = h->nheld, cls = l->cls;
+	unsigned long n = h->nheld;
+	unsigned int cls = l->cls;
 #endif
 
 	if (unlikely(__atomic_load_n(&l->holder, __ATOMIC_RELAXED) !=
