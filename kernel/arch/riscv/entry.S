@@ -95,8 +95,6 @@ trap_vector:
 	SAVE(t0, TF_SEPC)
 	csrr	t0, CSR_SSTATUS
 	SAVE(t0, TF_SSTATUS)
-	csrr	t1, CSR_STVAL
-	SAVE(t1, TF_STVAL)
 	csrr	t1, CSR_SCAUSE
 	SAVE(t1, TF_SCAUSE)
 
@@ -106,7 +104,11 @@ trap_vector:
 	 * may return with s1..s11 changed (it is built not to keep them: the
 	 * Makefile): nothing here needs them, trap_return loads them all. */
 	li	t0, SCAUSE_ECALL_U
-	bne	t1, t0, 1f
+	bne	t1, t0, 3f
+	/* An ecall sets stval to 0 (priv. spec, "Supervisor Trap Value
+	 * Register": 0 for traps it names no value for): store that
+	 * without reading the CSR. */
+	SAVE(zero, TF_STVAL)
 	mv	a0, sp
 	li	t0, SYS_IPC_CALL	/* a7, the call number, is still live */
 	bne	a7, t0, 2f
@@ -115,6 +117,9 @@ trap_vector:
 2:	li	t0, SYS_IPC_REPLY_RECV
 	bne	a7, t0, 1f
 	call	ipc_fast_reply_recv
+	j	1f
+3:	csrr	t1, CSR_STVAL
+	SAVE(t1, TF_STVAL)
 1:	mv	a0, sp
 	call	trap_handler
 
