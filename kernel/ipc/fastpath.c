@@ -98,14 +98,16 @@ static __always_inline struct trap_frame *fast_give(struct thread *from,
 				    struct thread *to)
 {
 	struct trap_frame *to_tf = thread_user_frame(to);
-	unsigned long len = IPC_INFO_LEN(tf->a1), copied = 0;
+	/* Read once: the stores to @to_tf below might alias it. */
+	unsigned long info = tf->a1;
+	unsigned long len = IPC_INFO_LEN(info), copied = 0;
 
 	if (unlikely(len) && to->ipc.buf_kva) {
 		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
 		copied = len;
 	}
 	to_tf->a0 = 0;
-	to_tf->a1 = ipc_info_delivered(tf->a1, copied);
+	to_tf->a1 = ipc_info_delivered(info, copied);
 	to_tf->a2 = tf->a2;
 	to_tf->a3 = tf->a3;
 	to_tf->a4 = tf->a4;
