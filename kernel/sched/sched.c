@@ -788,5 +788,7 @@ void sched_stats_sum(struct sched_stats *out)
 		out->steals += rqs[i].stats.steals;
 		out->idle_wakes += rqs[i].stats.idle_wakes;
 		out->handoffs += rqs[i].stats.handoffs;
+		out->switches += rqs[i].parks;
+		out->handoffs += rqs[i].parks;
 	}
 }
