@@ -44,6 +44,7 @@
  * ipcfast=off|call|reply|on (boot option, default on) selects which calls
  * may take it, to measure both paths in one build (docs/performance.md).
  */
+#include <kern/arch.h>
 #include <kern/errno.h>
 #include <kern/handle.h>
 #include <kern/hart.h>
@@ -56,12 +57,11 @@
 #include "ipc_internal.h"
 
 /* One more call done here (interrupts are off: this hart's own counter;
- * relaxed atomics so that SYS_STATS on another hart reads whole values). */
+ * relaxed atomics so that SYS_STATS on another hart reads whole values;
+ * no AMO on riscv: kern/arch.h). */
 static __always_inline void fast_count(struct hart *h)
 {
-	__atomic_store_n(&h->ipc_fast,
-			 __atomic_load_n(&h->ipc_fast, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	arch_counter_inc_u64(&h->ipc_fast);
 }
 
 /* A message of @info the fast path can carry for @self, which has no
@@ -98,14 +98,16 @@ static __always_inline struct trap_frame *fast_give(struct thread *from,
 				    struct thread *to)
 {
 	struct trap_frame *to_tf = thread_user_frame(to);
-	unsigned long len = IPC_INFO_LEN(tf->a1), copied = 0;
+	/* Read once: the stores to @to_tf below might alias it. */
+	unsigned long info = tf->a1;
+	unsigned long len = IPC_INFO_LEN(info), copied = 0;
 
 	if (unlikely(len) && to->ipc.buf_kva) {
 		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
 		copied = len;
 	}
 	to_tf->a0 = 0;
-	to_tf->a1 = ipc_info_delivered(tf->a1, copied);
+	to_tf->a1 = ipc_info_delivered(info, copied);
 	to_tf->a2 = tf->a2;
 	to_tf->a3 = tf->a3;
 	to_tf->a4 = tf->a4;
@@ -114,10 +116,19 @@ static __always_inline struct trap_frame *fast_give(struct thread *from,
 	return to_tf;
 }
 
-/* Is @t's process ending? A hint (relaxed): a kill that this misses is
- * no different from one that comes just after, when @t runs in user mode
- * and leaves at its next trap. */
-static __always_inline bool fast_partner_killed(struct thread *t)
+/*
+ * Is @t's process ending (@t the partner, or this thread)? A hint
+ * (relaxed): a kill that this misses is no different from one that comes
+ * just after. The partner then runs in user mode and leaves at its next
+ * trap. This thread is woken by the kill (ipc_interrupt: the flag, then
+ * thread_wake), whose token is set before the waker takes this hart's
+ * run-queue lock: sched_park_begin, under that lock, sees the token and
+ * declines, or the waker comes after and finds this thread BLOCKED, and
+ * its parked wait ends the general way (ipc_park_resume, -E_INTR). So the
+ * general path's sequentially consistent load (ipc_interrupted) would buy
+ * nothing here but two fences a call.
+ */
+static __always_inline bool fast_killed(struct thread *t)
 {
 	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_RELAXED);
 }
@@ -126,6 +137,7 @@ static __always_inline bool fast_partner_killed(struct thread *t)
 static void fast_call(struct hart *h, struct thread *self,
 		      struct trap_frame *tf)
 {
+	struct trap_frame *s_tf = NULL;
 	struct endpoint *ep;
 	struct runqueue *rq;
 	struct kobj *o;
@@ -151,9 +163,9 @@ static void fast_call(struct hart *h, struct thread *self,
 		ep = to_ep(o);
 		self->ipc.call_ep = ep;
 	}
-	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
-	if (!ep->receivers || ipc_interrupted(self) ||
-	    !(s = ipc_receiver_on(ep, h->id)) || fast_partner_killed(s) ||
+	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
+	if (!ep->receivers || fast_killed(self) ||
+	    !(s = ipc_receiver_on(ep, h->id)) || fast_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
 		spin_unlock_raw(&ep->lock);
 		return;
@@ -165,7 +177,8 @@ static void fast_call(struct hart *h, struct thread *self,
 	self->ipc.park_recv = false;
 	if (s->parked) {
 		/* Its receive's reference becomes its reply_ep's. */
-		fast_give(self, tf, s)->a6 = ipc_thread_id(self);
+		s_tf = fast_give(self, tf, s);
+		s_tf->a6 = ipc_thread_id(self);
 		s->ipc.reply_to = self;
 		s->ipc.reply_ep = ep;
 		self->ipc.reply_from = s;
@@ -177,7 +190,7 @@ static void fast_call(struct hart *h, struct thread *self,
 		ipc_pair(ep, s, self);
 	}
 	ipc_complete(s, 0);
-	sched_park_switch(h, rq, self, s, &ep->lock);
+	sched_park_switch(h, rq, self, tf, s, s_tf, &ep->lock);
 }
 
 /*
@@ -190,6 +203,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 			    struct trap_frame *tf)
 {
 	struct endpoint *ep = self->ipc.reply_ep;
+	struct trap_frame *c_tf = NULL;
 	struct runqueue *rq;
 	struct thread *c;
 
@@ -201,10 +215,10 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	if (!handle_names_memo(&self->proc->handles, &self->ipc.recv_memo,
 			       (long)tf->a0, &ep->obj, HANDLE_R_RECV))
 		return;
-	spin_lock_raw_as(&ep->lock, LOCK_CLASS_IPC);
+	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
-	if (!c || ep->send_head || !ep->receivers || ipc_interrupted(self) ||
-	    fast_partner_killed(c) || !(rq = sched_park_begin(h, self, c))) {
+	if (!c || ep->send_head || !ep->receivers || fast_killed(self) ||
+	    fast_killed(c) || !(rq = sched_park_begin(h, self, c))) {
 		spin_unlock_raw(&ep->lock);
 		return;
 	}
@@ -214,7 +228,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.reply_ep = NULL;
 	c->ipc.reply_from = NULL;
 	if (c->parked) {
-		fast_give(self, tf, c);
+		c_tf = fast_give(self, tf, c);
 	} else {
 		fast_take_msg(self, tf);
 		ipc_deliver(self, c);
@@ -226,7 +240,7 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.park_ep = ep;
 	self->ipc.park_recv = true;
 	q_push(&ep->recv_head, &ep->recv_tail, self);
-	sched_park_switch(h, rq, self, c, &ep->lock);
+	sched_park_switch(h, rq, self, tf, c, c_tf, &ep->lock);
 }
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;

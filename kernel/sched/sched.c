@@ -539,11 +539,13 @@ void sched_park_jumped(struct thread *last, struct runqueue *rq)
 	struct thread *t = rq->current;
 
 	rq->last = NULL;
-	__atomic_store_n(&last->on_cpu, 0, __ATOMIC_RELEASE);
+	/* Both stores as finish_switch's and thread_block's, without an
+	 * AMO each on riscv (kern/arch.h): this runs twice a round trip. */
+	arch_store_release_u32(&last->on_cpu, 0);
 	spin_unlock_raw(&rq->lock);
 	/* As thread_block after its wait: a wake-up that came meanwhile
 	 * (and found it running) is spent. */
-	__atomic_store_n(&t->wake_token, 0, __ATOMIC_RELAXED);
+	arch_store_relaxed_u32(&t->wake_token, 0);
 }
 
 /* A parked thread, switched to through its context (arch_park_resume):
@@ -756,7 +758,7 @@ void sched_init_hart(void)
 	boot->is_boot = true;
 	boot->irq_was_on = true;
 	boot->kstack.lo = h->stack_lo;
-	boot->kstack.hi = h->stack_hi;
+	boot->kstack.hi = h->kstack_top;
 	rq->current = boot;
 	h->current = boot;
 	if (h->id == 0) {
@@ -786,5 +788,7 @@ void sched_stats_sum(struct sched_stats *out)
 		out->steals += rqs[i].stats.steals;
 		out->idle_wakes += rqs[i].stats.idle_wakes;
 		out->handoffs += rqs[i].stats.handoffs;
+		out->switches += rqs[i].parks;
+		out->handoffs += rqs[i].parks;
 	}
 }

@@ -130,7 +130,7 @@ KTEST(current_stack_in_bounds)
 	unsigned long sp;
 
 	__asm__("mv %0, sp" : "=r"(sp));
-	KT_EXPECT(sp >= this_hart()->stack_lo && sp < this_hart()->stack_hi);
+	KT_EXPECT(sp >= this_hart()->stack_lo && sp < this_hart()->kstack_top);
 }
 
 KTEST_SUITE(kt_boot_suite, "boot", KTEST_CASE(fdt_harts_match_online_harts),

@@ -17,43 +17,8 @@
 #define SAVE(r, off)	sd r, off(sp)
 #define LOAD(r, off)	ld r, off(sp)
 
-	.section .text
-	.balign	4
-	.globl	trap_vector
-trap_vector:
-	csrrw	tp, CSR_SSCRATCH, tp
-	bnez	tp, .Lfrom_user
-	csrr	tp, CSR_SSCRATCH	/* from the kernel: tp was right */
-	sd	t0, HART_SCRATCH0(tp)
-	sd	t1, HART_SCRATCH1(tp)
-	addi	t0, sp, -TF_SIZE
-	ld	t1, HART_STACK_LO(tp)
-	bgeu	t0, t1, 1f
-	ld	t0, HART_EMERG_SP(tp)	/* overflow: use the emergency stack */
-	j	2f
-1:	mv	t0, sp
-2:	addi	t0, t0, -TF_SIZE
-	sd	sp, TF_SP(t0)
-	mv	sp, t0
-	ld	t0, HART_SCRATCH0(tp)
-	ld	t1, HART_SCRATCH1(tp)
-	SAVE(tp, TF_TP)
-	j	.Lsave
-
-.Lfrom_user:
-	/* tp = struct hart, sscratch = user tp */
-	sd	t0, HART_SCRATCH0(tp)
-	mv	t0, sp
-	ld	sp, HART_KSTACK_TOP(tp)
-	addi	sp, sp, -TF_SIZE
-	sd	t0, TF_SP(sp)
-	ld	t0, HART_SCRATCH0(tp)
-	SAVE(t1, 40)
-	csrr	t1, CSR_SSCRATCH
-	SAVE(t1, TF_TP)
-	LOAD(t1, 40)
-
-.Lsave:
+/* x1..x31 but sp and tp, which each path saves its own way. */
+.macro SAVE_GPRS
 	SAVE(ra, 0)
 	SAVE(gp, 16)
 	SAVE(t0, 32)
@@ -83,13 +48,53 @@ trap_vector:
 	SAVE(t4, 224)
 	SAVE(t5, 232)
 	SAVE(t6, 240)
-	csrw	CSR_SSCRATCH, zero	/* now in the kernel */
+.endm
+
+	.section .text
+	.balign	4
+	.globl	trap_vector
+trap_vector:
+	csrrw	tp, CSR_SSCRATCH, tp
+	bnez	tp, .Lfrom_user
+	/* From the kernel: tp was right, and sscratch is 0 again. */
+	csrrw	tp, CSR_SSCRATCH, zero
+	sd	t0, HART_SCRATCH0(tp)
+	sd	t1, HART_SCRATCH1(tp)
+	addi	t0, sp, -TF_SIZE
+	ld	t1, HART_STACK_LO(tp)
+	bgeu	t0, t1, 1f
+	ld	t0, HART_EMERG_SP(tp)	/* overflow: use the emergency stack */
+	j	2f
+1:	mv	t0, sp
+2:	addi	t0, t0, -TF_SIZE
+	sd	sp, TF_SP(t0)
+	mv	sp, t0
+	ld	t0, HART_SCRATCH0(tp)
+	ld	t1, HART_SCRATCH1(tp)
+	SAVE(tp, TF_TP)
+	SAVE_GPRS
+	j	.Lsaved
+
+.Lfrom_user:
+	/* tp = struct hart, sscratch = user tp. The user sp waits in the
+	 * hart's scratch word until every other register is saved; then one
+	 * csrrw takes the user tp and leaves sscratch 0 (now in the
+	 * kernel). Four instructions fewer than moving sp through t0 and tp
+	 * through t1, each saved and loaded again for it. */
+	sd	sp, HART_SCRATCH0(tp)
+	ld	sp, HART_KSTACK_TOP(tp)
+	addi	sp, sp, -TF_SIZE
+	SAVE_GPRS
+	ld	t0, HART_SCRATCH0(tp)
+	SAVE(t0, TF_SP)
+	csrrw	t0, CSR_SSCRATCH, zero
+	SAVE(t0, TF_TP)
+
+.Lsaved:
 	csrr	t0, CSR_SEPC
 	SAVE(t0, TF_SEPC)
 	csrr	t0, CSR_SSTATUS
 	SAVE(t0, TF_SSTATUS)
-	csrr	t1, CSR_STVAL
-	SAVE(t1, TF_STVAL)
 	csrr	t1, CSR_SCAUSE
 	SAVE(t1, TF_SCAUSE)
 
@@ -99,7 +104,11 @@ trap_vector:
 	 * may return with s1..s11 changed (it is built not to keep them: the
 	 * Makefile): nothing here needs them, trap_return loads them all. */
 	li	t0, SCAUSE_ECALL_U
-	bne	t1, t0, 1f
+	bne	t1, t0, 3f
+	/* An ecall sets stval to 0 (priv. spec, "Supervisor Trap Value
+	 * Register": 0 for traps it names no value for): store that
+	 * without reading the CSR. */
+	SAVE(zero, TF_STVAL)
 	mv	a0, sp
 	li	t0, SYS_IPC_CALL	/* a7, the call number, is still live */
 	bne	a7, t0, 2f
@@ -108,6 +117,9 @@ trap_vector:
 2:	li	t0, SYS_IPC_REPLY_RECV
 	bne	a7, t0, 1f
 	call	ipc_fast_reply_recv
+	j	1f
+3:	csrr	t1, CSR_STVAL
+	SAVE(t1, TF_STVAL)
 1:	mv	a0, sp
 	call	trap_handler
 
@@ -115,11 +127,10 @@ trap_vector:
 trap_return:
 	LOAD(t0, TF_SSTATUS)
 	csrw	CSR_SSTATUS, t0
-	LOAD(t0, TF_SEPC)
-	csrw	CSR_SEPC, t0
-	LOAD(t1, TF_SSTATUS)
-	andi	t1, t1, SSTATUS_SPP
-	bnez	t1, 1f
+	LOAD(t1, TF_SEPC)
+	csrw	CSR_SEPC, t1
+	andi	t0, t0, SSTATUS_SPP
+	bnez	t0, 1f
 	csrw	CSR_SSCRATCH, tp	/* back to user: remember struct hart */
 	LOAD(tp, 24)			/* and give user mode its tp */
 1:

@@ -56,7 +56,7 @@ void panic(const char *fmt, ...)
 	(void)sp;
 	/* Frame #0 is panic itself; the walk then starts at its caller. */
 	backtrace_from((unsigned long)panic, fp, 0, h->stack_lo - 4096,
-		       h->stack_hi);
+		       h->kstack_top);
 	panic_finish();
 }
 

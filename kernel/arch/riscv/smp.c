@@ -52,8 +52,7 @@ static void hart_setup(unsigned int id, uint64_t hartid, int plic_ctx)
 	h->hartid = hartid;
 	h->plic_ctx = plic_ctx;
 	h->stack_lo = (unsigned long)kstacks[id] + PAGE_SIZE;
-	h->stack_hi = (unsigned long)kstacks[id] + KSTACK_SLOT;
-	h->kstack_top = h->stack_hi;
+	h->kstack_top = (unsigned long)kstacks[id] + KSTACK_SLOT;
 	h->emerg_sp = (unsigned long)emerg_stacks[id] + EMERG_STACK_SIZE;
 	/* A slot given up on (a hart that never answered) is reused; a hart
 	 * that answers later than that finds it taken again (a window of

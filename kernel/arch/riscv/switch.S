@@ -74,14 +74,13 @@ arch_park_resume:
 	call	ipc_park_resume
 	j	trap_return
 
-/* arch_park_jump(tf, last, rq): onto the stack of the parked thread @tf
+/* arch_park_jump(last, rq, tf): onto the stack of the parked thread @tf
  * belongs to (sched_park_switch made it current), there
- * sched_park_jumped(last, rq), and out through @tf. */
+ * sched_park_jumped(last, rq), and out through @tf. (@tf last: the other
+ * two are already where sched_park_jumped wants them.) */
 	.globl	arch_park_jump
 arch_park_jump:
-	mv	sp, a0
-	mv	a0, a1
-	mv	a1, a2
+	mv	sp, a2
 	li	fp, 0
 	call	sched_park_jumped
 	j	trap_return

@@ -206,7 +206,7 @@ void trap_dump(const struct trap_frame *tf)
 		printk("%s\n", line);
 	}
 	backtrace_from(tf->sepc, tf->s0, tf->ra, h->stack_lo - 4096,
-		       h->stack_hi);
+		       h->kstack_top);
 }
 
 /*

@@ -18,6 +18,22 @@
  *   void arch_clear_page(void *kva)         zero one page-aligned 4 KiB page
  *                                           (the demand-zero fault's main
  *                                           cost: each arch its fastest way)
+ *
+ * Atomic stores, for hot paths where the compiler's own cost more than
+ * the architecture needs (riscv: GCC 12 makes every 32- and 64-bit
+ * __atomic_store_n an AMO). Each means what the __atomic builtins named
+ * here mean, and host builds use exactly those, so ThreadSanitizer sees
+ * atomics (docs/locking.md, "Memory ordering"):
+ *
+ *   void arch_counter_inc_u64(uint64_t *p)  *p + 1 with a relaxed load and
+ *                                           a relaxed store: NOT an atomic
+ *                                           add, only for a counter one
+ *                                           hart writes ("owner hart
+ *                                           only") and others read whole
+ *   void arch_store_relaxed_u32(uint32_t *p, uint32_t v)
+ *                                           __atomic_store_n(p, v, RELAXED)
+ *   void arch_store_release_u32(uint32_t *p, uint32_t v)
+ *                                           __atomic_store_n(p, v, RELEASE)
  */
 #include <kern/types.h>
 #include <arch/arch.h>

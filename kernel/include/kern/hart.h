@@ -41,12 +41,13 @@ struct hart {
 	unsigned long scratch0, scratch1;
 	unsigned long stack_lo;		/* lowest usable byte of the stack */
 	unsigned long emerg_sp;		/* stack for a kernel-stack overflow */
+	/* Just past the stack's top: its upper bound, and where a trap from
+	 * user mode puts its frame (below it). */
 	unsigned long kstack_top;
 	/* The running thread (owner hart only; sched.c sets it at every
 	 * switch). thread_current() reads it with one load through tp, so
 	 * no preemption can fall between finding the hart and reading it. */
 	struct thread *current;
-	unsigned long stack_hi;
 
 	uint32_t id;			/* logical id; immutable after boot */
 	uint64_t hartid;		/* RISC-V hart id; immutable */

@@ -18,6 +18,7 @@
  * take their locks raw. Only sched.c and this header touch a run queue's
  * fields.
  */
+#include <kern/arch.h>
 #include <kern/thread.h>
 #include <kern/panic.h>
 #include <kern/spinlock.h>
@@ -42,6 +43,9 @@ struct runqueue {
 	struct thread *last;	/* the thread just switched away from */
 	struct thread *sleepers;
 	struct sched_stats stats;
+	/* Switches by sched_park_switch: one counter where stats would need
+	 * two (sched_stats_sum adds it to both switches and handoffs). */
+	uint64_t parks;
 } __cacheline_aligned;
 
 /* Take @t off @rq's sleep list (sched.c). Locks: @rq's held. */
@@ -67,7 +71,6 @@ static __always_inline void sched_stack_bounds(struct hart *h,
 					       struct thread *t)
 {
 	h->stack_lo = t->kstack.lo;
-	h->stack_hi = t->kstack.hi;
 	h->kstack_top = t->kstack.hi;
 }
 
@@ -87,7 +90,7 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
 {
 	struct runqueue *rq = h->rq;
 
-	spin_lock_raw_as(&rq->lock, LOCK_CLASS_SCHED);
+	spin_lock_raw_as(h, &rq->lock, LOCK_CLASS_SCHED);
 	if (unlikely(!sched_handoff_ok(rq, h, next) || h->need_resched ||
 		     __atomic_load_n(&self->wake_token, __ATOMIC_RELAXED))) {
 		spin_unlock_raw(&rq->lock);
@@ -104,16 +107,19 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
  * @self resumes, when something ends its wait, in arch_park_resume; or
  * straight into its trap frame, when a partner's sched_park_switch runs
  * it.
+ * @self_tf: @self's trap frame (thread_user_frame(@self): its system
+ *           call's, which the caller has at hand)
+ * @next_tf: @next's trap frame if @next is parked (the caller looked,
+ *           under @rq's lock, and wrote @next's results there), else NULL
  *
  * The run-queue lock is held until we are off @self's stack (by @next's
  * arch_park_jump, or by the switch path @next resumes in): until then a
  * wake-up of @self cannot let another hart run it on the stack we are on.
  */
-static __always_inline __noreturn void sched_park_switch(struct hart *h,
-						struct runqueue *rq,
-						struct thread *self,
-						struct thread *next,
-						struct spinlock *lock)
+static __always_inline __noreturn void
+sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
+		  struct trap_frame *self_tf, struct thread *next,
+		  struct trap_frame *next_tf, struct spinlock *lock)
 {
 #ifdef CONFIG_DEBUG
 	if (self != rq->current || __atomic_load_n(&next->on_cpu,
@@ -124,25 +130,24 @@ static __always_inline __noreturn void sched_park_switch(struct hart *h,
 	self->state = THREAD_BLOCKED;
 	self->parked = true;
 	self->ctx.ra = (unsigned long)arch_park_resume;
-	self->ctx.sp = (unsigned long)thread_user_frame(self);
+	self->ctx.sp = (unsigned long)self_tf;
 	self->ctx.sstatus = 0;
 	/* Interrupts stay off when the queue lock its resumer holds goes. */
 	self->irq_was_on = false;
 	if (unlikely(next->wake_at))
 		sched_unsleep_locked(rq, next);
 	next->state = THREAD_RUNNING;
-	__atomic_store_n(&next->on_cpu, 1, __ATOMIC_RELAXED);
+	arch_store_relaxed_u32(&next->on_cpu, 1);
 	rq->current = next;
 	h->current = next;
-	rq->stats.switches++;
-	rq->stats.handoffs++;
+	rq->parks++;
 	if (next->as && next->as != self->as)
 		as_activate(next->as);
 	sched_stack_bounds(h, next);
 	spin_unlock_raw(lock);
-	if (likely(next->parked)) {
+	if (likely(next_tf)) {
 		next->parked = false;
-		arch_park_jump(thread_user_frame(next), self, rq);
+		arch_park_jump(self, rq, next_tf);
 	}
 	/* @next blocked the ordinary way, in schedule_to_locked: it ends
 	 * the switch there (finish_switch, with rq->last) and drops the

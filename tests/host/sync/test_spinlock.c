@@ -190,8 +190,8 @@ KTEST(order_list_follows_takes_and_releases)
 	spin_lock(&frame);
 	/* The fast path's way: constant classes, interrupts already off. */
 	irq_push();
-	spin_lock_raw_as(&ipc, LOCK_CLASS_IPC);
-	spin_lock_raw_as(&rq, LOCK_CLASS_SCHED);
+	spin_lock_raw_as(this_hart(), &ipc, LOCK_CLASS_IPC);
+	spin_lock_raw_as(this_hart(), &rq, LOCK_CLASS_SCHED);
 	KT_EXPECT(HELD(LOCK_CLASS_REGION, LOCK_CLASS_AS, LOCK_CLASS_PT,
 		       LOCK_CLASS_FRAME, LOCK_CLASS_IPC, LOCK_CLASS_SCHED));
 	spin_unlock_raw(&ipc);		/* the one before the last */
@@ -260,8 +260,8 @@ static void order_child(enum order_bad bad)
 		break;
 	case BAD_LOWER_RANK_CONST:
 		irq_push();
-		spin_lock_raw_as(&ipc, LOCK_CLASS_IPC);
-		spin_lock_raw_as(&as, LOCK_CLASS_AS);
+		spin_lock_raw_as(this_hart(), &ipc, LOCK_CLASS_IPC);
+		spin_lock_raw_as(this_hart(), &as, LOCK_CLASS_AS);
 		break;
 	case BAD_LOWER_THAN_LAST:
 		spin_lock(&as);

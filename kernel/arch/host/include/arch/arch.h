@@ -67,6 +67,24 @@ static inline void arch_wait_for_irq(void)
 	sched_yield();
 }
 
+/* Atomic stores (kern/arch.h): the builtins themselves, which
+ * ThreadSanitizer understands. */
+static inline void arch_counter_inc_u64(uint64_t *p)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+}
+
+static inline void arch_store_relaxed_u32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void arch_store_release_u32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
 /* Race windows: a test may set host_race_hook to stretch the windows the
  * kernel marks with arch_race_window() (a delay there makes a rare
  * interleaving common, so a test can show the code survives it). */

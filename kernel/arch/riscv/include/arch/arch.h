@@ -55,6 +55,39 @@ static inline void arch_race_window(int where)
 	(void)where;
 }
 
+/*
+ * Atomic stores (kern/arch.h). GCC 12 compiles a relaxed 32- or 64-bit
+ * __atomic_store_n as "amoswap zero" after an add for its address (an AMO
+ * takes no offset), and a release one as "fence iorw,ow; amoswap". RVWMO
+ * asks for less: an aligned sw/sd (or lw/ld) is single-copy atomic, and a
+ * release store is "fence rw,w" and the store (unprivileged ISA manual,
+ * appendix A.5, Table A.6, the mapping of C11 atomics; Linux's WRITE_ONCE
+ * and smp_store_release do the same). volatile keeps the compiler from
+ * tearing, merging or dropping an access; the fence's "memory" clobber
+ * keeps earlier accesses before it. One instruction fewer a store (the
+ * address add); the release's fence orders no I/O.
+ */
+static __always_inline void arch_counter_inc_u64(uint64_t *p)
+{
+	/* Both accesses volatile: one address for both, its offset folded
+	 * in (an atomic load and a volatile store made GCC 12 compute
+	 * lockstat[cls] twice where cls is not a constant). */
+	volatile uint64_t *v = p;
+
+	*v = *v + 1;
+}
+
+static __always_inline void arch_store_relaxed_u32(uint32_t *p, uint32_t v)
+{
+	*(volatile uint32_t *)p = v;
+}
+
+static __always_inline void arch_store_release_u32(uint32_t *p, uint32_t v)
+{
+	__asm__ __volatile__("fence rw, w" ::: "memory");
+	*(volatile uint32_t *)p = v;
+}
+
 __noreturn void arch_halt(void);
 /* kernel/arch/riscv/page.S */
 void arch_clear_page(void *kva);

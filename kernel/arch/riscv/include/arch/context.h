@@ -35,7 +35,7 @@ void arch_park_resume(void);
 struct trap_frame;
 struct thread;
 struct runqueue;
-__attribute__((noreturn)) void arch_park_jump(struct trap_frame *tf,
-					      struct thread *last,
-					      struct runqueue *rq);
+__attribute__((noreturn)) void arch_park_jump(struct thread *last,
+					      struct runqueue *rq,
+					      struct trap_frame *tf);
 #endif
