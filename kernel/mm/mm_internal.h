@@ -182,8 +182,9 @@ static inline void pt_leaf_find_end(struct as *as, struct pt_leaf *pl)
 }
 
 /*
- * pt_leaf_release_if_empty - unlink an empty leaf table from its parent
- * and put it on @batch. Takes as->lock then the leaf lock (rank order).
+ * pt_leaf_release_if_empty - unlink the leaf table covering @va if it is
+ * empty, and then its level-1 table if that is empty too, putting each
+ * on @batch. Takes as->lock then the leaf lock (rank order).
  */
 void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 			      struct frame_batch *batch);

@@ -4,13 +4,14 @@
  * Split mode (after Linux's split page-table locks, 2005): a lockless walk
  * of the upper levels with interrupts off, then the leaf table's own
  * pt_lock; the address space's lock is taken only to populate an upper
- * entry or to unlink an empty leaf table. Single mode: the address space's
+ * entry or to unlink an empty table. Single mode: the address space's
  * lock for everything. Callers see one interface either way: they get the
  * leaf table for an address with "its" lock held.
  *
- * Why the lockless walk is safe. Upper tables are freed only with the
- * address space. An empty leaf table is unlinked under as->lock plus its
- * own pt_lock, and freed only after tlb_sync_all(), which waits until
+ * Why the lockless walk is safe. The root lives as long as the address
+ * space. An empty leaf table is unlinked under as->lock plus its own
+ * pt_lock, and a level-1 table under as->lock once its last leaf table
+ * is gone; either is freed only after tlb_sync_all(), which waits until
  * every hart has run a cross-hart call (with interrupts on, or while
  * waiting in a cross-hart call of its own, which no walker makes); a
  * walker keeps interrupts off from
@@ -19,7 +20,11 @@
  * once; a fault between pt_leaf_find and pt_leaf_find_lock, with its
  * lookups and allocation in between, or until pt_leaf_find_end). So a
  * walker never touches a freed table, and a frame record's lock word is
- * never reused while someone could spin on it.
+ * never reused while someone could spin on it. A walker that read a
+ * level-1 table's entry before the table was emptied finds, under the
+ * leaf lock, the entry changed (pt_leaf_lock's re-check); one that is
+ * about to populate an entry of that table finds, under as->lock, the
+ * root entry changed (populate), and starts over.
  *
  * Ordering: a new table is zeroed, then linked with a release store
  * (arch_pte_publish); walkers read entries with acquire loads, so they see
@@ -59,15 +64,21 @@ static void upper_exit(struct as *as)
 
 /*
  * Make @slot (an entry of an upper table) point at a new table, if it is
- * still empty. Split mode takes as->lock for the re-check and the store;
+ * still empty and, for an entry of a level-1 table (@level 1), the root
+ * entry @up still holds @up_e, the table the walker went through: else
+ * that table was unlinked meanwhile (its last leaf table gone) and is
+ * waiting to be freed, and the caller, finding @slot still empty, walks
+ * again. Split mode takes as->lock for the re-checks and the store;
  * single mode holds it already. Consumes *spare on success.
  */
 static void populate(struct as *as, pte_t *slot, struct frame *parent,
-		     int level, struct frame **spare)
+		     int level, const pte_t *up, pte_t up_e,
+		     struct frame **spare)
 {
 	if (as->mode == PTLOCK_SPLIT)
 		spin_lock(&as->lock);
-	if (!pte_is_valid(pt_load_entry(slot))) {
+	if (!pte_is_valid(pt_load_entry(slot)) &&
+	    (!up || pt_load_entry(up) == up_e)) {
 		(*spare)->pt.level = (uint8_t)(level - 1);
 		pte_publish(slot, pte_make_table(frame_to_pa(*spare)));
 		parent->pt.nr_valid++;
@@ -88,7 +99,8 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 
 	for (;;) {
 		struct frame *table = as->root_frame;
-		pte_t *ptes = as->root, *slot = NULL, e = 0;
+		pte_t *ptes = as->root, *slot = NULL, *up = NULL, e = 0;
+		pte_t up_e = 0;
 		bool need = false, retry = false;
 
 		upper_enter(as);
@@ -104,11 +116,14 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 					need = true;
 					break;
 				}
-				populate(as, slot, table, level, &spare);
+				populate(as, slot, table, level, up, up_e,
+					 &spare);
 				e = pt_load_entry(slot);
 				if (!pte_is_valid(e)) {
-					/* An unmap freed the new (empty)
-					 * table at once: walk again. */
+					/* The level-1 table was unlinked
+					 * (populate did nothing), or an
+					 * unmap freed the new (empty) table
+					 * at once: walk again. */
 					retry = true;
 					break;
 				}
@@ -117,6 +132,8 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 				panic("pt: huge leaf at level %d in a user "
 				      "address space (va %#lx)", level,
 				      (unsigned long)va);
+			up = slot;
+			up_e = e;
 			table = pa_to_frame(pte_pa(e));
 			ptes = pa_to_kva(pte_pa(e));
 		}
@@ -208,7 +225,7 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 	l1slot = &l1ptes[SV39_INDEX(va, 1)];
 	e = pt_load_entry(l1slot);
 	if (!pte_is_valid(e))
-		goto out;
+		goto upper;
 	leaf = pa_to_frame(pte_pa(e));
 	if (as->mode == PTLOCK_SPLIT)
 		spin_lock(&leaf->pt.pt_lock);
@@ -222,23 +239,41 @@ void pt_leaf_release_if_empty(struct as *as, vaddr_t va,
 	}
 	if (as->mode == PTLOCK_SPLIT)
 		spin_unlock(&leaf->pt.pt_lock);
+upper:
+	if (l1->pt.nr_valid == 0) {
+		/* Its last leaf table is gone (or never came: a walker that
+		 * populated it ran out of memory for the leaf): the level-1
+		 * table goes too (its entries only change under as->lock,
+		 * held). A walker still inside it finds its entry changed
+		 * under the leaf lock, or the root entry changed in
+		 * populate. */
+		pte_publish(rootslot, 0);
+		as->root_frame->pt.nr_valid--;
+		__atomic_fetch_sub(&as->nr_pt, 1, __ATOMIC_RELAXED);
+		as->l1_freed++;
+		batch_add_table(batch, l1);
+	}
 out:
 	spin_unlock(&as->lock);
 }
 
 vaddr_t pt_next_populated(struct as *as, vaddr_t va)
 {
-	pte_t e = pt_load_entry(&as->root[SV39_INDEX(va, 2)]);
-	pte_t *l1;
+	vaddr_t next = va;
+	pte_t e;
 
-	/* Upper tables live as long as @as, so reading through them without
-	 * a lock is safe; the answer is only a hint for skipping. */
+	/* Without a lock, but with interrupts off, so that a level-1 table
+	 * read through is not freed meanwhile (see the top of this file);
+	 * the answer is only a hint for skipping. */
+	irq_push();
+	e = pt_load_entry(&as->root[SV39_INDEX(va, 2)]);
 	if (!pte_is_valid(e))
-		return ALIGN_DOWN(va, SV39_GIGA) + SV39_GIGA;
-	l1 = pa_to_kva(pte_pa(e));
-	if (!pte_is_valid(pt_load_entry(&l1[SV39_INDEX(va, 1)])))
-		return ALIGN_DOWN(va, SV39_MEGA) + SV39_MEGA;
-	return va;
+		next = ALIGN_DOWN(va, SV39_GIGA) + SV39_GIGA;
+	else if (!pte_is_valid(pt_load_entry((pte_t *)pa_to_kva(pte_pa(e)) +
+					     SV39_INDEX(va, 1))))
+		next = ALIGN_DOWN(va, SV39_MEGA) + SV39_MEGA;
+	irq_pop();
+	return next;
 }
 
 void batch_init(struct frame_batch *b, bool all)

@@ -7,7 +7,9 @@
  * entry surviving an unmap or a protection change on another hart, the
  * allocator running dry (on one hart, and with every hart's frame cache
  * emptied by the others), a U74-style accessed/dirty fault handed to the
- * fault handler, hostile arguments, and ASID switches and roll-overs.
+ * fault handler, hostile arguments, ASID switches and roll-overs, and
+ * level-1 tables freed with their last leaf table while other harts
+ * fault through them.
  *
  * Bodies run on other harts through hart_run_on/hart_run_all, with
  * interrupts on. They cannot use KT_EXPECT (the context belongs to the
@@ -1577,6 +1579,168 @@ KTEST(map_frame_shared)
 	KT_EXPECT_EQ(after, before);
 }
 
+/* ---- level-1 tables freed with their last leaf table ---- */
+
+#define UPPER_GIB   5		/* one hart: in 5 GiB, and across 6 GiB */
+#define UPPER2_GIB  8		/* every hart: from 8 GiB */
+#define UPPER2_MS   1000	/* per mode */
+
+static void upper_one_mode(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	const vaddr_t a = UPPER_GIB * SV39_GIGA, b = a + 4 * SV39_MEGA;
+	const vaddr_t c = (UPPER_GIB + 1) * SV39_GIGA - PAGE_SIZE;
+	uint64_t before = quiet_free_count();
+	struct as *as = as_create(mode);
+
+	KT_ASSERT(as);
+	KT_EXPECT_EQ(as_region_add(as, a, 2 * PAGE_SIZE, PROT_RW), 0);
+	KT_EXPECT_EQ(as_region_add(as, b, PAGE_SIZE, PROT_RW), 0);
+	KT_EXPECT_EQ(as_fault(as, a, AS_ACCESS_WRITE), 0);
+	KT_EXPECT_EQ(as_fault(as, a + PAGE_SIZE, AS_ACCESS_WRITE), 0);
+	KT_EXPECT_EQ(as_fault(as, b, AS_ACCESS_WRITE), 0);
+	/* The root, one level-1 table, two leaf tables. */
+	KT_EXPECT_EQ(as->nr_pt, 4);
+	KT_EXPECT_EQ(as_region_unmap(as, a, 2 * PAGE_SIZE), 0);
+	KT_EXPECT_EQ(as->nr_pt, 3);
+	KT_EXPECT_EQ(as->l1_freed, 0);
+	KT_EXPECT_EQ(as_region_unmap(as, b, PAGE_SIZE), 0);
+	/* The last leaf went, and its level-1 table with it. */
+	KT_EXPECT_EQ(as->nr_pt, 1);
+	KT_EXPECT_EQ(as->l1_freed, 1);
+	KT_EXPECT(!pte_is_valid(as->root[UPPER_GIB]));
+	/* A region across a 1 GiB boundary: two of each; then both go. */
+	KT_EXPECT_EQ(as_region_add(as, c, 2 * PAGE_SIZE, PROT_RW), 0);
+	KT_EXPECT_EQ(as_fault(as, c, AS_ACCESS_WRITE), 0);
+	KT_EXPECT_EQ(as_fault(as, c + PAGE_SIZE, AS_ACCESS_WRITE), 0);
+	KT_EXPECT_EQ(as->nr_pt, 5);
+	KT_EXPECT_EQ(as_check(as), 0);
+	KT_EXPECT_EQ(as_region_unmap(as, c, 2 * PAGE_SIZE), 0);
+	KT_EXPECT_EQ(as->nr_pt, 1);
+	KT_EXPECT_EQ(as->l1_freed, 3);
+	/* And the span comes back as new. */
+	KT_EXPECT_EQ(as_region_add(as, b, PAGE_SIZE, PROT_RW), 0);
+	KT_EXPECT_EQ(as_fault(as, b, AS_ACCESS_WRITE), 0);
+	KT_EXPECT_EQ(as->nr_pt, 3);
+	KT_EXPECT_EQ(as_check(as), 0);
+	as_destroy(as);
+	KT_EXPECT_EQ(quiet_free_count(), before);
+}
+
+KTEST(level1_tables_freed)
+{
+	upper_one_mode(kt, PTLOCK_SPLIT);
+	upper_one_mode(kt, PTLOCK_SINGLE);
+}
+
+static struct {
+	struct as *as;
+	uint64_t start_deadline, deadline;
+	unsigned int arrived;	/* atomic */
+	unsigned int spans_used; /* atomic: bit s, span s had a region */
+	uint64_t rounds[MM_CONC_HARTS];
+} upper;
+
+/* The 1 GiB spans upper_fn's harts take turns in: fewer than the harts,
+ * so that they meet in them, more than one, so that spans empty. */
+static unsigned int upper_spans(void)
+{
+	return conc_harts() / 2 + 1 + (conc_harts() < 2);
+}
+
+/*
+ * Each hart, over and over: a region of two pages in its own 2 MiB of
+ * one of upper_spans() spans of 1 GiB from 8 GiB (a span further each
+ * round), both pages faulted in and checked, then the region unmapped. A
+ * level-1 table goes whenever the last hart's region in its 1 GiB goes,
+ * while other harts walk through it to fault, or to populate it: populate
+ * must not link a leaf table into a level-1 table already unlinked (that
+ * leaf and its page would be freed with it, or never).
+ */
+static void upper_fn(void *arg)
+{
+	unsigned int self = hart_self();
+	uint64_t i = 0;
+
+	if (self >= conc_harts() ||
+	    !barrier_wait(&upper.arrived, conc_harts(), upper.start_deadline))
+		return;
+	for (; arch_time() < upper.deadline; i++) {
+		unsigned int span = (unsigned int)((i + self) % upper_spans());
+		vaddr_t va = (UPPER2_GIB + span) * SV39_GIGA +
+			     (vaddr_t)self * SV39_MEGA;
+		paddr_t pa[2];
+		int rc;
+
+		__atomic_fetch_or(&upper.spans_used, 1u << span,
+				  __ATOMIC_RELAXED);
+		rc = as_region_add(upper.as, va, 2 * PAGE_SIZE, PROT_RW);
+		if (rc) {
+			bad("region at %#lx: %d", (unsigned long)va, rc);
+			break;
+		}
+		for (int k = 0; k < 2; k++) {
+			vaddr_t v = va + (vaddr_t)k * PAGE_SIZE;
+
+			rc = as_fault(upper.as, v, AS_ACCESS_WRITE);
+			if (!rc)
+				rc = as_lookup(upper.as, v, &pa[k], NULL);
+			if (rc)
+				bad("fault at %#lx: %d", (unsigned long)v, rc);
+			else
+				*(uint64_t *)pa_to_kva(pa[k]) = va + self;
+		}
+		if (!rc && (pa[0] == pa[1] ||
+			    *(uint64_t *)pa_to_kva(pa[0]) != va + self))
+			bad("pages at %#lx: pa %#lx and %#lx",
+			    (unsigned long)va, (unsigned long)pa[0],
+			    (unsigned long)pa[1]);
+		rc = as_region_unmap(upper.as, va, 2 * PAGE_SIZE);
+		if (rc) {
+			bad("unmap at %#lx: %d", (unsigned long)va, rc);
+			break;
+		}
+	}
+	upper.rounds[self] = i;
+}
+
+static void upper_race_mode(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	uint64_t before = quiet_free_count(), rounds = 0, used = 0;
+	struct as *as = as_create(mode);
+
+	KT_ASSERT(as);
+	upper.as = as;
+	upper.arrived = 0;
+	upper.spans_used = 0;
+	memset(upper.rounds, 0, sizeof(upper.rounds));
+	upper.start_deadline = arch_time() + ms_ticks(BARRIER_MS);
+	upper.deadline = upper.start_deadline + ms_ticks(UPPER2_MS);
+	hart_run_all(upper_fn, NULL);
+	for (unsigned int h = 0; h < conc_harts(); h++)
+		rounds += upper.rounds[h];
+	for (unsigned int sp = 0; sp < upper_spans(); sp++)
+		used += (upper.spans_used >> sp) & 1;
+	KT_INFO("%s: %lu rounds on %u harts, %lu level-1 tables freed",
+		ptlock_mode_name(mode), (unsigned long)rounds, conc_harts(),
+		(unsigned long)as->l1_freed);
+	KT_EXPECT(rounds >= conc_harts());
+	/* The last unmap in each span used freed its level-1 table. */
+	KT_EXPECT(as->l1_freed >= used);
+	KT_EXPECT_EQ(as_check(as), 0);
+	KT_EXPECT_EQ(as_nr_user(as), 0);
+	KT_EXPECT_EQ(as->nr_pt, 1);
+	as_destroy(as);
+	KT_EXPECT_EQ(quiet_free_count(), before);
+}
+
+KTEST(level1_tables_freed_while_faulting)
+{
+	mm_bad = 0;
+	upper_race_mode(kt, PTLOCK_SPLIT);
+	upper_race_mode(kt, PTLOCK_SINGLE);
+	KT_EXPECT_EQ(__atomic_load_n(&mm_bad, __ATOMIC_RELAXED), 0);
+}
+
 KTEST_SUITE(kt_mm_suite, "mm", KTEST_CASE(frame_record_size),
 	    KTEST_CASE(concurrent_map_unmap_protect_fault),
 	    KTEST_CASE(racing_faults_same_pages),
@@ -1586,4 +1750,5 @@ KTEST_SUITE(kt_mm_suite, "mm", KTEST_CASE(frame_record_size),
 	    KTEST_CASE(bad_arguments), KTEST_CASE(asid_switching),
 	    KTEST_CASE(asid_rollover_stale_tlb),
 	    KTEST_CASE(asid_more_harts_than_asids),
-	    KTEST_CASE(map_frame_shared));
+	    KTEST_CASE(map_frame_shared), KTEST_CASE(level1_tables_freed),
+	    KTEST_CASE(level1_tables_freed_while_faulting));

@@ -51,6 +51,8 @@ MM_CASES = [
     "asid_rollover_stale_tlb",
     "asid_more_harts_than_asids",
     "map_frame_shared",
+    "level1_tables_freed",
+    "level1_tables_freed_while_faulting",
 ]
 SUITE_CASE_RE = re.compile(r"^\s+(?:not )?ok \d+ (\w+)")
 ASID_BITS_RE = re.compile(r"mm: satp\.ASID has (\d+) bits(.*)")

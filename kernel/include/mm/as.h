@@ -7,7 +7,8 @@
  *
  * Locking:
  *   lock       rank 10. In split mode: population of upper-level entries
- *              (root and level-1 tables), unlinking of empty leaf tables,
+ *              (root and level-1 tables), unlinking of empty leaf and
+ *              level-1 tables (and nr_valid of the root and level-1s),
  *              and the region table's writers. In single mode
  *              additionally every entry of every table of this address
  *              space, and nr_valid of each.
@@ -20,6 +21,8 @@
  *   regions[]  the slots' bounds and rights are written under lock (see
  *              struct as_region); faults read them without any lock or
  *              shared write. nregions (occupied slots) under lock.
+ *   l1_freed   under lock: level-1 tables unlinked (emptied) so far, for
+ *              tests and statistics.
  *   nr_pt      atomic: page-table pages of this address space (changes
  *              only with as->lock held, so the fault path's fast case
  *              never writes it; there is no per-address-space count of
@@ -108,6 +111,7 @@ struct as {
 	int nregions;
 	struct as_region regions[AS_MAX_REGIONS];
 	uint64_t nr_pt;
+	uint64_t l1_freed;
 	unsigned int pins;
 	unsigned int flushes_pending __cacheline_aligned;
 };
