@@ -242,8 +242,8 @@ void batch_flush(struct as *as, struct frame_batch *b);
  * The fault path neither counts nor asks.
  *
  * Ordering. Suppose call B found an entry as call A left it: cleared or
- * without a right (or found A's leaf table unlinked, or a table made
- * after A unlinked one). Entries change only under the lock covering
+ * without a right (or found A's leaf or level-1 table unlinked, or a
+ * table made after A unlinked one). Entries change only under the lock covering
  * their table, and tables are linked and unlinked with release stores
  * under as->lock; B read what A left under that lock (acquire, pairing
  * with A's unlock) or with an acquire load of the upper entry
@@ -323,3 +323,7 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * busy entry and waits for its break
 					 * to end: it looks again after this
 					 * (no lock held) */
+#define MM_RACE_POPULATE	8	/* a walk went through a level-1
+					 * table and is about to populate an
+					 * entry of it (split mode: no lock
+					 * held, interrupts off) */

@@ -15,7 +15,7 @@
  * every hart has run a cross-hart call (with interrupts on, or while
  * waiting in a cross-hart call of its own, which no walker makes); a
  * walker keeps interrupts off from
- * the first read of the parent entry until it holds the leaf lock and has
+ * the first read of the root entry until it holds the leaf lock and has
  * checked that the parent still points at that leaf (pt_leaf_lock at
  * once; a fault between pt_leaf_find and pt_leaf_find_lock, with its
  * lookups and allocation in between, or until pt_leaf_find_end). So a
@@ -116,6 +116,8 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 					need = true;
 					break;
 				}
+				if (up)
+					arch_race_window(MM_RACE_POPULATE);
 				populate(as, slot, table, level, up, up_e,
 					 &spare);
 				e = pt_load_entry(slot);

@@ -1654,7 +1654,7 @@ static unsigned int upper_spans(void)
  * level-1 table goes whenever the last hart's region in its 1 GiB goes,
  * while other harts walk through it to fault, or to populate it: populate
  * must not link a leaf table into a level-1 table already unlinked (that
- * leaf and its page would be freed with it, or never).
+ * table would be freed with a valid entry, the leaf and its page lost).
  */
 static void upper_fn(void *arg)
 {

@@ -15,6 +15,14 @@
  *   - afterwards as_check() is clean and every frame comes back.
  *
  * Both locking modes; run under ThreadSanitizer as well as ASan.
+ *
+ * fault_level1_unlinked_split: a fault that walked through a level-1
+ * table and is about to populate a leaf entry of it (MM_RACE_POPULATE,
+ * interrupts off) while another hart unmaps the last page of that 1 GiB,
+ * so the level-1 table is unlinked. populate must see the root entry
+ * changed and walk again: the page ends in a new level-1 table, and the
+ * old one is freed empty. (Single mode holds as->lock across the walk,
+ * so there the unmap cannot come in between.)
  */
 #include "mm_test.h"
 #include "../../../kernel/mm/mm_internal.h"
@@ -136,7 +144,85 @@ KTEST(fault_region_gone_single)
 	table_unlinked(kt, PTLOCK_SINGLE, true);
 }
 
+#define GIB3		0xc0000000UL	/* a 1 GiB span of its own */
+
+static struct unlink_arg *populate_case;	/* for the hook */
+
+/* Hart 0's walk, first time about to populate a level-1 entry: wait
+ * (interrupts off) until hart 1's unmap has unlinked that level-1 table
+ * (two tables fewer: the leaf and it), at most 2 s. */
+static void hold_populate(int where)
+{
+	struct unlink_arg *a =
+		__atomic_load_n(&populate_case, __ATOMIC_ACQUIRE);
+	uint64_t until;
+
+	if (where != MM_RACE_POPULATE || !a || this_hart()->id != 0 ||
+	    __atomic_exchange_n(&a->in_window, 1, __ATOMIC_ACQ_REL))
+		return;
+	until = mm_now() + 2000000000ULL;
+	while (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + 2 > a->nr_pt
+	       && mm_now() < until)
+		;
+	if (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + 2 <= a->nr_pt)
+		__atomic_store_n(&a->saw_unlink, 1, __ATOMIC_RELEASE);
+}
+
+static void populate_worker(unsigned int id, void *p)
+{
+	struct unlink_arg *a = p;
+
+	as_activate(a->as);
+	if (id == 0) {
+		a->rc = as_fault(a->as, GIB3 + SV39_MEGA, AS_ACCESS_WRITE);
+	} else {
+		mm_wait_flag(&a->in_window, 1);
+		as_region_unmap(a->as, GIB3, P);
+		__atomic_store_n(&a->unmap_done, 1, __ATOMIC_RELEASE);
+	}
+	as_deactivate();
+}
+
+KTEST(fault_level1_unlinked_split)
+{
+	struct unlink_arg a = { 0 };
+	uint64_t start;
+	paddr_t pa;
+	pte_t *pte;
+
+	KT_ASSERT_EQ(mm_setup(32), 0);
+	start = frame_free_count();
+	a.as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(a.as);
+	/* Two pages of one 1 GiB, 2 MiB apart: one level-1 table, and a
+	 * leaf table for the first only; the fault below needs a leaf. */
+	KT_ASSERT_EQ(as_region_add(a.as, GIB3, P, RW), 0);
+	KT_ASSERT_EQ(as_region_add(a.as, GIB3 + SV39_MEGA, P, RW), 0);
+	KT_ASSERT_EQ(as_fault(a.as, GIB3, AS_ACCESS_WRITE), 0);
+	a.nr_pt = __atomic_load_n(&a.as->nr_pt, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(a.nr_pt, 3);
+	__atomic_store_n(&populate_case, &a, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, hold_populate, __ATOMIC_RELAXED);
+	mm_smp_run(2, populate_worker, &a);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&populate_case, NULL, __ATOMIC_RELEASE);
+
+	KT_EXPECT_EQ(a.in_window, 1);
+	KT_EXPECT_EQ(a.saw_unlink, 1);
+	KT_EXPECT_EQ(a.rc, 0);
+	/* The page is reachable from the root: in a new level-1 table. */
+	KT_EXPECT_EQ(as_lookup(a.as, GIB3 + SV39_MEGA, &pa, NULL), 0);
+	pte = mm_pte(a.as, GIB3);
+	KT_EXPECT(!pte || !pte_is_valid(*pte));
+	KT_EXPECT_EQ(a.as->l1_freed, 1);
+	KT_EXPECT_EQ(a.as->nr_pt, 3);
+	KT_EXPECT_EQ(as_check(a.as), 0);
+	as_destroy(a.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
 KTEST_SUITE(fault_suite, "mm_fault", KTEST_CASE(fault_table_unlinked_split),
 	    KTEST_CASE(fault_table_unlinked_single),
 	    KTEST_CASE(fault_region_gone_split),
-	    KTEST_CASE(fault_region_gone_single));
+	    KTEST_CASE(fault_region_gone_single),
+	    KTEST_CASE(fault_level1_unlinked_split));

@@ -129,10 +129,11 @@ static void map_lookup_protect_unmap(struct ktest_ctx *kt,
 	KT_EXPECT_EQ(as_check(as), 0);
 	KT_EXPECT_EQ(as_unmap(as, va - 64 * P, 128 * P), 0);
 	KT_EXPECT_EQ(as_count_user(as), 0);
-	/* Empty leaves went back; level-1 tables stay with the space. */
-	KT_EXPECT_EQ(as->nr_pt, 3);
+	/* Empty leaves went back, and with the last leaf of each 1 GiB its
+	 * level-1 table: only the root is left. */
+	KT_EXPECT_EQ(as->nr_pt, 1);
 	KT_EXPECT_EQ(as_check(as), 0);
-	KT_EXPECT_EQ(frame_free_count(), start - 2 - 2);
+	KT_EXPECT_EQ(frame_free_count(), start - 2);
 	KT_EXPECT_EQ(as_unmap(as, va, 16 * P), 0);	/* all holes now */
 
 	/* A given frame: the mapping takes its own reference. */
@@ -487,9 +488,9 @@ static void nomem(struct ktest_ctx *kt, enum ptlock_mode mode)
 	KT_EXPECT_EQ(as_map_anon(as, 0x100000, 600 * P, RW), -E_NOMEM);
 	KT_EXPECT_EQ(as_count_user(as), 0);
 	KT_EXPECT_EQ(as_check(as), 0);
-	/* Back but the level-1 table, which lives as long as the space. */
-	KT_EXPECT_EQ(as->nr_pt, 2);
-	KT_EXPECT_EQ(frame_free_count(), base - 1);
+	/* All back, the level-1 table too (it went with its last leaf). */
+	KT_EXPECT_EQ(as->nr_pt, 1);
+	KT_EXPECT_EQ(frame_free_count(), base);
 
 	/* No frame for a page table: as_map_frame fails cleanly. */
 	f = frame_alloc(0, FRAME_F_USER);
@@ -501,13 +502,23 @@ static void nomem(struct ktest_ctx *kt, enum ptlock_mode mode)
 	KT_EXPECT_EQ(f->user.mapcount, 0);
 	KT_EXPECT_EQ(as_region_add(as, 0x800000, 4 * P, RW), 0);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
-	/* One frame: the page, but no leaf table for it (the page goes
-	 * back); two: both. */
+	/* The level-1 table went with the rollback above, so the fault
+	 * needs three frames now. One: the page, and no table (the page
+	 * goes back). Two: the page and the level-1 table, which stays,
+	 * leafless (it is linked before the leaf table is allocated; it
+	 * goes when the space does, or with a later last leaf of its span).
+	 * A third: the page and the leaf table, under that level-1 table. */
 	frame_free(hog[--n]);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
 	KT_EXPECT_EQ(frame_free_count(), 1);
+	KT_EXPECT_EQ(as->nr_pt, 1);
+	frame_free(hog[--n]);
+	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
+	KT_EXPECT_EQ(frame_free_count(), 1);
+	KT_EXPECT_EQ(as->nr_pt, 2);
 	frame_free(hog[--n]);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), 0);
+	KT_EXPECT_EQ(as->nr_pt, 3);
 	KT_EXPECT_EQ(as_check(as), 0);
 	while (n)
 		frame_free(hog[--n]);
