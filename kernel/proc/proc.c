@@ -148,7 +148,7 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 {
 	struct proc_share share = { .from = parent->as, .va = share_va,
 				    .len = share_len };
-	char name[32], args[256];
+	char name[SPAWN_NAME_MAX + 1], args[256];
 	const void *elf;
 	struct proc *p;
 	size_t len;
@@ -253,10 +253,98 @@ int archive_find(const char *name, const void **data, size_t *len)
 {
 	char path[48];
 
+	/* A name SYS_SPAWN takes (and archive_program lists) fits whole. */
+	_Static_assert(sizeof("bin/") + SPAWN_NAME_MAX <= sizeof(path),
+		       "bin/NAME fits in path");
 	if (!archive_size)
 		archive_size = (size_t)(initrd_end - initrd_start);
 	snprintf(path, sizeof(path), "bin/%s", name);
 	return cpio_find(archive, archive_size, path, data, len);
+}
+
+/* NAME if @e is named bin/NAME with a NAME SYS_SPAWN can be given: not
+ * empty, no '/', at most SPAWN_NAME_MAX bytes. NULL if not. Its type is
+ * not looked at here. */
+static const char *archive_program_name(const struct cpio_entry *e)
+{
+	const char *name;
+	size_t n;
+
+	if (strncmp(e->name, "bin/", 4))
+		return NULL;
+	name = e->name + 4;
+	n = strnlen(name, SPAWN_NAME_MAX + 1);
+	if (!n || n > SPAWN_NAME_MAX || strchr(name, '/'))
+		return NULL;
+	return name;
+}
+
+/* Is a member named @name at or after offset @pos? Return: 1, 0 (no: the
+ * walk reached the trailer) or -E_BADFMT. */
+static int archive_named_from(size_t pos, const char *name)
+{
+	struct cpio_entry e;
+	int ret;
+
+	while ((ret = cpio_next(archive, archive_size, &pos, &e, NULL, 0)) > 0)
+		if (!strcmp(e.name, name))
+			return 1;
+	return ret;
+}
+
+/*
+ * archive_program - the @index-th program of the boot archive
+ *
+ * A program is a member bin/NAME that spawn_syscall can find and start:
+ * NAME as archive_program_name says, and the member cpio_find returns
+ * for it (the last of that name) a regular file. A name that occurs more
+ * than once counts once, at its last member; so the order is the archive
+ * order of those last members. Whether the file is a loadable ELF is not
+ * checked (a broken one is listed, and SYS_SPAWN reports it).
+ *
+ * Each member named like a program has the rest of the archive walked
+ * for a later one of its name: quadratic in the members, but the archive
+ * is small (tens of members) and every successful return has then read
+ * the whole archive, so a damaged archive gets -E_BADFMT whatever @index
+ * (as cpio_find refuses it whatever the name).
+ *
+ * Locks:  none: the archive is immutable after archive_init.
+ * Return: the length of NAME, copied NUL-terminated into @name (@size
+ *         bytes); -E_INVAL (@index < 0), -E_NOENT (fewer programs),
+ *         -E_RANGE (@size not more than the length; nothing written),
+ *         -E_BADFMT (the archive is damaged).
+ */
+long archive_program(long index, char *name, size_t size)
+{
+	struct cpio_entry e;
+	const char *prog;
+	size_t pos = 0, n;
+	int ret;
+
+	if (index < 0)
+		return -E_INVAL;
+	if (!archive_size)
+		archive_size = (size_t)(initrd_end - initrd_start);
+	for (;;) {
+		ret = cpio_next(archive, archive_size, &pos, &e, NULL, 0);
+		if (ret <= 0)
+			return ret ? ret : -E_NOENT;
+		prog = archive_program_name(&e);
+		if (!prog)
+			continue;
+		ret = archive_named_from(pos, e.name);
+		if (ret < 0)
+			return ret;
+		if (ret || (e.mode & CPIO_MODE_TYPE) != CPIO_MODE_REG)
+			continue;	/* not its last member, or no file */
+		if (index--)
+			continue;
+		n = strlen(prog);
+		if (n >= size)
+			return -E_RANGE;
+		memcpy(name, prog, n + 1);
+		return (long)n;
+	}
 }
 
 static unsigned int elf_to_as_prot(unsigned int p)
@@ -742,6 +830,20 @@ static void proc_info_fill(struct proc *p, struct rivet_proc_info *info)
 	spin_unlock(&p->lock);
 }
 
+/* SYS_PROGRAM_INFO: the name of the @index-th program of the boot archive
+ * into @ubuf (@len bytes, its NUL included). No locks (archive_program). */
+static long program_info(long index, char *ubuf, size_t len)
+{
+	char name[SPAWN_NAME_MAX + 1];
+	long n = archive_program(index, name, sizeof(name));
+
+	if (n < 0)
+		return n;
+	if (len <= (size_t)n)
+		return -E_RANGE;
+	return copy_to_user(ubuf, name, (size_t)n + 1) ? -E_FAULT : n;
+}
+
 /* SYS_PROC_INFO: the @index-th live process of the table (@index >= 0);
  * SYS_PROC_FIND: the one with pid @pid (> 0). */
 static long proc_info(long index, long pid, void *uout)
@@ -911,6 +1013,9 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		break;
 	case SYS_PROC_FIND:
 		ret = proc_info(-1, (long)tf->a0, (void *)tf->a1);
+		break;
+	case SYS_PROGRAM_INFO:
+		ret = program_info((long)tf->a0, (char *)tf->a1, tf->a2);
 		break;
 	case SYS_THREAD_CREATE:
 		ret = thread_create_syscall(p, tf);

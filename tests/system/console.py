@@ -28,8 +28,10 @@ KEY_DELAY = 0.02
 
 
 class Session:
-    def __init__(self, kernel, harts, mem, append=None, timeout=120):
-        self.cmd = qemu.command(kernel, harts, mem, append)
+    def __init__(self, kernel, harts, mem, append=None, timeout=120,
+                 extra=()):
+        """@extra: more QEMU arguments (e.g. ["-initrd", path])."""
+        self.cmd = qemu.command(kernel, harts, mem, append, extra=extra)
         self.boot = qemu.Boot(self.cmd, timeout)
         self.timeout = timeout
         self.sink = io.StringIO()

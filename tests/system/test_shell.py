@@ -10,13 +10,22 @@ ps, mem, harts, lockstat, run of a program and of the pager's KTAP suite,
 mistakes of every kind, ^C to a running program, and shutdown (init ends,
 the kernel powers off).
 
-The second boot adds the test server crashy to init's list (`-- names
+`programs` must list exactly the bin/ members of the kernel's archive
+(<build>/initrd.cpio), sorted down columns no wider than the shell's 72,
+and `run exit42` must work. Another boot gives the kernel an initrd made
+here, with the shell as the first process: `programs` lists each name
+once, where it occurs last, only when that member is a regular file, and
+only names `run` takes (no '/', at most 31 bytes); the listed ones run
+(the last `twice` wins), the others do not.
+
+A last boot adds the test server crashy to init's list (`-- names
 pager crashy shell`) and runs crashtest from the shell: crashy crashes
 while clients call it; they get errors, not hangs; init restarts it with
 a log line; a new lookup reaches it. Killing the name server from the
 shell gets it restarted too, and the services register again.
 """
 import re
+import subprocess
 
 import pexpect
 import pytest
@@ -28,9 +37,10 @@ from test_boot import check_boot, verdict
 pytestmark = pytest.mark.qemu
 
 # The commands `help` must list (userland/servers/shell.c).
-COMMANDS = ["help", "ps", "mem", "lockstat", "harts", "run", "kill",
-            "servers", "names", "pager", "evict", "shutdown", "exit"]
+COMMANDS = ["help", "ps", "mem", "lockstat", "harts", "programs", "run",
+            "kill", "servers", "names", "pager", "evict", "shutdown", "exit"]
 EXIT_RE = r"shell: %s \(pid (\d+)\) exited with status (-?\d+)"
+LIST_WIDTH = 72         # userland/servers/shell.c: `programs` lines
 
 
 class Checker:
@@ -67,12 +77,38 @@ def lockstat_rows(text):
     return rows
 
 
+def archive_programs(cpio):
+    """NAME of every bin/NAME in the newc archive @cpio (GNU cpio -it)."""
+    with open(cpio, "rb") as f:
+        out = subprocess.run(["cpio", "-it", "--quiet"], stdin=f,
+                             capture_output=True, check=True).stdout
+    return {n[4:] for n in out.decode().split() if n.startswith("bin/")}
+
+
+def check_programs(c, out, want):
+    """`programs` printed the names @want, each once, sorted down the
+    columns (as ls does), in lines of at most LIST_WIDTH columns."""
+    lines = [l for l in out.split("\n") if l.strip()]
+    rows = [l.split() for l in lines]
+    ncols = max((len(r) for r in rows), default=0)
+    down = [r[col] for col in range(ncols) for r in rows if col < len(r)]
+    if down != sorted(want):
+        c.problems.append("programs: listed (down the columns) %r, expected "
+                          "%r:\n%s" % (down, sorted(want), indent(out)))
+    for l in lines:
+        if len(l) > LIST_WIDTH:
+            c.problems.append("programs: a line of %d columns (at most %d): "
+                              "%r" % (len(l), LIST_WIDTH, l))
+
+
 def run_session(kernel, harts, mem, append, steps, log_path, what,
-                timeout=180):
-    """Boot, wait for the prompt, run steps(session, checker), shut down
-    (unless the steps did), and fail with the console log on problems."""
+                timeout=180, extra=()):
+    """Boot (@extra: more QEMU arguments), wait for the prompt, run
+    steps(session, checker), shut down (unless the steps did), and fail
+    with the console log on problems."""
     c = Checker()
-    with console.Session(kernel, harts, mem, append, timeout=timeout) as s:
+    with console.Session(kernel, harts, mem, append, timeout=timeout,
+                         extra=extra) as s:
         try:
             s.wait_prompt()
             steps(s, c)
@@ -89,10 +125,19 @@ def run_session(kernel, harts, mem, append, steps, log_path, what,
     return b
 
 
-def session_steps(s, c):
+def session_steps(s, c, programs):
     out = s.command("help")
     for cmd in COMMANDS:
         c.want("help", out, r"^  %s\b" % re.escape(cmd))
+
+    # What the kernel's archive holds, as the build made it.
+    out = s.command("programs")
+    check_programs(c, out, programs)
+    for name in ("hello", "exit42", "shell", "pf-anon"):
+        c.want("programs", out, r"(^|\s)%s(\s|$)" % re.escape(name))
+    m = c.want("run exit42", s.command("run exit42"), EXIT_RE % "exit42")
+    if m and m.group(2) != "42":
+        c.problems.append("exit42 exited with status %s" % m.group(2))
 
     out = s.command("ps")
     c.want("ps", out, r"^\s*PID\s+PARENT\s+THREADS\s+STATE\s+NAME$")
@@ -195,13 +240,85 @@ def session_steps(s, c):
     c.want("shutdown", out, r"^init: shutting down$")
 
 
-def test_shell_session(kernel, log_path, notes):
+def test_shell_session(kernel, build_dir, log_path, notes):
     """`make run`'s boot reaches the shell; its commands work; mistakes
     get messages; shutdown powers off."""
-    b = run_session(kernel, 4, "512M", "-- stress=off", session_steps,
+    programs = archive_programs(build_dir / "initrd.cpio")
+    b = run_session(kernel, 4, "512M", "-- stress=off",
+                    lambda s, c: session_steps(s, c, programs),
                     log_path, "shell session on 4 harts (as make run "
                     "STRESS=0)")
     notes("shell session: %.1f s" % b.seconds)
+
+
+# c_mode file types and permissions (cpio(5), st_mode).
+REG, DIR, LNK = 0o100755, 0o040755, 0o120777
+
+
+def newc(members):
+    """A newc archive of @members, (name, mode, data) in this order (as
+    given: duplicates, "./" prefixes), and the trailer."""
+    out = bytearray()
+    for ino, (name, mode, data) in enumerate(
+            members + [("TRAILER!!!", 0, b"")], 1):
+        nm = name.encode() + b"\0"
+        nlink = 2 if mode & 0o170000 == DIR & 0o170000 else 1
+        fields = (ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
+                  len(nm), 0)
+        out += b"070701" + b"".join(b"%08X" % f for f in fields) + nm
+        out += b"\0" * (-len(out) % 4) + data
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
+def test_programs_from_initrd(kernel, build_dir, tmp_path, log_path, notes):
+    """`programs` lists the programs of the archive the kernel uses (an
+    initrd from QEMU here, the shell the first process): a name once, at
+    its last member, if that is a regular file; only names `run` takes.
+    What it lists runs; what it leaves out does not."""
+    bins = build_dir / "userland" / "root" / "bin"
+    shell, hello, exit42 = ((bins / n).read_bytes()
+                            for n in ("shell", "hello", "exit42"))
+    long31, long32 = "a" * 31, "b" * 32
+    cpio = tmp_path / "initrd.cpio"
+    cpio.write_bytes(newc([
+        ("bin", DIR, b""),
+        ("bin/shell", REG, shell),
+        ("bin/twice", REG, hello),      # replaced below
+        ("bin/gone", REG, hello),       # a directory below: not a program
+        ("./bin/seven", REG, exit42),   # read as bin/seven
+        ("bin/sub", DIR, b""),
+        ("bin/sub/deep", REG, hello),   # NAME with '/'
+        ("bin/link", LNK, b"seven"),    # a symlink
+        ("bin/" + long31, REG, exit42),
+        ("bin/" + long32, REG, exit42),  # longer than SYS_SPAWN takes
+        ("bin/", REG, hello),           # NAME empty
+        ("top", REG, hello),            # not in bin/
+        ("bin/twice", REG, exit42),
+        ("bin/gone", DIR, b""),
+        ("etc/manifest", REG, b"shell\n"),
+    ]))
+
+    def steps(s, c):
+        check_programs(c, s.command("programs"),
+                       {"shell", "twice", "seven", long31})
+        for name in ("twice", "seven", long31):
+            m = c.want("run " + name, s.command("run " + name),
+                       EXIT_RE % name)
+            if m and m.group(2) != "42":
+                c.problems.append("%s exited with status %s, expected 42 "
+                                  "(exit42)" % (name, m.group(2)))
+        for name in ("gone", "link", "deep", long32):
+            c.want("run " + name, s.command("run " + name), r"^shell: run: ")
+        out = s.command("exit", prompt=False)
+        c.want("exit", out, r"^shell: exiting")
+
+    b = run_session(kernel, 2, "256M", "init=shell", steps, log_path,
+                    "programs of an initrd, init=shell",
+                    extra=["-initrd", str(cpio)])
+    if not b.grep(r"^initrd: using the initrd from the device tree"):
+        pytest.fail("the kernel did not use the initrd", pytrace=False)
+    notes("programs of an initrd: %.1f s" % b.seconds)
 
 
 def restart_steps(s, c):

@@ -1157,7 +1157,7 @@ static const unsigned char weight[OP_END] = {
 	[SYS_MAP_PAGER] = 3, [SYS_PAGER_EVICT] = 2, [SYS_DEBUG_READ] = 1,
 	[SYS_PROC_INFO] = 2, [SYS_DEVICE_INFO] = 2, [SYS_DEVICE_MAP] = 2,
 	[SYS_IRQ_BIND] = 2, [SYS_IRQ_ACK] = 1, [SYS_KLOG_READ] = 1,
-	[SYS_KLOG_BIND] = 1, [SYS_PROC_FIND] = 2,
+	[SYS_KLOG_BIND] = 1, [SYS_PROC_FIND] = 2, [SYS_PROGRAM_INFO] = 2,
 	[OP_PAIR_SERVE] = 2, [OP_PAIR_CALL] = 2, [OP_BADNR] = 3,
 };
 static unsigned int weight_sum;
@@ -1379,6 +1379,15 @@ static void fuzz_op(struct worker *w, long op)
 			r.a[0] = chance(g, 50) ? below(g, 4)
 					       : (unsigned long)pid_any(g, false);
 		r.a[1] = addr_any(g, sizeof(struct rivet_proc_info), true);
+		call(w, op, &r);
+		return;
+	case SYS_PROGRAM_INFO:
+		/* An index that may be a program (tens of them), mostly;
+		 * any buffer, any length. */
+		if (chance(g, 70))
+			r.a[0] = below(g, 40);
+		r.a[2] = below(g, 3) ? below(g, SPAWN_NAME_MAX + 2) : len_any(g);
+		r.a[1] = addr_any(g, MIN(r.a[2], SPAWN_NAME_MAX + 1UL), true);
 		call(w, op, &r);
 		return;
 	case SYS_DEVICE_INFO:

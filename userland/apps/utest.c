@@ -719,6 +719,83 @@ static void proc_find(void)
 	EXPECT_RET(sys_proc_find(pid, &pi), -E_NOENT);
 }
 
+#define PROGRAMS_MAX 128
+
+/* SYS_PROGRAM_INFO: a scan lists this very program and no name twice,
+ * each name as SYS_SPAWN takes it; then every error code, from real
+ * calls. */
+static void program_info(void)
+{
+	static char names[PROGRAMS_MAX][SPAWN_NAME_MAX + 1];
+	static const char ro[SPAWN_NAME_MAX + 1] = "read-only";
+	char name[SPAWN_NAME_MAX + 1], *page;
+	long n = 0, count, len, t0 = sys_clock();
+	bool self = false;
+
+	for (count = 0; count < PROGRAMS_MAX; count++) {
+		char *p = names[count];
+
+		n = sys_program_info(count, p, sizeof(names[count]));
+		if (n < 0)
+			break;
+		EXPECT(n > 0 && n <= SPAWN_NAME_MAX && (size_t)n == strlen(p) &&
+			       !strchr(p, '/'),
+		       "program %ld: returned %ld, name '%s'", count, n, p);
+		self |= !strcmp(p, "utest");
+		for (long j = 0; j < count; j++)
+			EXPECT(strcmp(names[j], p),
+			       "'%s' is both program %ld and %ld", p, j, count);
+	}
+	/* Each call walks the archive again (quadratic in its members):
+	 * how long a whole listing takes. */
+	printf(DIAG "%ld programs, listed in %ld us\n", count,
+	       (sys_clock() - t0) / 1000);
+	EXPECT(n == -E_NOENT, "the scan ended at index %ld with %ld (%s)",
+	       count, n, uktap_ret_name(n));
+	EXPECT(self, "utest is not among the %ld programs", count);
+	if (!count || count == PROGRAMS_MAX)
+		return;
+
+	EXPECT_RET(sys_program_info(count, name, sizeof(name)), -E_NOENT);
+	EXPECT_RET(sys_program_info(1L << 40, name, sizeof(name)), -E_NOENT);
+	EXPECT_RET(sys_program_info(-1, name, sizeof(name)), -E_INVAL);
+	EXPECT_RET(sys_program_info((long)(1UL << 63), name, sizeof(name)),
+		   -E_INVAL);
+
+	/* One byte short (no room for the NUL), or none: nothing written. */
+	len = (long)strlen(names[0]);
+	memset(name, 'x', sizeof(name));
+	EXPECT_RET(sys_program_info(0, name, (size_t)len), -E_RANGE);
+	EXPECT_RET(sys_program_info(0, name, 0), -E_RANGE);
+	EXPECT(first_not((unsigned char *)name, sizeof(name), 'x') ==
+		       sizeof(name),
+	       "-E_RANGE wrote into the buffer: '%.*s'", (int)sizeof(name),
+	       name);
+	EXPECT_RET(sys_program_info(0, name, (size_t)len + 1), len);
+	EXPECT(!strcmp(name, names[0]), "program 0 reads '%s', then '%s'",
+	       names[0], name);
+
+	/* Buffers the kernel may not write. */
+	EXPECT_RET(sys_program_info(0, NULL, sizeof(name)), -E_FAULT);
+	EXPECT_RET(sys_program_info(0, (char *)1, sizeof(name)), -E_FAULT);
+	EXPECT_RET(sys_program_info(0, (char *)KERNEL_ADDR, sizeof(name)),
+		   -E_FAULT);
+	EXPECT_RET(sys_program_info(0, (char *)ro, sizeof(ro)), -E_FAULT);
+	page = (char *)sys_map(0, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	EXPECT((long)page > 0, "map: %ld", (long)page);
+	if ((long)page <= 0)
+		return;
+	/* The name fits, its NUL falls on the page after (unmapped). */
+	EXPECT_RET(sys_program_info(0, page + PAGE_SIZE - len,
+				    (size_t)len + 1),
+		   -E_FAULT);
+	EXPECT_RET(sys_program_info(0, page + PAGE_SIZE - len - 1,
+				    (size_t)len + 1),
+		   len);
+	EXPECT_RET(sys_unmap(page, PAGE_SIZE), 0);
+	EXPECT_RET(sys_program_info(0, page, sizeof(name)), -E_FAULT);
+}
+
 /*
  * A process killed while it waits for its child (SYS_WAIT) ends; the
  * child goes on, now init's (pid 1: utest itself here, as in
@@ -925,6 +1002,7 @@ static const struct uktap_case cases[] = {
 	{"faulting_child_killed_alone", faulting_child_killed_alone},
 	{"kill_spinning_child", kill_spinning_child},
 	{"proc_find", proc_find},
+	{"program_info", program_info},
 	{"kill_waiting_parent", kill_waiting_parent},
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},

@@ -106,6 +106,10 @@ long sys_pager_evict(long ep, unsigned long key, unsigned long off,
 long sys_debug_read(char *buf, size_t len, unsigned long timeout);
 long sys_proc_info(long index, struct rivet_proc_info *out);
 long sys_proc_find(long pid, struct rivet_proc_info *out);
+/* The name of the @index-th program of the boot archive (what sys_spawn
+ * can start) into @buf: its length, or -E_NOENT past the last (docs/abi.md
+ * has the other errors). */
+long sys_program_info(long index, char *buf, size_t len);
 
 /* Devices (the first process holds them; docs/abi.md "Devices"). */
 long sys_device_info(long h, struct rivet_device_info *out);

@@ -209,6 +209,11 @@ long sys_proc_find(long pid, struct rivet_proc_info *out)
 	return syscall2(SYS_PROC_FIND, pid, (long)out);
 }
 
+long sys_program_info(long index, char *buf, size_t len)
+{
+	return syscall3(SYS_PROGRAM_INFO, index, (long)buf, (long)len);
+}
+
 long sys_device_info(long h, struct rivet_device_info *out)
 {
 	return syscall2(SYS_DEVICE_INFO, h, (long)out);

@@ -9,7 +9,8 @@
  * `run PROGRAM ARGS` starts a program of the boot archive with the
  * shell's name-server handle as its HANDLE_SPAWN (the convention: every
  * program the shell runs can look services up), and waits for it; ^C
- * kills it. Keys typed meanwhile are kept for the next line.
+ * kills it. Keys typed meanwhile are kept for the next line. `programs`
+ * lists the names it takes, as the kernel reads them from the archive.
  *
  * A command's mistakes are reported as "shell: CMD: what" and never end
  * the shell; an unknown command gets "shell: unknown command 'X' (try
@@ -296,6 +297,79 @@ static int cmd_harts(int argc, char **argv)
 	return 0;
 }
 
+/* ---- programs ------------------------------------------------------------------ */
+
+#define PROGRAMS_MAX	128	/* listed; the kernel may hold more */
+#define LIST_WIDTH	72	/* a listing's lines are at most this wide */
+
+static char programs[PROGRAMS_MAX][SPAWN_NAME_MAX + 1];
+
+/* Sort @n names in place (tens of them: insertion sort). */
+static void sort_names(char (*names)[SPAWN_NAME_MAX + 1], unsigned int n)
+{
+	char tmp[SPAWN_NAME_MAX + 1];
+
+	for (unsigned int i = 1; i < n; i++) {
+		unsigned int j = i;
+
+		memcpy(tmp, names[i], sizeof(tmp));
+		for (; j && strcmp(names[j - 1], tmp) > 0; j--)
+			memcpy(names[j], names[j - 1], sizeof(tmp));
+		memcpy(names[j], tmp, sizeof(tmp));
+	}
+}
+
+/* The boot archive's programs (SYS_PROGRAM_INFO), sorted, down columns
+ * as ls lays them out: as many columns of the widest name and two spaces
+ * as fit in LIST_WIDTH. */
+static int cmd_programs(int argc, char **argv)
+{
+	char name[SPAWN_NAME_MAX + 1], line[LIST_WIDTH + SPAWN_NAME_MAX + 1];
+	unsigned int n = 0, more = 0, width = 0, cols, rows;
+	long r;
+
+	for (long i = 0; (r = sys_program_info(i, name, sizeof(name))) >= 0;
+	     i++) {
+		if (n == PROGRAMS_MAX) {
+			more++;
+			continue;
+		}
+		memcpy(programs[n++], name, (size_t)r + 1);
+		width = MAX(width, (unsigned int)r + 2);
+	}
+	if (r == -E_BADFMT) {
+		printf("shell: programs: the boot archive is damaged\n");
+		return 1;
+	}
+	if (r != -E_NOENT) {
+		printf("shell: programs: %s\n", errno_name((int)r));
+		return 1;
+	}
+	if (!n) {
+		printf("shell: programs: the boot archive holds none\n");
+		return 1;
+	}
+	sort_names(programs, n);
+	/* The last column needs no gap after it. */
+	cols = MAX((LIST_WIDTH + 2) / width, 1U);
+	rows = (n + cols - 1) / cols;
+	for (unsigned int row = 0; row < rows; row++) {
+		size_t len = 0;
+
+		for (unsigned int k = row; k < n; k += rows) {
+			bool last = k + rows >= n;	/* nothing to its right */
+
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						"%-*s", last ? 0 : (int)width,
+						programs[k]);
+		}
+		printf("%s\n", line);
+	}
+	if (more)
+		printf("shell: programs: %u more not shown\n", more);
+	return 0;
+}
+
 /* ---- run ---------------------------------------------------------------------- */
 
 struct waiter {
@@ -346,7 +420,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (pid == -E_RANGE) {
 		printf("shell: run: program name longer than %d bytes\n",
-		       NS_NAME_MAX);
+		       SPAWN_NAME_MAX);
 		return 1;
 	}
 	if (pid < 0) {
@@ -575,6 +649,8 @@ static const struct command {
 			  "statistics", cmd_lockstat },
 	{ "harts", "", "harts online and their page-fault counters",
 	  cmd_harts },
+	{ "programs", "", "the programs of the boot archive (for run)",
+	  cmd_programs },
 	{ "run", " PROGRAM [ARGS...]", "run a program of the boot archive "
 				       "and wait for it (^C kills it)",
 	  cmd_run },

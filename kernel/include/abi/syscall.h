@@ -30,6 +30,7 @@
  * handle HANDLE_SPAWN. */
 #define SYS_SPAWN	11
 #define HANDLE_SPAWN	0x101	/* a child's first handle (slot 0, gen 1) */
+#define SPAWN_NAME_MAX	31	/* bytes of NAME, its NUL not counted */
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
 #define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
 #define SYS_SLEEP	14	/* (nanoseconds): 0, after at least that long;
@@ -140,7 +141,17 @@
  * not, -E_INVAL for pid <= 0. One look, unlike a SYS_PROC_INFO scan, which
  * a process leaving the table can make skip another. */
 #define SYS_PROC_FIND	  38
-#define SYS_NR		  39
+/* (index, char *buf, size_t len): the name's length, and in buf the
+ * NUL-terminated NAME of the index-th program of the boot archive (0, 1,
+ * ... in archive order): a member bin/NAME that SYS_SPAWN can start. NAME
+ * is not empty, has no '/' and at most SPAWN_NAME_MAX bytes; a name that
+ * occurs more than once counts once, where it occurs last, and only if
+ * that last member (the one SYS_SPAWN runs) is a regular file. -E_NOENT
+ * past the last, -E_INVAL for index < 0, -E_RANGE if len is not more than
+ * the name's length (nothing written), -E_FAULT for a bad buf, -E_BADFMT
+ * for a damaged archive. */
+#define SYS_PROGRAM_INFO  39
+#define SYS_NR		  40
 
 #define PAGER_FAULT	0x70666c74	/* label of a pager fault message */
 #define PAGER_READ	0

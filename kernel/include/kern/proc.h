@@ -107,5 +107,9 @@ extern const char initrd_start[], initrd_end[];
 void archive_init(const void *initrd, size_t size);
 /* The first program named in the archive's etc/manifest. */
 int archive_manifest_first(char *name, size_t size);
-/* Find bin/NAME in the boot archive. Return: 0 or -E_NOENT. */
+/* Find bin/NAME in the boot archive. Return: 0, -E_NOENT or -E_BADFMT. */
 int archive_find(const char *name, const void **data, size_t *len);
+/* The NAME of the @index-th program (bin/NAME) of the boot archive, for
+ * SYS_PROGRAM_INFO (kernel/proc/proc.c says which members count). No
+ * locks. Return: its length, -E_INVAL, -E_NOENT, -E_RANGE or -E_BADFMT. */
+long archive_program(long index, char *name, size_t size);
