@@ -94,14 +94,19 @@ static void populate(struct as *as, pte_t *slot, struct frame *parent,
 static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 				     struct pt_leaf *pl)
 {
-	struct frame *spare = NULL;
-	int err = 0;
+	/* Tables allocated for the walk, unlocked: as many as the levels it
+	 * found missing (both, for an empty 1 GiB), so that it links a new
+	 * level-1 table only when it has the leaf table for it too (linked,
+	 * a leafless level-1 table would stay: an unmap skips spans without
+	 * leaf tables). */
+	struct frame *spare[2] = { NULL, NULL };
+	int nspare = 0, need = 0, err = 0;
 
 	for (;;) {
 		struct frame *table = as->root_frame;
 		pte_t *ptes = as->root, *slot = NULL, *up = NULL, e = 0;
 		pte_t up_e = 0;
-		bool need = false, retry = false;
+		bool retry = false;
 
 		upper_enter(as);
 		for (int level = 2; level > 0; level--) {
@@ -112,14 +117,16 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 					err = -E_NOENT;
 					break;
 				}
-				if (!spare) {
-					need = true;
+				if (nspare < level) {
+					need = level;
 					break;
 				}
 				if (up)
 					arch_race_window(MM_RACE_POPULATE);
 				populate(as, slot, table, level, up, up_e,
-					 &spare);
+					 &spare[nspare - 1]);
+				if (!spare[nspare - 1])
+					nspare--;
 				e = pt_load_entry(slot);
 				if (!pte_is_valid(e)) {
 					/* The level-1 table was unlinked
@@ -150,11 +157,14 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 		if (need) {
 			/* Allocate outside every lock, then walk again. */
 			upper_exit(as);
-			spare = frame_alloc_pt(0);
-			if (!spare) {
+			while (nspare < need &&
+			       (spare[nspare] = frame_alloc_pt(0)))
+				nspare++;
+			if (nspare < need) {
 				err = -E_NOMEM;
 				break;
 			}
+			need = 0;
 			continue;
 		}
 		if (as->mode == PTLOCK_SPLIT) {
@@ -174,8 +184,8 @@ static __noinline int leaf_lock_slow(struct as *as, vaddr_t va, bool alloc,
 		pl->lock = pt_lockptr(as, table);
 		break;
 	}
-	if (spare)
-		frame_free(spare);
+	while (nspare)
+		frame_free(spare[--nspare]);
 	return err;
 }
 

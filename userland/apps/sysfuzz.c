@@ -52,11 +52,11 @@
 #define CHILD_MAX	4		/* exit42 children alive at once */
 #define HSLOTS		128		/* handle table slots (HANDLE_MAX) */
 #define DEV_MAX		32
-/* Frames the check lets go missing: page tables a fault populated and
- * then installed nothing under (it ran out of memory, or its region
- * changed), which stay until the address space ends (docs/vm.md).
- * Measured: 2 each run while the kernel kept every empty level-1 table;
- * 0 or 1 since it frees them with their last leaf table. */
+/* Frames the check lets go missing: a leaf table a fault populated and
+ * then put nothing in (its region changed meanwhile) stays until an
+ * unmap of its range (docs/vm.md). Measured: 2 each run while the kernel
+ * kept every empty level-1 table; 0 or 1 since it frees them with their
+ * last leaf table. */
 #define LEAK_SLACK	8
 
 /* The fuzz zone: every memory-changing call aims here, mostly at the

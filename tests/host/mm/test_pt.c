@@ -503,19 +503,18 @@ static void nomem(struct ktest_ctx *kt, enum ptlock_mode mode)
 	KT_EXPECT_EQ(as_region_add(as, 0x800000, 4 * P, RW), 0);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
 	/* The level-1 table went with the rollback above, so the fault
-	 * needs three frames now. One: the page, and no table (the page
-	 * goes back). Two: the page and the level-1 table, which stays,
-	 * leafless (it is linked before the leaf table is allocated; it
-	 * goes when the space does, or with a later last leaf of its span).
-	 * A third: the page and the leaf table, under that level-1 table. */
+	 * needs three frames now: the page, a level-1 table and a leaf
+	 * table. With one or two it fails and every frame comes back: the
+	 * walk links a new level-1 table only once it has the leaf table
+	 * for it too (a leafless one would stay until the space ends). */
 	frame_free(hog[--n]);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
 	KT_EXPECT_EQ(frame_free_count(), 1);
 	KT_EXPECT_EQ(as->nr_pt, 1);
 	frame_free(hog[--n]);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), -E_NOMEM);
-	KT_EXPECT_EQ(frame_free_count(), 1);
-	KT_EXPECT_EQ(as->nr_pt, 2);
+	KT_EXPECT_EQ(frame_free_count(), 2);
+	KT_EXPECT_EQ(as->nr_pt, 1);
 	frame_free(hog[--n]);
 	KT_EXPECT_EQ(as_fault(as, 0x800000, AS_ACCESS_READ), 0);
 	KT_EXPECT_EQ(as->nr_pt, 3);
