@@ -31,11 +31,17 @@
 #define P		PAGE_SIZE
 #define RW		(AS_PROT_R | AS_PROT_W | AS_PROT_USER)
 #define SPAN		0x40000000UL	/* a 2 MiB span of its own */
+#define GIB3		0xc0000000UL	/* a 1 GiB span of its own */
 
 struct unlink_arg {
 	struct as *as;
-	bool remove_region;	/* as_region_unmap, else as_unmap of page 0 */
+	int window;		/* MM_RACE_*: where hart 0's fault waits */
+	vaddr_t fault_va;	/* hart 0 faults here */
+	vaddr_t unmap_va;	/* and hart 1 unmaps unmap_len from here: */
+	size_t unmap_len;
+	bool remove_region;	/* as_region_unmap, else as_unmap */
 	uint64_t nr_pt;		/* tables before the unlink */
+	uint64_t drop;		/* tables the unlink takes (waited for) */
 	unsigned int in_window;	/* atomic: the fault waits in the window */
 	unsigned int saw_unlink; /* atomic: and saw the table go */
 	unsigned int unmap_done; /* atomic */
@@ -44,22 +50,24 @@ struct unlink_arg {
 
 static struct unlink_arg *unlink_case;	/* for the hook */
 
-/* Hart 0's fault, first time in the window: wait (interrupts off, no
- * polling, as a real fault would) until hart 1 has unlinked the table, at
- * most 2 s. Hart 1's tlb_sync_all cannot finish meanwhile. */
+/* Hart 0's fault, first time in its window: wait (interrupts off, no
+ * polling, as a real fault would) until hart 1 has unlinked the tables
+ * (a->drop of them), at most 2 s. Hart 1's tlb_sync_all cannot finish
+ * meanwhile. */
 static void hold_fault(int where)
 {
 	struct unlink_arg *a = __atomic_load_n(&unlink_case, __ATOMIC_ACQUIRE);
 	uint64_t until;
 
-	if (where != MM_RACE_FAULT_LOCK || !a || this_hart()->id != 0 ||
+	if (!a || where != a->window || this_hart()->id != 0 ||
 	    __atomic_exchange_n(&a->in_window, 1, __ATOMIC_ACQ_REL))
 		return;
 	until = mm_now() + 2000000000ULL;
-	while (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) >= a->nr_pt &&
-	       mm_now() < until)
+	while (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + a->drop >
+		       a->nr_pt && mm_now() < until)
 		;
-	if (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) < a->nr_pt)
+	if (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + a->drop <=
+	    a->nr_pt)
 		__atomic_store_n(&a->saw_unlink, 1, __ATOMIC_RELEASE);
 	/* The table is unlinked, not freed: that waits for this hart. */
 	if (__atomic_load_n(&a->unmap_done, __ATOMIC_ACQUIRE))
@@ -72,13 +80,13 @@ static void unlink_worker(unsigned int id, void *p)
 
 	as_activate(a->as);
 	if (id == 0) {
-		a->rc = as_fault(a->as, SPAN + P, AS_ACCESS_WRITE);
+		a->rc = as_fault(a->as, a->fault_va, AS_ACCESS_WRITE);
 	} else {
 		mm_wait_flag(&a->in_window, 1);
 		if (a->remove_region)
-			as_region_unmap(a->as, SPAN, 2 * P);
+			as_region_unmap(a->as, a->unmap_va, a->unmap_len);
 		else
-			as_unmap(a->as, SPAN, P);
+			as_unmap(a->as, a->unmap_va, a->unmap_len);
 		__atomic_store_n(&a->unmap_done, 1, __ATOMIC_RELEASE);
 	}
 	as_deactivate();
@@ -87,7 +95,12 @@ static void unlink_worker(unsigned int id, void *p)
 static void table_unlinked(struct ktest_ctx *kt, enum ptlock_mode mode,
 			   bool remove_region)
 {
-	struct unlink_arg a = { .remove_region = remove_region };
+	/* Page 0 goes: its leaf table (and the level-1 table: the span is
+	 * alone in its 1 GiB) while the fault on page 1 waits to lock it. */
+	struct unlink_arg a = { .window = MM_RACE_FAULT_LOCK,
+				.fault_va = SPAN + P, .unmap_va = SPAN,
+				.unmap_len = remove_region ? 2 * P : P,
+				.remove_region = remove_region, .drop = 1 };
 	uint64_t start;
 	pte_t *pte;
 
@@ -144,48 +157,15 @@ KTEST(fault_region_gone_single)
 	table_unlinked(kt, PTLOCK_SINGLE, true);
 }
 
-#define GIB3		0xc0000000UL	/* a 1 GiB span of its own */
-
-static struct unlink_arg *populate_case;	/* for the hook */
-
-/* Hart 0's walk, first time about to populate a level-1 entry: wait
- * (interrupts off) until hart 1's unmap has unlinked that level-1 table
- * (two tables fewer: the leaf and it), at most 2 s. */
-static void hold_populate(int where)
-{
-	struct unlink_arg *a =
-		__atomic_load_n(&populate_case, __ATOMIC_ACQUIRE);
-	uint64_t until;
-
-	if (where != MM_RACE_POPULATE || !a || this_hart()->id != 0 ||
-	    __atomic_exchange_n(&a->in_window, 1, __ATOMIC_ACQ_REL))
-		return;
-	until = mm_now() + 2000000000ULL;
-	while (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + 2 > a->nr_pt
-	       && mm_now() < until)
-		;
-	if (__atomic_load_n(&a->as->nr_pt, __ATOMIC_ACQUIRE) + 2 <= a->nr_pt)
-		__atomic_store_n(&a->saw_unlink, 1, __ATOMIC_RELEASE);
-}
-
-static void populate_worker(unsigned int id, void *p)
-{
-	struct unlink_arg *a = p;
-
-	as_activate(a->as);
-	if (id == 0) {
-		a->rc = as_fault(a->as, GIB3 + SV39_MEGA, AS_ACCESS_WRITE);
-	} else {
-		mm_wait_flag(&a->in_window, 1);
-		as_region_unmap(a->as, GIB3, P);
-		__atomic_store_n(&a->unmap_done, 1, __ATOMIC_RELEASE);
-	}
-	as_deactivate();
-}
-
 KTEST(fault_level1_unlinked_split)
 {
-	struct unlink_arg a = { 0 };
+	/* The page 2 MiB on waits to populate the level-1 table's entry
+	 * for its leaf table, while the other page's unmap empties that
+	 * level-1 table: the leaf table and it go. */
+	struct unlink_arg a = { .window = MM_RACE_POPULATE,
+				.fault_va = GIB3 + SV39_MEGA, .unmap_va = GIB3,
+				.unmap_len = P, .remove_region = true,
+				.drop = 2 };
 	uint64_t start;
 	paddr_t pa;
 	pte_t *pte;
@@ -201,11 +181,11 @@ KTEST(fault_level1_unlinked_split)
 	KT_ASSERT_EQ(as_fault(a.as, GIB3, AS_ACCESS_WRITE), 0);
 	a.nr_pt = __atomic_load_n(&a.as->nr_pt, __ATOMIC_RELAXED);
 	KT_EXPECT_EQ(a.nr_pt, 3);
-	__atomic_store_n(&populate_case, &a, __ATOMIC_RELEASE);
-	__atomic_store_n(&host_race_hook, hold_populate, __ATOMIC_RELAXED);
-	mm_smp_run(2, populate_worker, &a);
+	__atomic_store_n(&unlink_case, &a, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, hold_fault, __ATOMIC_RELAXED);
+	mm_smp_run(2, unlink_worker, &a);
 	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&populate_case, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&unlink_case, NULL, __ATOMIC_RELEASE);
 
 	KT_EXPECT_EQ(a.in_window, 1);
 	KT_EXPECT_EQ(a.saw_unlink, 1);
