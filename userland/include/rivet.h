@@ -81,13 +81,57 @@ long sys_endpoint_create(void);
 long sys_notify_create(void);
 long sys_notify_signal(long h, unsigned long bits);
 long sys_notify_wait(long h, unsigned long *bits, unsigned long timeout);
+/*
+ * One trap for call, receive and reply-receive: a0..a6 in, a0..a6 out.
+ * Inline, with the two calls a round trip makes, so that a caller's
+ * message can stay in registers (a library call each way was 20 of the
+ * 626 instructions of a same-hart round trip: docs/performance.md).
+ */
+static inline long ipc_trap(long nr, long h, struct ipc_msg *m,
+			    unsigned long a6in)
+{
+	register long a0 __asm__("a0") = h;
+	register unsigned long a1 __asm__("a1") = m->info;
+	register unsigned long a2 __asm__("a2") = m->w[0];
+	register unsigned long a3 __asm__("a3") = m->w[1];
+	register unsigned long a4 __asm__("a4") = m->w[2];
+	register unsigned long a5 __asm__("a5") = m->w[3];
+	register unsigned long a6 __asm__("a6") = a6in;
+	register long a7 __asm__("a7") = nr;
+
+	__asm__ __volatile__("ecall"
+			     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
+			       "+r"(a4), "+r"(a5), "+r"(a6)
+			     : "r"(a7)
+			     : "memory");
+	if (a0 == 0) {
+		m->info = a1;
+		m->w[0] = a2;
+		m->w[1] = a3;
+		m->w[2] = a4;
+		m->w[3] = a5;
+		if (nr != SYS_IPC_CALL)
+			m->sender = a6;
+	}
+	return a0;
+}
+
 /* Send m, wait for the reply (into m). 0 or -E_*. */
-long ipc_call(long ep, struct ipc_msg *m, unsigned long timeout);
+static inline long ipc_call(long ep, struct ipc_msg *m, unsigned long timeout)
+{
+	return ipc_trap(SYS_IPC_CALL, ep, m, timeout);
+}
+
 /* Wait for a call on ep (into m, with m->sender). 0 or -E_*. */
 long ipc_recv(long ep, struct ipc_msg *m, unsigned long timeout);
 long ipc_reply(const struct ipc_msg *m);
+
 /* Reply with m (if a reply is owed), then receive into m. */
-long ipc_reply_recv(long ep, struct ipc_msg *m, unsigned long timeout);
+static inline long ipc_reply_recv(long ep, struct ipc_msg *m,
+				  unsigned long timeout)
+{
+	return ipc_trap(SYS_IPC_REPLY_RECV, ep, m, timeout);
+}
 long sys_ipc_buffer(void *page);
 /* Map a page and make it the calling thread's IPC buffer (IPC_BUF_WORDS
  * words). Return: it, or NULL. */

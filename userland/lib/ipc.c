@@ -3,7 +3,7 @@
  *
  * The IPC calls return more than a0: the message comes back in a1..a5
  * (and the sender in a6), so each has its own trap with those registers
- * as outputs.
+ * as outputs. ipc_call and ipc_reply_recv are inline in rivet.h.
  */
 #include <rivet.h>
 #include "syscall.h"
@@ -51,40 +51,6 @@ long sys_notify_wait(long h, unsigned long *bits, unsigned long timeout)
 	return a0;
 }
 
-/* One trap for call, receive and reply-receive: a0..a6 in, a0..a6 out. */
-static long ipc_trap(long nr, long h, struct ipc_msg *m, unsigned long a6in)
-{
-	register long a0 __asm__("a0") = h;
-	register unsigned long a1 __asm__("a1") = m->info;
-	register unsigned long a2 __asm__("a2") = m->w[0];
-	register unsigned long a3 __asm__("a3") = m->w[1];
-	register unsigned long a4 __asm__("a4") = m->w[2];
-	register unsigned long a5 __asm__("a5") = m->w[3];
-	register unsigned long a6 __asm__("a6") = a6in;
-	register long a7 __asm__("a7") = nr;
-
-	__asm__ __volatile__("ecall"
-			     : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3),
-			       "+r"(a4), "+r"(a5), "+r"(a6)
-			     : "r"(a7)
-			     : "memory");
-	if (a0 == 0) {
-		m->info = a1;
-		m->w[0] = a2;
-		m->w[1] = a3;
-		m->w[2] = a4;
-		m->w[3] = a5;
-		if (nr != SYS_IPC_CALL)
-			m->sender = a6;
-	}
-	return a0;
-}
-
-long ipc_call(long ep, struct ipc_msg *m, unsigned long timeout)
-{
-	return ipc_trap(SYS_IPC_CALL, ep, m, timeout);
-}
-
 long ipc_recv(long ep, struct ipc_msg *m, unsigned long timeout)
 {
 	/* SYS_IPC_RECV reads a0 and a1 (the timeout) only; m is output,
@@ -113,11 +79,6 @@ long ipc_reply(const struct ipc_msg *m)
 			     : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a7)
 			     : "memory");
 	return (long)a0;
-}
-
-long ipc_reply_recv(long ep, struct ipc_msg *m, unsigned long timeout)
-{
-	return ipc_trap(SYS_IPC_REPLY_RECV, ep, m, timeout);
 }
 
 long sys_ipc_buffer(void *page)

@@ -83,7 +83,8 @@ long ns_refresh(long ns, unsigned long *buf, const char *name, long h,
 long ns_lookup(long ns, unsigned long *buf, const char *name,
 	       unsigned long timeout)
 {
-	struct ipc_msg m;
+	/* Zeroed: ns_call may fail before it writes @m. */
+	struct ipc_msg m = { 0 };
 	long r = ns_call(ns, buf, NS_LOOKUP, name, 0, 0, &m, timeout);
 
 	if (r < 0) {
