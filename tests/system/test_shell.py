@@ -7,8 +7,12 @@ the console server (which takes the UART over: everything below is typed
 through it and printed by it), the pager and the shell;
 the test types at the `rivet> ` prompt and checks what comes back: help,
 ps, mem, harts, lockstat, run of a program and of the pager's KTAP suite,
-mistakes of every kind, ^C to a running program, and shutdown (init ends,
-the kernel powers off).
+mistakes of every kind, ^C at the prompt (the line is dropped, the next
+program is not interrupted by it) and to a running program, a line typed
+while another program prints (the console server keeps the prompt and
+the line below the printed lines, whole), a line typed after ^C killed a
+program that was reading one (it reaches the shell), and shutdown (init ends, the
+kernel powers off).
 
 `programs` must list exactly the bin/ members of the kernel's archive
 (<build>/initrd.cpio), sorted down columns no wider than the shell's 72,
@@ -227,14 +231,59 @@ def session_steps(s, c, programs):
     ]:
         c.want(line, s.command(line), regex)
 
+    # ^C at the prompt drops the line typed and shows the prompt again; it
+    # is not kept for the next program (which it used to kill at once).
+    s.type("ec\x03")
+    s.wait_for(r"\^C\r*\nrivet> ")
     # ^C reaches a running program through the console server.
     s.type("run spin")
     s.child.send("\r")
     s.wait_for(r"spin: pid \d+ spinning")
+    try:
+        s.wait_for(r"was killed", timeout=1.5)
+        c.problems.append("^C: spin was killed by the ^C typed at the "
+                          "prompt before it ran")
+    except pexpect.TIMEOUT:
+        pass
     s.type("\x03")
     s.wait_prompt()
     c.want("^C", s.child.before.replace("\r", ""),
            r"^shell: spin \(pid \d+\) was killed with status -1$")
+
+    # The line being typed stays below what others print, whole: the
+    # console server hides it (cursor back over prompt and text, erase),
+    # prints the line, and shows it again. consoletest reads at its own
+    # prompt while its other thread prints a tick every 250 ms.
+    s.type("run consoletest read")
+    s.child.send("\r")
+    s.wait_for(r"consoletest> ")
+    s.type("hello wor")
+    # 22 columns: "consoletest> " and "hello wor".
+    s.wait_for(r"\x1b\[22D\x1b\[Kconsoletest: tick \d+\r*\n"
+               r"consoletest> hello wor")
+    s.type("ld")
+    s.child.send("\r")
+    s.wait_prompt()
+    out = s.child.before.replace("\r", "")
+    c.want("consoletest read", out, r"^consoletest: read 'hello world'$")
+    m = c.want("consoletest read", out, EXIT_RE % "consoletest")
+    if m and m.group(2) != "0":
+        c.problems.append("consoletest read exited with status %s"
+                          % m.group(2))
+
+    # A reader killed while it waits (^C: the shell kills the program)
+    # takes neither the next line nor the server's thread. Twice: either
+    # of the console server's two threads may be the one that held it.
+    for _ in range(2):
+        s.type("run consoletest read")
+        s.child.send("\r")
+        s.wait_for(r"consoletest> ")
+        s.type("abc\x03")
+        s.wait_for(r"shell: consoletest \(pid \d+\) was killed with "
+                   r"status -1")
+        s.wait_prompt()
+        out = s.command("names", timeout=20)
+        c.want("a line after a killed reader", out, r"^\s*console\b")
 
     out = s.command("shutdown", prompt=False)
     c.want("shutdown", out, r"^init: shutting down$")
@@ -355,7 +404,6 @@ def restart_steps(s, c):
         c.want("kill", out, r"^shell: killed pid %s names$" % m.group(1))
         s.wait_for(r"init: restarted names as pid \d+")
         s.wait_for(r"\n")
-        s.type("\x15")          # ^U: whatever the message cut in two
         s.command("")
         out = s.command("pager")    # looked up anew: re-registered
         c.want("pager after the name server's restart", out,

@@ -108,9 +108,11 @@
  * kernel's own messages reach the screen through it, a line at a time.
  * w0: bytes, payload: them. Reply w0: bytes written as one unit. */
 #define CONSOLE_WRITE	PROTO_LABEL('c', 'w', 'r', 't')
-/* w0: at most this many bytes. Waits for a whole typed line (the server
- * echoes and edits as it is typed). Reply w0: its length with the '\n',
- * payload: the line. */
+/* w0: at most this many bytes; w1: the prompt's length (0 to 64 bytes,
+ * printable ASCII), payload: the prompt. Waits for a whole typed line
+ * (the server echoes and edits as it is typed, and while it waits keeps
+ * the prompt and the line below what others print). Reply w0: its length
+ * with the '\n', payload: the line; -E_INVAL (a bad prompt). */
 #define CONSOLE_READ	PROTO_LABEL('c', 'r', 'e', 'd')
 /* Was ^C typed since the last ask? Reply w0: 1 or 0 (and the flag is
  * cleared). ^C also abandons the line being typed. */

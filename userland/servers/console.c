@@ -15,11 +15,21 @@
  *            backspace and ^U, queued a line at a time) and new kernel
  *            log text (printed a line at a time);
  *   serve x2 receive CONSOLE_WRITE (print the payload as one unit),
- *            CONSOLE_READ (wait for a whole line, answer with it),
- *            CONSOLE_INTR and CONSOLE_FLUSH. Two, so that writes go on
- *            while a reader waits for a line.
+ *            CONSOLE_READ (show its prompt, wait for a whole line, answer
+ *            with it), CONSOLE_INTR and CONSOLE_FLUSH. Two, so that
+ *            writes go on while a reader waits for a line.
  * The UART's transmit side is one lock (tx_lock): whole lines, never
  * characters, interleave.
+ *
+ * The line being typed stays at the bottom of the screen: the waiting
+ * reader's prompt and what has been typed so far (the edit line). Text
+ * printed meanwhile goes above it: the edit line is hidden (the cursor
+ * goes back over it, ESC [ n D, and the rest of the screen line is
+ * erased, ESC [ K), the text printed, and the edit line shown again after
+ * it. So a kernel message no longer lands in the middle of a command
+ * being typed. (A terminal narrower than the text before the cursor
+ * wraps it, and the cursor cannot go back past the wrap: the part on
+ * the row above then stays, as it was before this redraw.)
  *
  * Text taken is text that a kill loses: what SYS_KLOG_READ took out of
  * the kernel's log, and a CONSOLE_WRITE's payload, until they are printed.
@@ -32,6 +42,9 @@
 #define EV_UART		0x1
 #define EV_KLOG		0x2
 #define LINE_MAX	200
+#define PROMPT_MAX	64		/* CONSOLE_READ's prompt, bytes */
+/* How often a waiting read looks whether its reader is still there. */
+#define READ_CHECK_NS	(500 * 1000000UL)
 #define LINES_MAX	8
 #define SERVERS		2		/* serve threads */
 /* The kernel's log ring (docs/abi.md, "The console hand-over"): a flush
@@ -42,6 +55,8 @@
 static struct uart16550 uart;
 static long dev, ep, events;
 
+/* Lock order: tx_lock before line_lock (input: Enter queues the line
+ * under both; take_line shows the prompt under both). */
 static int tx_lock;				/* atomic */
 static int line_lock;				/* atomic */
 static char lines[LINES_MAX][LINE_MAX + 1];	/* complete input lines */
@@ -75,55 +90,104 @@ static void unlock(int *l)
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
-/* Print @n bytes as one unit: lines of different writers never mix. */
+/*
+ * The edit line: the prompt of the reader that waits (CONSOLE_READ's;
+ * cleared when Enter ends the line) and the bytes typed so far, all
+ * printable, so that each takes one column. Locks: tx_lock, for both
+ * (and what the screen shows of them).
+ */
+static char prompt[PROMPT_MAX];
+static size_t prompt_len;
+static unsigned int prompt_owner;	/* the serve thread that showed it */
+static char edit[LINE_MAX + 1];
+static size_t edit_len;
+
+/* Move the cursor back @cols columns and erase from there to the end of
+ * the screen line. Locks: tx_lock held. */
+static void erase_back(size_t cols)
+{
+	char seq[32];
+	int n;
+
+	if (!cols)		/* ESC [ 0 D moves one column */
+		return;
+	n = snprintf(seq, sizeof(seq), "\x1b[%luD\x1b[K", (unsigned long)cols);
+	uart_write(&uart, seq, (size_t)n);
+}
+
+/* The edit line off the screen, and back (after it, the cursor is where
+ * the next typed byte is echoed). Locks: tx_lock held. */
+static void edit_hide(void)
+{
+	erase_back(prompt_len + edit_len);
+}
+
+static void edit_show(void)
+{
+	uart_write(&uart, prompt, prompt_len);
+	uart_write(&uart, edit, edit_len);
+}
+
+/* Print @n bytes as one unit: lines of different writers never mix, and
+ * the edit line stays below them. */
 static void put(const char *s, size_t n)
 {
 	lock(&tx_lock);
+	edit_hide();
 	uart_write(&uart, s, n);
+	edit_show();
 	unlock(&tx_lock);
 }
 
 /* ---- input ---------------------------------------------------------------- */
 
-static char edit[LINE_MAX + 1];
-static size_t edit_len;
-
+/* Enter: the edit line becomes an input line, and its prompt is spent.
+ * Locks: tx_lock held; takes line_lock. */
 static void queue_line(void)
 {
+	edit[edit_len++] = '\n';
+	edit[edit_len] = 0;
 	lock(&line_lock);
-	if (lines_head - lines_tail < LINES_MAX) {
-		edit[edit_len] = 0;
+	if (lines_head - lines_tail < LINES_MAX)
 		memcpy(lines[lines_head++ % LINES_MAX], edit, edit_len + 1);
-	}			/* else the reader is far behind: drop it */
+	/* else the reader is far behind: drop it */
 	unlock(&line_lock);
 	edit_len = 0;
-	sys_notify_signal(line_ready, 1);
+	prompt_len = 0;
 }
 
+/* One typed byte: echo and edit. Locks: takes tx_lock. */
 static void input(char c)
 {
+	bool line = false;
+
+	lock(&tx_lock);
 	if (c == '\r' || c == '\n') {
-		put("\n", 1);
-		edit[edit_len++] = '\n';
+		uart_write(&uart, "\n", 1);
 		queue_line();
+		line = true;
 	} else if (c == 0x7f || c == '\b') {
 		if (edit_len) {
 			edit_len--;
-			put("\b \b", 3);
+			uart_write(&uart, "\b \b", 3);
 		}
 	} else if (c == 0x03) {			/* ^C: for CONSOLE_INTR */
-		put("^C\n", 3);
+		/* The line is dropped; a reader still waits: its prompt
+		 * again, on a new line. */
+		uart_write(&uart, "^C\n", 3);
 		edit_len = 0;
+		edit_show();
 		__atomic_store_n(&intr, 1, __ATOMIC_RELEASE);
 	} else if (c == 0x15) {			/* ^U: the whole line */
-		while (edit_len) {
-			edit_len--;
-			put("\b \b", 3);
-		}
+		erase_back(edit_len);
+		edit_len = 0;
 	} else if (c >= ' ' && c < 0x7f && edit_len < LINE_MAX - 1) {
 		edit[edit_len++] = c;
-		put(&c, 1);
+		uart_write(&uart, &c, 1);
 	}
+	unlock(&tx_lock);
+	if (line)
+		sys_notify_signal(line_ready, 1);
 }
 
 /* ---- the kernel's log ------------------------------------------------------ */
@@ -167,26 +231,96 @@ static void events_fn(void *arg)
 
 /* ---- requests -------------------------------------------------------------- */
 
-static long take_line(unsigned long *buf, unsigned long max)
+/* The next input line, at most @max bytes of it, into @buf. Locks: takes
+ * line_lock. Return: its length, or -1 if there is none yet. */
+static long line_take(unsigned long *buf, unsigned long max)
+{
+	long n = -1;
+
+	lock(&line_lock);
+	if (lines_tail != lines_head) {
+		const char *l = lines[lines_tail++ % LINES_MAX];
+
+		n = (long)MIN(strlen(l), max);
+		memcpy(buf, l, (size_t)n);
+	}
+	unlock(&line_lock);
+	return n;
+}
+
+/* Is process @pid there and not ending? */
+static bool alive(long pid)
+{
+	struct rivet_proc_info pi;
+
+	return sys_proc_find(pid, &pi) == 0 && !pi.exiting;
+}
+
+/*
+ * take_line - CONSOLE_READ from process @caller on serve thread @self:
+ * the next whole line, at most @max bytes of it, into @buf, with @plen
+ * bytes at @p (printable, at most PROMPT_MAX) as the prompt while it
+ * waits
+ *
+ * The prompt is shown only if no line is queued yet (one typed ahead is
+ * answered at once), under both locks, so that Enter cannot queue a line
+ * in between and leave the prompt shown with no reader to spend it. The
+ * kernel log is printed first: what the reader printed before it asked
+ * (its output goes through the log) comes before its prompt.
+ *
+ * A reader that ends while it waits (the shell kills a program at ^C)
+ * must not take the next line, nor keep this thread: every wake-up, and
+ * every READ_CHECK_NS, looks whether @caller is still there. If not, its
+ * prompt goes, the wake-up it may have taken is passed on, and the read
+ * ends with -E_INTR (a reply nobody receives).
+ *
+ * Locks: klog_lock (drain_klog), tx_lock and line_lock.
+ * Return: the line's length (its '\n' included), or -E_INTR.
+ */
+static long take_line(unsigned long *buf, unsigned long max, const char *p,
+		      size_t plen, long caller, unsigned int self)
 {
 	unsigned long bits;
-	size_t n;
+	long n;
 
-	for (;;) {
-		lock(&line_lock);
-		if (lines_tail != lines_head) {
-			const char *l = lines[lines_tail++ % LINES_MAX];
-
-			n = strlen(l);
-			if (n > max)
-				n = max;
-			memcpy(buf, l, n);
-			unlock(&line_lock);
-			return (long)n;
-		}
-		unlock(&line_lock);
-		sys_notify_wait(line_ready, &bits, 0);
+	drain_klog(KLOG_SIZE);
+	lock(&tx_lock);
+	n = line_take(buf, max);
+	if (n < 0) {
+		edit_hide();
+		memcpy(prompt, p, plen);
+		prompt_len = plen;
+		prompt_owner = self;
+		edit_show();
 	}
+	unlock(&tx_lock);
+	while (n < 0) {
+		sys_notify_wait(line_ready, &bits, READ_CHECK_NS);
+		if (!alive(caller)) {
+			lock(&tx_lock);
+			if (prompt_len && prompt_owner == self) {
+				edit_hide();
+				prompt_len = 0;
+				edit_show();
+			}
+			unlock(&tx_lock);
+			sys_notify_signal(line_ready, 1);
+			return -E_INTR;
+		}
+		n = line_take(buf, max);
+	}
+	return n;
+}
+
+/* CONSOLE_READ's prompt: @n bytes at @s, printable, at most PROMPT_MAX. */
+static bool prompt_ok(const char *s, unsigned long n)
+{
+	if (n > PROMPT_MAX)
+		return false;
+	for (unsigned long i = 0; i < n; i++)
+		if (s[i] < ' ' || s[i] >= 0x7f)
+			return false;
+	return true;
 }
 
 /*
@@ -266,12 +400,21 @@ static void serve_fn(void *arg)
 				status = (long)n;
 			}
 		} else if (label == CONSOLE_READ) {
-			unsigned long max = m.w[0];
+			unsigned long max = MIN(m.w[0], IPC_BUF_WORDS * 8);
+			unsigned long plen = m.w[1];
+			char p[PROMPT_MAX];
 
-			if (max > IPC_BUF_WORDS * 8)
-				max = IPC_BUF_WORDS * 8;
-			status = take_line(buf, max);
-			len = ((unsigned long)status + 7) / 8;
+			if (plen > IPC_INFO_LEN(m.info) * 8 ||
+			    !prompt_ok((const char *)buf, plen)) {
+				status = -E_INVAL;
+			} else {
+				/* The line comes back in the same buffer. */
+				memcpy(p, buf, plen);
+				status = take_line(buf, max, p, plen,
+						   (long)(m.sender >> 32), self);
+				len = status < 0 ? 0 :
+				      ((unsigned long)status + 7) / 8;
+			}
 		} else if (label == CONSOLE_INTR) {
 			status = __atomic_exchange_n(&intr, 0, __ATOMIC_ACQ_REL);
 		} else if (label == CONSOLE_FLUSH) {

@@ -71,12 +71,25 @@ static void echo(const char *s, size_t n)
 
 static long console = -1;	/* the console server, if there is one */
 
-/* A line from the console server, which echoes and edits as it comes. */
-static int console_line(char *line)
+/* Was ^C typed since the last ask (CONSOLE_INTR)? The flag is cleared. */
+static bool console_intr(void)
 {
-	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_READ, 0, 0),
-			     .w = { LINE_MAX - 1 } };
-	long r = ipc_call(console, &m, 0);
+	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_INTR, 0, 0) };
+
+	return !ipc_call(console, &m, 2000 * MS) && m.w[0] == 1;
+}
+
+/* A line from the console server, which shows @prompt, and echoes and
+ * edits as it comes. */
+static int console_line(char *line, const char *prompt)
+{
+	size_t plen = strlen(prompt);
+	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_READ, (plen + 7) / 8, 0),
+			     .w = { LINE_MAX - 1, plen } };
+	long r;
+
+	memcpy(buf, prompt, plen);
+	r = ipc_call(console, &m, 0);
 	long n = r ? r : (long)m.w[0];
 
 	if (n < 0) {
@@ -92,17 +105,19 @@ static int console_line(char *line)
 }
 
 /*
- * Read one line into @line (LINE_MAX bytes) with echo and editing (by
- * the console server when there is one).
+ * Read one line into @line (LINE_MAX bytes) after @prompt, with echo and
+ * editing (by the console server when there is one: it also keeps the
+ * prompt and the line below what others print meanwhile).
  * Return: its length, or -1 if ^C abandoned it.
  */
-static int read_line(char *line)
+static int read_line(char *line, const char *prompt)
 {
 	static bool after_cr;	/* "\r\n" ends one line, not two */
 	int len = 0, esc = 0;
 
 	if (console > 0)
-		return console_line(line);
+		return console_line(line, prompt);
+	echo(prompt, strlen(prompt));
 	for (;;) {
 		int c = getch();
 
@@ -411,6 +426,10 @@ static int cmd_run(int argc, char **argv)
 		memcpy(args + used, argv[i], n + 1);
 		used += n;
 	}
+	/* A ^C typed before (at the prompt: it dropped that line) is not
+	 * for this program: the console server's flag is cleared. */
+	if (console > 0)
+		console_intr();
 	pid = have_ns ? sys_spawn_handle(argv[1], used ? args : NULL, ns)
 		      : sys_spawn(argv[1], used ? args : NULL);
 	if (pid == -E_NOENT) {
@@ -440,11 +459,7 @@ static int cmd_run(int argc, char **argv)
 		long n;
 
 		if (console > 0) {	/* the console server saw it, or not */
-			struct ipc_msg m = {
-				.info = IPC_INFO(CONSOLE_INTR, 0, 0) };
-
-			if (!ipc_call(console, &m, 2000 * MS) && m.w[0] == 1 &&
-			    !killed) {
+			if (console_intr() && !killed) {
 				sys_kill(pid);
 				killed = true;
 			}
@@ -717,8 +732,7 @@ int main(int argc, char **argv)
 	       sys_getpid(), have_ns ? "" : ", without a name server",
 	       console > 0 ? "" : ", reading the kernel console");
 	for (;;) {
-		echo("rivet> ", 7);
-		if (read_line(line) > 0)
+		if (read_line(line, "rivet> ") > 0)
 			execute(line);
 	}
 }
