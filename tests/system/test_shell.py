@@ -271,6 +271,14 @@ def session_steps(s, c, programs):
         c.problems.append("consoletest read exited with status %s"
                           % m.group(2))
 
+    # An arrow key (ESC [ A) is skipped whole, not typed as "[A".
+    s.type("na\x1b[Ames")
+    s.wait_for(r"names")
+    s.child.send("\r")
+    s.wait_prompt()
+    c.want("an arrow key in a line", s.child.before.replace("\r", ""),
+           r"^\s*console\b")
+
     # A reader killed while it waits (^C: the shell kills the program)
     # takes neither the next line nor the server's thread. Twice: either
     # of the console server's two threads may be the one that held it.

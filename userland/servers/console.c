@@ -12,8 +12,9 @@
  *
  * Threads:
  *   events   waits for the notification: UART input (echoed, edited with
- *            backspace and ^U, queued a line at a time) and new kernel
- *            log text (printed a line at a time);
+ *            backspace and ^U, escape sequences such as arrow keys
+ *            skipped, queued a line at a time) and new kernel log text
+ *            (printed a line at a time);
  *   serve x2 receive CONSOLE_WRITE (print the payload as one unit),
  *            CONSOLE_READ (show its prompt, wait for a whole line, answer
  *            with it), CONSOLE_INTR and CONSOLE_FLUSH. Two, so that
@@ -159,10 +160,20 @@ static void queue_line(void)
 /* One typed byte: echo and edit. Locks: takes tx_lock. */
 static void input(char c)
 {
+	static int esc;		/* in ESC [ ... (events thread only) */
 	bool line = false;
 
+	if (esc) {		/* arrow keys and the like: skipped whole */
+		if (esc == 1 && c != '[')
+			esc = 0;
+		else if (esc++ > 1 && c >= 0x40 && c <= 0x7e)
+			esc = 0;
+		return;
+	}
 	lock(&tx_lock);
-	if (c == '\r' || c == '\n') {
+	if (c == 0x1b) {
+		esc = 1;
+	} else if (c == '\r' || c == '\n') {
 		uart_write(&uart, "\n", 1);
 		queue_line();
 		line = true;
