@@ -12,11 +12,13 @@
  *   - nothing else waits for this hart (sched_park_begin),
  * each side hands its message over under the endpoint lock, parks (the
  * thread blocks keeping nothing but its trap frame: sched_park_switch)
- * and runs the partner at once. A partner parked the same way gets its
- * results written straight into its trap frame and returns to user mode
- * from there: in the usual round trip no kernel context is saved or
- * restored at all. A partner blocked in the general path is switched to
- * through its context and finds its wait complete as usual.
+ * and runs the partner at once. A partner parked the same way returns to
+ * user mode at once through its trap frame, its results carried in
+ * registers from those the message came in (entry.S hands a0..a6 to the
+ * fast path as arguments; arch_park_return): in the usual round trip no
+ * kernel context is saved or restored at all, and the message is not
+ * copied from frame to frame. A partner blocked in the general path is
+ * switched to through its context and finds its wait complete as usual.
  *
  * Everything else goes the general way (syscall.c, ipc.c): a partner on
  * another hart (an IPI either way; the switch saved here is not the cost
@@ -76,44 +78,46 @@ static inline bool fast_msg_ok(struct thread *self, unsigned long info)
 	return len == 0 || (len <= IPC_BUF_WORDS && self->ipc.buf_kva);
 }
 
-/* The message in a1..a5 of @tf, as @self's outgoing one (for a partner
- * that reads it the general way, ipc_deliver). */
-static void fast_take_msg(struct thread *self, const struct trap_frame *tf)
+/*
+ * The message a system call came with (a1..a5, in the registers entry.S
+ * calls the fast path with) and its timeout (a6).
+ */
+struct fast_msg {
+	unsigned long info, w[4];
+	unsigned long timeout;
+};
+
+/* @m as @self's outgoing message (for a partner that reads it the general
+ * way, ipc_deliver). */
+static void fast_take_msg(struct thread *self, const struct fast_msg *m)
 {
-	self->ipc.msg.info = tf->a1;
-	self->ipc.msg.w[0] = tf->a2;
-	self->ipc.msg.w[1] = tf->a3;
-	self->ipc.msg.w[2] = tf->a4;
-	self->ipc.msg.w[3] = tf->a5;
+	self->ipc.msg.info = m->info;
+	self->ipc.msg.w[0] = m->w[0];
+	self->ipc.msg.w[1] = m->w[1];
+	self->ipc.msg.w[2] = m->w[2];
+	self->ipc.msg.w[3] = m->w[3];
 }
 
 /*
- * The message in @tf from @from, as the results of the system call that
- * parked @to (both kept from running: the endpoint lock is held): a0 = 0,
- * a1..a5 the message, its payload copied, and past the ecall. Return: the
- * frame, for the caller's further results.
+ * @m from @from, as the results @r of the system call that parked @to
+ * (both kept from running: the endpoint lock is held), its payload
+ * copied. a6 is the caller's to fill in.
  */
-static __always_inline struct trap_frame *fast_give(struct thread *from,
-				    const struct trap_frame *tf,
-				    struct thread *to)
+static __always_inline void fast_give(struct thread *from,
+				      const struct fast_msg *m,
+				      struct thread *to, struct park_regs *r)
 {
-	struct trap_frame *to_tf = thread_user_frame(to);
-	/* Read once: the stores to @to_tf below might alias it. */
-	unsigned long info = tf->a1;
-	unsigned long len = IPC_INFO_LEN(info), copied = 0;
+	unsigned long len = IPC_INFO_LEN(m->info), copied = 0;
 
 	if (unlikely(len) && to->ipc.buf_kva) {
 		memcpy(to->ipc.buf_kva, from->ipc.buf_kva, len * 8);
 		copied = len;
 	}
-	to_tf->a0 = 0;
-	to_tf->a1 = ipc_info_delivered(info, copied);
-	to_tf->a2 = tf->a2;
-	to_tf->a3 = tf->a3;
-	to_tf->a4 = tf->a4;
-	to_tf->a5 = tf->a5;
-	to_tf->sepc += 4;
-	return to_tf;
+	r->a1 = ipc_info_delivered(m->info, copied);
+	r->a2 = m->w[0];
+	r->a3 = m->w[1];
+	r->a4 = m->w[2];
+	r->a5 = m->w[3];
 }
 
 /*
@@ -133,23 +137,25 @@ static __always_inline bool fast_killed(struct thread *t)
 	return __atomic_load_n(&t->ipc.interrupted, __ATOMIC_RELAXED);
 }
 
-/* SYS_IPC_CALL(a0 = endpoint, a1..a5 = message, a6 = timeout). */
-static void fast_call(struct hart *h, struct thread *self,
-		      struct trap_frame *tf)
+/* SYS_IPC_CALL(a0 = endpoint @handle, a1..a5 = message, a6 = timeout). */
+static __always_inline void fast_call(struct hart *h, struct thread *self,
+				      long handle, const struct fast_msg *m,
+				      struct trap_frame *tf)
 {
-	struct trap_frame *s_tf = NULL;
+	struct park_regs regs = { 0 };	/* (only if @jump) */
+	bool jump;
 	struct endpoint *ep;
 	struct runqueue *rq;
 	struct kobj *o;
 	struct thread *s;
 
-	if (tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
+	if (m->timeout != 0 || !fast_msg_ok(self, m->info))
 		return;
 	ep = self->ipc.call_ep;
 	if (!ep || !handle_names_memo(&self->proc->handles,
-				      &self->ipc.call_memo, (long)tf->a0,
+				      &self->ipc.call_memo, handle,
 				      &ep->obj, HANDLE_R_SEND)) {
-		o = handle_peek(&self->proc->handles, (long)tf->a0,
+		o = handle_peek(&self->proc->handles, handle,
 				KOBJ_ENDPOINT, HANDLE_R_SEND);
 		if (ep) {
 			/* Another endpoint, or none: the cache lets go (so
@@ -175,22 +181,23 @@ static void fast_call(struct hart *h, struct thread *self,
 	q_remove(&ep->recv_head, &ep->recv_tail, s);
 	self->ipc.park_ep = ep;		/* kept by the call cache's reference */
 	self->ipc.park_recv = false;
-	if (s->parked) {
+	jump = s->parked;
+	if (jump) {
 		/* Its receive's reference becomes its reply_ep's. */
-		s_tf = fast_give(self, tf, s);
-		s_tf->a6 = ipc_thread_id(self);
+		fast_give(self, m, s, &regs);
+		regs.a6 = ipc_thread_id(self);
 		s->ipc.reply_to = self;
 		s->ipc.reply_ep = ep;
 		self->ipc.reply_from = s;
 		self->ipc.wait = IPC_WAIT_REPLY;
 		self->ipc.wait_obj = &ep->obj;
 	} else {
-		fast_take_msg(self, tf);
+		fast_take_msg(self, m);
 		ipc_deliver(self, s);
 		ipc_pair(ep, s, self);
 	}
 	ipc_complete(s, 0);
-	sched_park_switch(h, rq, self, tf, s, s_tf, &ep->lock);
+	sched_park_switch(h, rq, self, tf, s, jump, &regs, &ep->lock);
 }
 
 /*
@@ -199,21 +206,24 @@ static void fast_call(struct hart *h, struct thread *self,
  * and nobody else calls: reply, queue as a receiver, and run the caller
  * just answered.
  */
-static void fast_reply_recv(struct hart *h, struct thread *self,
-			    struct trap_frame *tf)
+static __always_inline void fast_reply_recv(struct hart *h,
+					    struct thread *self, long handle,
+					    const struct fast_msg *m,
+					    struct trap_frame *tf)
 {
 	struct endpoint *ep = self->ipc.reply_ep;
-	struct trap_frame *c_tf = NULL;
+	struct park_regs regs = { 0 };	/* (only if @jump) */
+	bool jump;
 	struct runqueue *rq;
 	struct thread *c;
 
-	if (!ep || tf->a6 != 0 || !fast_msg_ok(self, tf->a1))
+	if (!ep || m->timeout != 0 || !fast_msg_ok(self, m->info))
 		return;
 	/* The reference reply_ep holds keeps @ep alive meanwhile (so the
 	 * handle is checked without the table's lock); from the reply on it
 	 * serves the receive. */
 	if (!handle_names_memo(&self->proc->handles, &self->ipc.recv_memo,
-			       (long)tf->a0, &ep->obj, HANDLE_R_RECV))
+			       handle, &ep->obj, HANDLE_R_RECV))
 		return;
 	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
@@ -227,10 +237,13 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.reply_to = NULL;
 	self->ipc.reply_ep = NULL;
 	c->ipc.reply_from = NULL;
-	if (c->parked) {
-		c_tf = fast_give(self, tf, c);
+	jump = c->parked;
+	if (jump) {
+		/* A call's a6 (its timeout) comes back as it went. */
+		fast_give(self, m, c, &regs);
+		regs.a6 = thread_user_frame(c)->a6;
 	} else {
-		fast_take_msg(self, tf);
+		fast_take_msg(self, m);
 		ipc_deliver(self, c);
 	}
 	ipc_complete(c, 0);
@@ -240,25 +253,31 @@ static void fast_reply_recv(struct hart *h, struct thread *self,
 	self->ipc.park_ep = ep;
 	self->ipc.park_recv = true;
 	q_push(&ep->recv_head, &ep->recv_tail, self);
-	sched_park_switch(h, rq, self, tf, c, c_tf, &ep->lock);
+	sched_park_switch(h, rq, self, tf, c, jump, &regs, &ep->lock);
 }
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;
 
-void ipc_fast_call(struct trap_frame *tf)
+void ipc_fast_call(long handle, unsigned long info, unsigned long w0,
+		   unsigned long w1, unsigned long w2, unsigned long w3,
+		   unsigned long timeout, struct trap_frame *tf)
 {
+	const struct fast_msg m = { info, { w0, w1, w2, w3 }, timeout };
 	struct hart *h = this_hart();
 
 	if (ipc_fast_mode & IPC_FAST_CALL)
-		fast_call(h, h->current, tf);
+		fast_call(h, h->current, handle, &m, tf);
 }
 
-void ipc_fast_reply_recv(struct trap_frame *tf)
+void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
+			 unsigned long w1, unsigned long w2, unsigned long w3,
+			 unsigned long timeout, struct trap_frame *tf)
 {
+	const struct fast_msg m = { info, { w0, w1, w2, w3 }, timeout };
 	struct hart *h = this_hart();
 
 	if (ipc_fast_mode & IPC_FAST_REPLY_RECV)
-		fast_reply_recv(h, h->current, tf);
+		fast_reply_recv(h, h->current, handle, &m, tf);
 }
 
 void ipc_park_resume(struct trap_frame *tf)

@@ -530,24 +530,6 @@ void sched_unsleep_locked(struct runqueue *rq, struct thread *t)
 	unsleep_locked(rq, t);
 }
 
-/* A parked thread, run straight from sched_park_switch: now on its stack
- * (arch_park_jump), end the switch. Its wait is over, its results in its
- * trap frame. Locks: @rq's held (raw), released here. */
-void sched_park_jumped(struct thread *last, struct runqueue *rq);
-void sched_park_jumped(struct thread *last, struct runqueue *rq)
-{
-	struct thread *t = rq->current;
-
-	rq->last = NULL;
-	/* Both stores as finish_switch's and thread_block's, without an
-	 * AMO each on riscv (kern/arch.h): this runs twice a round trip. */
-	arch_store_release_u32(&last->on_cpu, 0);
-	spin_unlock_raw(&rq->lock);
-	/* As thread_block after its wait: a wake-up that came meanwhile
-	 * (and found it running) is spent. */
-	arch_store_relaxed_u32(&t->wake_token, 0);
-}
-
 /* A parked thread, switched to through its context (arch_park_resume):
  * end the switch as thread_start does, and a wait as thread_block. Locks:
  * this hart's run-queue lock held (the switcher's), released here. */

@@ -109,13 +109,17 @@ trap_vector:
 	 * Register": 0 for traps it names no value for): store that
 	 * without reading the CSR. */
 	SAVE(zero, TF_STVAL)
-	mv	a0, sp
-	li	t0, SYS_IPC_CALL	/* a7, the call number, is still live */
+	/* a0..a6 are still the caller's: the fast path takes them as its
+	 * arguments, and the frame as the last (a7, the call number, once
+	 * it has been looked at). */
+	li	t0, SYS_IPC_CALL
 	bne	a7, t0, 2f
+	mv	a7, sp
 	call	ipc_fast_call
 	j	1f
 2:	li	t0, SYS_IPC_REPLY_RECV
 	bne	a7, t0, 1f
+	mv	a7, sp
 	call	ipc_fast_reply_recv
 	j	1f
 3:	csrr	t1, CSR_STVAL
@@ -151,6 +155,55 @@ trap_return:
 	LOAD(a4, 104)
 	LOAD(a5, 112)
 	LOAD(a6, 120)
+	LOAD(a7, 128)
+	LOAD(s2, 136)
+	LOAD(s3, 144)
+	LOAD(s4, 152)
+	LOAD(s5, 160)
+	LOAD(s6, 168)
+	LOAD(s7, 176)
+	LOAD(s8, 184)
+	LOAD(s9, 192)
+	LOAD(s10, 200)
+	LOAD(s11, 208)
+	LOAD(t3, 216)
+	LOAD(t4, 224)
+	LOAD(t5, 232)
+	LOAD(t6, 240)
+	LOAD(sp, 8)
+	sret
+
+/*
+ * arch_park_exit - the fast path's way back to user mode (arch_park_return
+ * in arch/context.h jumps here): a7 = the trap frame of the parked thread
+ * to run, a1..a6 = its system call's results, t0 = the on_cpu word of the
+ * thread switched away from, t1 = the owner half of the run-queue lock,
+ * t2 = its next value. The thread came in through an ecall from user
+ * mode, so trap_return's test of SPP is not needed; a0..a6 are the
+ * results, not what the frame holds (what it called with).
+ */
+	.globl	arch_park_exit
+arch_park_exit:
+	mv	sp, a7
+	fence	rw, w
+	sw	zero, 0(t0)		/* off its stack: others may run it */
+	fence	rw, w
+	sh	t2, 0(t1)		/* the run-queue lock */
+	LOAD(t0, TF_SSTATUS)
+	csrw	CSR_SSTATUS, t0
+	LOAD(t1, TF_SEPC)
+	addi	t1, t1, 4		/* past the ecall */
+	csrw	CSR_SEPC, t1
+	csrw	CSR_SSCRATCH, tp
+	LOAD(tp, TF_TP)
+	li	a0, 0
+	LOAD(ra, 0)
+	LOAD(gp, 16)
+	LOAD(t0, 32)
+	LOAD(t1, 40)
+	LOAD(t2, 48)
+	LOAD(s0, 56)
+	LOAD(s1, 64)
 	LOAD(a7, 128)
 	LOAD(s2, 136)
 	LOAD(s3, 144)

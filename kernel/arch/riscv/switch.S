@@ -73,14 +73,3 @@ arch_park_resume:
 	mv	a0, sp
 	call	ipc_park_resume
 	j	trap_return
-
-/* arch_park_jump(last, rq, tf): onto the stack of the parked thread @tf
- * belongs to (sched_park_switch made it current), there
- * sched_park_jumped(last, rq), and out through @tf. (@tf last: the other
- * two are already where sched_park_jumped wants them.) */
-	.globl	arch_park_jump
-arch_park_jump:
-	mv	sp, a2
-	li	fp, 0
-	call	sched_park_jumped
-	j	trap_return

@@ -224,15 +224,20 @@ long ipc_syscall(struct proc *p, struct trap_frame *tf);
 /*
  * ipc_fast_call, ipc_fast_reply_recv - SYS_IPC_CALL, SYS_IPC_REPLY_RECV
  * in the usual case (kernel/ipc/fastpath.c), straight from entry.S with
- * interrupts off. Return, having changed nothing but the thread's caches,
- * when the general path is to do the call; do not return when they did
- * it. Callable from assembly only, as is ipc_park_resume: fastpath.c is
+ * interrupts off, with the system call's a0..a6 as they came and the trap
+ * frame (which holds them too). Return, having changed nothing but the
+ * thread's caches, when the general path is to do the call; do not
+ * return when they did it. Callable from assembly only, as is ipc_park_resume: fastpath.c is
  * built not to preserve s1..s11 (the Makefile).
  * ipc_park_resume - the rest of a system call whose thread the fast path
  * parked, when it resumes other than straight from its partner (switch.S).
  */
-void ipc_fast_call(struct trap_frame *tf);
-void ipc_fast_reply_recv(struct trap_frame *tf);
+void ipc_fast_call(long handle, unsigned long info, unsigned long w0,
+		   unsigned long w1, unsigned long w2, unsigned long w3,
+		   unsigned long timeout, struct trap_frame *tf);
+void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
+			 unsigned long w1, unsigned long w2, unsigned long w3,
+			 unsigned long timeout, struct trap_frame *tf);
 void ipc_park_resume(struct trap_frame *tf);
 /* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
  * option ipcfast=off|call|reply|on, default on). Immutable after boot. */

@@ -11,7 +11,7 @@
  * the system call. So a partner that completes its wait on this hart
  * needs no switch of kernel contexts at all: it writes the results into
  * the parked thread's trap frame and returns to user mode through it
- * (arch_park_jump). Everyone else (a kill, a general-path partner, the
+ * (arch_park_return). Everyone else (a kill, a general-path partner, the
  * scheduler) resumes a parked thread like any other, through its context.
  *
  * The fast path runs with interrupts off from entry.S to sret, so these
@@ -109,18 +109,25 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
  * it.
  * @self_tf: @self's trap frame (thread_user_frame(@self): its system
  *           call's, which the caller has at hand)
- * @next_tf: @next's trap frame if @next is parked (the caller looked,
- *           under @rq's lock, and wrote @next's results there), else NULL
+ * @jump:    @next is parked (the caller looked, under @rq's lock)
+ * @next_regs: then, the results of its system call: it returns to user
+ *           mode with them at once. (Always a pointer, with @jump apart:
+ *           a pointer that may be NULL kept them from staying in
+ *           registers.)
  *
- * The run-queue lock is held until we are off @self's stack (by @next's
- * arch_park_jump, or by the switch path @next resumes in): until then a
+ * The run-queue lock is held until we are off @self's stack (released by
+ * arch_park_return, or by the switch path @next resumes in): until then a
  * wake-up of @self cannot let another hart run it on the stack we are on.
  */
 static __always_inline __noreturn void
 sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
 		  struct trap_frame *self_tf, struct thread *next,
-		  struct trap_frame *next_tf, struct spinlock *lock)
+		  bool jump, const struct park_regs *next_regs,
+		  struct spinlock *lock)
 {
+	unsigned int owner_next;
+	uint16_t *owner;
+
 #ifdef CONFIG_DEBUG
 	if (self != rq->current || __atomic_load_n(&next->on_cpu,
 						   __ATOMIC_ACQUIRE))
@@ -145,9 +152,17 @@ sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
 		as_activate(next->as);
 	sched_stack_bounds(h, next);
 	spin_unlock_raw(lock);
-	if (likely(next_tf)) {
+	if (likely(jump)) {
+		/* It ends its wait as thread_block does after one: a
+		 * wake-up that came meanwhile (and found it running) is
+		 * spent. Then the switch ends as finish_switch would, with
+		 * the queue lock released once off @self's stack. */
 		next->parked = false;
-		arch_park_jump(self, rq, next_tf);
+		arch_store_relaxed_u32(&next->wake_token, 0);
+		rq->last = NULL;
+		owner = spin_unlock_raw_begin(&rq->lock, &owner_next);
+		arch_park_return(thread_user_frame(next), next_regs,
+				 &self->on_cpu, owner, owner_next);
 	}
 	/* @next blocked the ordinary way, in schedule_to_locked: it ends
 	 * the switch there (finish_switch, with rq->last) and drops the

@@ -214,7 +214,15 @@ static inline void spin_lock_raw(struct spinlock *l)
 	spin_lock_raw_as(this_hart(), l, l->cls);
 }
 
-static inline void spin_unlock_raw(struct spinlock *l)
+/*
+ * spin_unlock_raw_begin - spin_unlock_raw but for its last store, for a
+ * lock released from assembly (sched_park_switch's run-queue lock, once
+ * off the stack it was taken on): the debug bookkeeping, now. Return: the
+ * owner half of @l, to be given the low 16 bits of *@next with release
+ * order.
+ */
+static __always_inline uint16_t *spin_unlock_raw_begin(struct spinlock *l,
+						       unsigned int *next)
 {
 	/* Little endian: the low half of the ticket word is "owner". */
 	uint16_t *owner = (uint16_t *)&l->ticket;
@@ -224,9 +232,16 @@ static inline void spin_unlock_raw(struct spinlock *l)
 	__atomic_store_n(&l->holder, 0, __ATOMIC_RELAXED);
 #endif
 	/* Only the holder writes the owner half: a plain read is enough. */
-	__atomic_store_n(owner,
-			 (uint16_t)(__atomic_load_n(owner, __ATOMIC_RELAXED) + 1),
-			 __ATOMIC_RELEASE);
+	*next = __atomic_load_n(owner, __ATOMIC_RELAXED) + 1U;
+	return owner;
+}
+
+static inline void spin_unlock_raw(struct spinlock *l)
+{
+	unsigned int next;
+	uint16_t *owner = spin_unlock_raw_begin(l, &next);
+
+	__atomic_store_n(owner, (uint16_t)next, __ATOMIC_RELEASE);
 }
 
 static inline void spin_lock(struct spinlock *l)
