@@ -60,7 +60,9 @@
 
 /* One more call done here (interrupts are off: this hart's own counter;
  * relaxed atomics so that SYS_STATS on another hart reads whole values;
- * no AMO on riscv: kern/arch.h). */
+ * no AMO on riscv: kern/arch.h). It counts, for their statistics, what
+ * each call does once too: the switch (sched_stats_sum) and the two lock
+ * acquisitions, endpoint and run queue (lockstat_sum; taken uncounted). */
 static __always_inline void fast_count(struct hart *h)
 {
 	arch_counter_inc_u64(&h->ipc_fast);
@@ -142,8 +144,7 @@ static __always_inline void fast_call(struct hart *h, struct thread *self,
 				      long handle, const struct fast_msg *m,
 				      struct trap_frame *tf)
 {
-	struct park_regs regs = { 0 };	/* (only if @jump) */
-	bool jump;
+	struct park_regs regs;
 	struct endpoint *ep;
 	struct runqueue *rq;
 	struct kobj *o;
@@ -169,10 +170,11 @@ static __always_inline void fast_call(struct hart *h, struct thread *self,
 		ep = to_ep(o);
 		self->ipc.call_ep = ep;
 	}
-	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
+	spin_lock_raw_uncounted(h, &ep->lock, LOCK_CLASS_IPC);
 	if (!ep->receivers || fast_killed(self) ||
 	    !(s = ipc_receiver_on(ep, h->id)) || fast_killed(s) ||
 	    !(rq = sched_park_begin(h, self, s))) {
+		lockstat_count(h, LOCK_CLASS_IPC);
 		spin_unlock_raw(&ep->lock);
 		return;
 	}
@@ -181,8 +183,9 @@ static __always_inline void fast_call(struct hart *h, struct thread *self,
 	q_remove(&ep->recv_head, &ep->recv_tail, s);
 	self->ipc.park_ep = ep;		/* kept by the call cache's reference */
 	self->ipc.park_recv = false;
-	jump = s->parked;
-	if (jump) {
+	/* Each way to @s ends in a switch of its own (inline), so that the
+	 * results stay in registers on the way there. */
+	if (s->parked) {
 		/* Its receive's reference becomes its reply_ep's. */
 		fast_give(self, m, s, &regs);
 		regs.a6 = ipc_thread_id(self);
@@ -191,13 +194,26 @@ static __always_inline void fast_call(struct hart *h, struct thread *self,
 		self->ipc.reply_from = s;
 		self->ipc.wait = IPC_WAIT_REPLY;
 		self->ipc.wait_obj = &ep->obj;
-	} else {
-		fast_take_msg(self, m);
-		ipc_deliver(self, s);
-		ipc_pair(ep, s, self);
+		ipc_complete(s, 0);
+		sched_park_switch(h, rq, self, s, true, &regs, &ep->lock);
 	}
+	fast_take_msg(self, m);
+	ipc_deliver(self, s);
+	ipc_pair(ep, s, self);
 	ipc_complete(s, 0);
-	sched_park_switch(h, rq, self, tf, s, jump, &regs, &ep->lock);
+	sched_park_switch(h, rq, self, s, false, NULL, &ep->lock);
+}
+
+/* The receive of a reply-and-receive (@ep locked): nobody else calls, so
+ * @self waits for the next call, parked. */
+static __always_inline void fast_wait_recv(struct thread *self,
+					   struct endpoint *ep)
+{
+	self->ipc.wait = IPC_WAIT_RECV;
+	self->ipc.wait_obj = &ep->obj;
+	self->ipc.park_ep = ep;
+	self->ipc.park_recv = true;
+	q_push(&ep->recv_head, &ep->recv_tail, self);
 }
 
 /*
@@ -212,8 +228,7 @@ static __always_inline void fast_reply_recv(struct hart *h,
 					    struct trap_frame *tf)
 {
 	struct endpoint *ep = self->ipc.reply_ep;
-	struct park_regs regs = { 0 };	/* (only if @jump) */
-	bool jump;
+	struct park_regs regs;
 	struct runqueue *rq;
 	struct thread *c;
 
@@ -225,10 +240,11 @@ static __always_inline void fast_reply_recv(struct hart *h,
 	if (!handle_names_memo(&self->proc->handles, &self->ipc.recv_memo,
 			       handle, &ep->obj, HANDLE_R_RECV))
 		return;
-	spin_lock_raw_as(h, &ep->lock, LOCK_CLASS_IPC);
+	spin_lock_raw_uncounted(h, &ep->lock, LOCK_CLASS_IPC);
 	c = self->ipc.reply_to;
 	if (!c || ep->send_head || !ep->receivers || fast_killed(self) ||
 	    fast_killed(c) || !(rq = sched_park_begin(h, self, c))) {
+		lockstat_count(h, LOCK_CLASS_IPC);
 		spin_unlock_raw(&ep->lock);
 		return;
 	}
@@ -237,23 +253,20 @@ static __always_inline void fast_reply_recv(struct hart *h,
 	self->ipc.reply_to = NULL;
 	self->ipc.reply_ep = NULL;
 	c->ipc.reply_from = NULL;
-	jump = c->parked;
-	if (jump) {
+	/* Each way to @c ends in a switch of its own, as in fast_call. */
+	if (c->parked) {
 		/* A call's a6 (its timeout) comes back as it went. */
 		fast_give(self, m, c, &regs);
 		regs.a6 = thread_user_frame(c)->a6;
-	} else {
-		fast_take_msg(self, m);
-		ipc_deliver(self, c);
+		ipc_complete(c, 0);
+		fast_wait_recv(self, ep);
+		sched_park_switch(h, rq, self, c, true, &regs, &ep->lock);
 	}
+	fast_take_msg(self, m);
+	ipc_deliver(self, c);
 	ipc_complete(c, 0);
-	/* The receive: nobody else calls, so wait for the next call. */
-	self->ipc.wait = IPC_WAIT_RECV;
-	self->ipc.wait_obj = &ep->obj;
-	self->ipc.park_ep = ep;
-	self->ipc.park_recv = true;
-	q_push(&ep->recv_head, &ep->recv_tail, self);
-	sched_park_switch(h, rq, self, tf, c, jump, &regs, &ep->lock);
+	fast_wait_recv(self, ep);
+	sched_park_switch(h, rq, self, c, false, NULL, &ep->lock);
 }
 
 unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;

@@ -162,6 +162,8 @@ static void schedule_to_locked(struct thread *next)
 	if (next->as && next->as != prev->as)
 		as_activate(next->as);
 	sched_stack_bounds(h, next);
+	if (unlikely(next->parked))
+		sched_park_context(next);
 	arch_switch(&prev->ctx, &next->ctx);
 	finish_switch();
 }
@@ -770,7 +772,10 @@ void sched_stats_sum(struct sched_stats *out)
 		out->steals += rqs[i].stats.steals;
 		out->idle_wakes += rqs[i].stats.idle_wakes;
 		out->handoffs += rqs[i].stats.handoffs;
-		out->switches += rqs[i].parks;
-		out->handoffs += rqs[i].parks;
+		uint64_t parks = __atomic_load_n(&harts[i].ipc_fast,
+						 __ATOMIC_RELAXED);
+
+		out->switches += parks;
+		out->handoffs += parks;
 	}
 }

@@ -214,11 +214,10 @@ void lockstat_sum(unsigned int cls, struct lockstat *out)
 						   __ATOMIC_RELAXED);
 		if (mw > out->max_wait)
 			out->max_wait = mw;
+		/* Each IPC fast-path call takes an endpoint lock and a
+		 * run-queue lock, counted in one (spin_lock_raw_uncounted). */
+		if (cls == LOCK_CLASS_IPC || cls == LOCK_CLASS_SCHED)
+			out->acquired += __atomic_load_n(&harts[i].ipc_fast,
+							 __ATOMIC_RELAXED);
 	}
-}
-
-void lockstat_reset(void)
-{
-	/* Only this hart's counters: each hart resets its own. */
-	memset(this_hart()->lockstat, 0, sizeof(this_hart()->lockstat));
 }

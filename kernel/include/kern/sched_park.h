@@ -5,14 +5,15 @@
  *
  * A thread that blocks in an ordinary way keeps its C frames on its
  * kernel stack and resumes inside arch_switch. A parked thread keeps
- * nothing but the trap frame its system call saved atop its stack; its
- * context is set to start arch_park_resume there (switch.S), which ends
- * the switch as thread_start does and calls ipc_park_resume to finish
- * the system call. So a partner that completes its wait on this hart
- * needs no switch of kernel contexts at all: it writes the results into
- * the parked thread's trap frame and returns to user mode through it
- * (arch_park_return). Everyone else (a kill, a general-path partner, the
- * scheduler) resumes a parked thread like any other, through its context.
+ * nothing but the trap frame its system call saved atop its stack. So a
+ * partner that completes its wait on this hart needs no switch of kernel
+ * contexts at all: it hands over the results in registers and returns to
+ * user mode through the parked thread's frame (arch_park_return).
+ * Everyone else (a kill, a general-path partner, the scheduler) resumes a
+ * parked thread like any other, through its context, which the switch
+ * sets (sched_park_context) to start arch_park_resume on that frame
+ * (switch.S): it ends the switch as thread_start does and calls
+ * ipc_park_resume to finish the system call.
  *
  * The fast path runs with interrupts off from entry.S to sret, so these
  * take their locks raw. Only sched.c and this header touch a run queue's
@@ -42,10 +43,10 @@ struct runqueue {
 	struct thread *idle;
 	struct thread *last;	/* the thread just switched away from */
 	struct thread *sleepers;
+	/* Switches by sched_park_switch are not counted here: each is an
+	 * IPC fast-path call, counted in the hart's ipc_fast, which
+	 * sched_stats_sum adds to both switches and handoffs. */
 	struct sched_stats stats;
-	/* Switches by sched_park_switch: one counter where stats would need
-	 * two (sched_stats_sum adds it to both switches and handoffs). */
-	uint64_t parks;
 } __cacheline_aligned;
 
 /* Take @t off @rq's sleep list (sched.c). Locks: @rq's held. */
@@ -90,13 +91,29 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
 {
 	struct runqueue *rq = h->rq;
 
-	spin_lock_raw_as(h, &rq->lock, LOCK_CLASS_SCHED);
+	spin_lock_raw_uncounted(h, &rq->lock, LOCK_CLASS_SCHED);
 	if (unlikely(!sched_handoff_ok(rq, h, next) || h->need_resched ||
 		     __atomic_load_n(&self->wake_token, __ATOMIC_RELAXED))) {
+		lockstat_count(h, LOCK_CLASS_SCHED);
 		spin_unlock_raw(&rq->lock);
 		return NULL;
 	}
 	return rq;
+}
+
+/*
+ * sched_park_context - make parked @t's context start arch_park_resume on
+ * its trap frame, with interrupts to stay off when the run-queue lock its
+ * resumer holds goes (finish_switch takes irq_was_on from it). Written by
+ * whoever switches to a parked thread (schedule_to_locked), not at each
+ * park: most parks end in arch_park_return, which needs no context.
+ */
+static inline void sched_park_context(struct thread *t)
+{
+	t->ctx.ra = (unsigned long)arch_park_resume;
+	t->ctx.sp = (unsigned long)thread_user_frame(t);
+	t->ctx.sstatus = 0;
+	t->irq_was_on = false;
 }
 
 /*
@@ -107,13 +124,10 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
  * @self resumes, when something ends its wait, in arch_park_resume; or
  * straight into its trap frame, when a partner's sched_park_switch runs
  * it.
- * @self_tf: @self's trap frame (thread_user_frame(@self): its system
- *           call's, which the caller has at hand)
- * @jump:    @next is parked (the caller looked, under @rq's lock)
+ * @jump:    @next is parked (the caller looked, under @rq's lock): a
+ *           constant at each call, so that @next_regs stays in registers
  * @next_regs: then, the results of its system call: it returns to user
- *           mode with them at once. (Always a pointer, with @jump apart:
- *           a pointer that may be NULL kept them from staying in
- *           registers.)
+ *           mode with them at once; else NULL
  *
  * The run-queue lock is held until we are off @self's stack (released by
  * arch_park_return, or by the switch path @next resumes in): until then a
@@ -121,7 +135,7 @@ static __always_inline struct runqueue *sched_park_begin(struct hart *h,
  */
 static __always_inline __noreturn void
 sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
-		  struct trap_frame *self_tf, struct thread *next,
+		  struct thread *next,
 		  bool jump, const struct park_regs *next_regs,
 		  struct spinlock *lock)
 {
@@ -134,20 +148,16 @@ sched_park_switch(struct hart *h, struct runqueue *rq, struct thread *self,
 		panic("sched: hart %u parks '%s' for '%s' (on a cpu: %u)",
 		      h->id, self->name, next->name, next->on_cpu);
 #endif
+	/* Its context is not written here: whoever switches to it does that
+	 * (sched_park_context), seeing it parked. */
 	self->state = THREAD_BLOCKED;
 	self->parked = true;
-	self->ctx.ra = (unsigned long)arch_park_resume;
-	self->ctx.sp = (unsigned long)self_tf;
-	self->ctx.sstatus = 0;
-	/* Interrupts stay off when the queue lock its resumer holds goes. */
-	self->irq_was_on = false;
 	if (unlikely(next->wake_at))
 		sched_unsleep_locked(rq, next);
 	next->state = THREAD_RUNNING;
 	arch_store_relaxed_u32(&next->on_cpu, 1);
 	rq->current = next;
 	h->current = next;
-	rq->parks++;
 	if (next->as && next->as != self->as)
 		as_activate(next->as);
 	sched_stack_bounds(h, next);

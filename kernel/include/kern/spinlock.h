@@ -45,7 +45,6 @@ static inline void irq_pop(void);
 
 /* Sum of every hart's counters for @cls. */
 void lockstat_sum(unsigned int cls, struct lockstat *out);
-void lockstat_reset(void);
 
 /*
  * The fast paths are inline (every page fault takes a lock and keeps
@@ -178,16 +177,29 @@ static __always_inline void spin_debug_unlock(struct hart *h,
 }
 #endif
 
+/* One more acquisition of a lock of class @cls by this hart @h. */
+static __always_inline void lockstat_count(struct hart *h, unsigned int cls)
+{
+#ifdef CONFIG_LOCK_STATS
+	/* Owner hart only; relaxed atomics so that remote readers see whole
+	 * values (and ThreadSanitizer agrees); no AMO on riscv. */
+	arch_counter_inc_u64(&h->lockstat[cls].acquired);
+#else
+	(void)h;
+	(void)cls;
+#endif
+}
+
 /*
- * spin_lock_raw_as - spin_lock_raw for a lock whose class @cls the caller
- * names as a constant: the statistics' counter is then at a fixed offset
- * from the hart (three instructions instead of seven; the IPC fast path
- * takes four locks a round trip). Debug builds check @cls. @h is this
- * hart, which the caller has at hand (this_hart() reads tp again each
- * time: one instruction a lock).
+ * spin_lock_raw_uncounted - spin_lock_raw_as but for the count of
+ * acquisitions, which the caller keeps: the IPC fast path, whose
+ * committed calls count both their locks (endpoint and run queue) in
+ * h->ipc_fast, which lockstat_sum adds, and which counts those it takes
+ * and declines after with lockstat_count. Waits are counted as usual.
  */
-static __always_inline void spin_lock_raw_as(struct hart *h, struct spinlock *l,
-					     unsigned int cls)
+static __always_inline void spin_lock_raw_uncounted(struct hart *h,
+						    struct spinlock *l,
+						    unsigned int cls)
 {
 	uint32_t old;
 
@@ -199,14 +211,24 @@ static __always_inline void spin_lock_raw_as(struct hart *h, struct spinlock *l,
 	old = __atomic_fetch_add(&l->ticket, 1U << 16, __ATOMIC_ACQUIRE);
 	if (unlikely((uint16_t)old != (uint16_t)(old >> 16)))
 		spin_wait(l, (uint16_t)(old >> 16));
-#ifdef CONFIG_LOCK_STATS
-	/* Owner hart only; relaxed atomics so that remote readers see whole
-	 * values (and ThreadSanitizer agrees); no AMO on riscv. */
-	arch_counter_inc_u64(&h->lockstat[cls].acquired);
-#endif
 #ifdef CONFIG_DEBUG_SPINLOCK
 	__atomic_store_n(&l->holder, (uint16_t)(h->id + 1), __ATOMIC_RELAXED);
 #endif
+	(void)h;
+}
+
+/*
+ * spin_lock_raw_as - spin_lock_raw for a lock whose class @cls the caller
+ * names as a constant: the statistics' counter is then at a fixed offset
+ * from the hart (three instructions instead of seven). Debug builds check
+ * @cls. @h is this hart, which the caller has at hand (this_hart() reads
+ * tp again each time: one instruction a lock).
+ */
+static __always_inline void spin_lock_raw_as(struct hart *h, struct spinlock *l,
+					     unsigned int cls)
+{
+	spin_lock_raw_uncounted(h, l, cls);
+	lockstat_count(h, cls);
 }
 
 static inline void spin_lock_raw(struct spinlock *l)
@@ -236,7 +258,7 @@ static __always_inline uint16_t *spin_unlock_raw_begin(struct spinlock *l,
 	return owner;
 }
 
-static inline void spin_unlock_raw(struct spinlock *l)
+static __always_inline void spin_unlock_raw(struct spinlock *l)
 {
 	unsigned int next;
 	uint16_t *owner = spin_unlock_raw_begin(l, &next);
