@@ -44,6 +44,8 @@ _Static_assert(offsetof(struct hart, emerg_sp) == HART_EMERG_SP, "entry.S");
 _Static_assert(offsetof(struct hart, kstack_top) == HART_KSTACK_TOP,
 	       "entry.S");
 _Static_assert(offsetof(struct hart, current) == HART_CURRENT, "thread.h");
+_Static_assert(offsetof(struct hart, ipc_fast_nr) == HART_IPC_FAST_NR,
+	       "entry.S");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE, "entry.S");
 _Static_assert(offsetof(struct trap_frame, sepc) == TF_SEPC, "entry.S");
 _Static_assert(sizeof(struct spinlock) == 8, "spinlock layout");
@@ -249,8 +251,8 @@ void kmain(uint64_t hartid, paddr_t fdt_pa)
 	setup_memory(fdt_pa);
 	archive_init(bi->has_initrd ? pa_to_kva(bi->initrd_start) : NULL,
 		     bi->has_initrd ? bi->initrd_end - bi->initrd_start : 0);
-	if (opt_ipcfast >= 0)
-		ipc_fast_mode = (unsigned int)opt_ipcfast;
+	ipc_fast_set(opt_ipcfast >= 0 ? (unsigned int)opt_ipcfast :
+					IPC_FAST_CALL | IPC_FAST_REPLY_RECV);
 	if (opt_ptlock >= 0)
 		ptlock_default = opt_ptlock == 1 ? PTLOCK_SPLIT : PTLOCK_SINGLE;
 	asid_init(opt_noasid, (unsigned int)MIN(opt_asidbits, 16));

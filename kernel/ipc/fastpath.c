@@ -269,7 +269,15 @@ static __always_inline void fast_reply_recv(struct hart *h,
 	sched_park_switch(h, rq, self, c, false, NULL, &ep->lock);
 }
 
-unsigned int ipc_fast_mode = IPC_FAST_CALL | IPC_FAST_REPLY_RECV;
+void ipc_fast_set(unsigned int mode)
+{
+	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++) {
+		harts[i].ipc_fast_nr[0] =
+			mode & IPC_FAST_CALL ? SYS_IPC_CALL : -1;
+		harts[i].ipc_fast_nr[1] =
+			mode & IPC_FAST_REPLY_RECV ? SYS_IPC_REPLY_RECV : -1;
+	}
+}
 
 void ipc_fast_call(long handle, unsigned long info, unsigned long w0,
 		   unsigned long w1, unsigned long w2, unsigned long w3,
@@ -278,8 +286,7 @@ void ipc_fast_call(long handle, unsigned long info, unsigned long w0,
 	const struct fast_msg m = { info, { w0, w1, w2, w3 }, timeout };
 	struct hart *h = this_hart();
 
-	if (ipc_fast_mode & IPC_FAST_CALL)
-		fast_call(h, h->current, handle, &m, tf);
+	fast_call(h, h->current, handle, &m, tf);
 }
 
 void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
@@ -289,8 +296,7 @@ void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
 	const struct fast_msg m = { info, { w0, w1, w2, w3 }, timeout };
 	struct hart *h = this_hart();
 
-	if (ipc_fast_mode & IPC_FAST_REPLY_RECV)
-		fast_reply_recv(h, h->current, handle, &m, tf);
+	fast_reply_recv(h, h->current, handle, &m, tf);
 }
 
 void ipc_park_resume(struct trap_frame *tf)

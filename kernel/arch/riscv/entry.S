@@ -111,13 +111,15 @@ trap_vector:
 	SAVE(zero, TF_STVAL)
 	/* a0..a6 are still the caller's: the fast path takes them as its
 	 * arguments, and the frame as the last (a7, the call number, once
-	 * it has been looked at). */
-	li	t0, SYS_IPC_CALL
+	 * it has been looked at). Which numbers go there: the hart's
+	 * ipc_fast_nr (SYS_IPC_CALL, SYS_IPC_REPLY_RECV, or -1 where the
+	 * ipcfast boot option keeps one off). */
+	ld	t0, HART_IPC_FAST_NR(tp)
 	bne	a7, t0, 2f
 	mv	a7, sp
 	call	ipc_fast_call
 	j	1f
-2:	li	t0, SYS_IPC_REPLY_RECV
+2:	ld	t0, HART_IPC_FAST_NR + 8(tp)
 	bne	a7, t0, 1f
 	mv	a7, sp
 	call	ipc_fast_reply_recv
@@ -189,8 +191,19 @@ arch_park_exit:
 	sw	zero, 0(t0)		/* off its stack: others may run it */
 	fence	rw, w
 	sh	t2, 0(t1)		/* the run-queue lock */
+	/* sstatus is not loaded: it is what the frame holds already. Every
+	 * trap from user mode saves the same value (proc.c starts each
+	 * thread with SPP, SUM and SIE clear and SPIE set, and nothing
+	 * keeps per-thread state there), and the fast path changes none of
+	 * it. Debug builds check. */
+#ifdef CONFIG_DEBUG
 	LOAD(t0, TF_SSTATUS)
-	csrw	CSR_SSTATUS, t0
+	csrr	t1, CSR_SSTATUS
+	beq	t0, t1, 1f
+	mv	a0, sp
+	call	arch_park_sstatus_bad
+1:
+#endif
 	LOAD(t1, TF_SEPC)
 	addi	t1, t1, 4		/* past the ecall */
 	csrw	CSR_SEPC, t1

@@ -244,3 +244,12 @@ void backtrace_from(unsigned long pc, unsigned long fp, unsigned long ra,
 		fp = next_fp;
 	}
 }
+
+/* entry.S, arch_park_exit (debug builds): the user-mode sstatus it does
+ * not load differs from the one it runs with. */
+__noreturn void arch_park_sstatus_bad(struct trap_frame *tf);
+__noreturn void arch_park_sstatus_bad(struct trap_frame *tf)
+{
+	panic_frame(tf, "trap: fast-path return with sstatus %#lx, frame has "
+		    "%#lx", csr_read(CSR_SSTATUS), tf->sstatus);
+}

@@ -240,10 +240,11 @@ void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
 			 unsigned long timeout, struct trap_frame *tf);
 void ipc_park_resume(struct trap_frame *tf);
 /* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
- * option ipcfast=off|call|reply|on, default on). Immutable after boot. */
+ * option ipcfast=off|call|reply|on, default on). Once, at boot, before
+ * user mode: every hart's ipc_fast_nr (kern/hart.h). */
 #define IPC_FAST_CALL		1U
 #define IPC_FAST_REPLY_RECV	2U
-extern unsigned int ipc_fast_mode;
+void ipc_fast_set(unsigned int mode);
 /* Devices (kernel/ipc/device.c). */
 struct dt;
 struct boot_info;
