@@ -109,8 +109,9 @@ $(O)/obj/%.o: %.c $(CONFIG_H)
 	$(Q)$(CC) $(KCFLAGS) $(KCFLAGS_OBJ) -c $< -o $@
 
 # The IPC fast path is entered from entry.S with every user register in
-# the trap frame, and leaves through trap_return, which loads them all
-# again: nothing it is called with needs s1..s11 kept. Compiled with those
+# the trap frame, and leaves through arch_park_exit or a switch, or returns
+# to entry.S for trap_handler and trap_return, which load them all again:
+# nothing it is called with needs s1..s11 kept. Compiled with those
 # as call-clobbered, it does not save them (11 stores a call). Only
 # assembly may call into this file (entry.S, switch.S).
 $(O)/obj/kernel/ipc/fastpath.o: KCFLAGS_OBJ := \

@@ -44,7 +44,7 @@ _Static_assert(offsetof(struct hart, emerg_sp) == HART_EMERG_SP, "entry.S");
 _Static_assert(offsetof(struct hart, kstack_top) == HART_KSTACK_TOP,
 	       "entry.S");
 _Static_assert(offsetof(struct hart, current) == HART_CURRENT, "thread.h");
-_Static_assert(offsetof(struct hart, ipc_fast_nr) == HART_IPC_FAST_NR,
+_Static_assert(offsetof(struct hart, ipc_fast_fn) == HART_IPC_FAST_FN,
 	       "entry.S");
 _Static_assert(sizeof(struct trap_frame) == TF_SIZE, "entry.S");
 _Static_assert(offsetof(struct trap_frame, sepc) == TF_SEPC, "entry.S");

@@ -269,13 +269,19 @@ static __always_inline void fast_reply_recv(struct hart *h,
 	sched_park_switch(h, rq, self, c, false, NULL, &ep->lock);
 }
 
+void ipc_fast_none(long handle, unsigned long info, unsigned long w0,
+		   unsigned long w1, unsigned long w2, unsigned long w3,
+		   unsigned long timeout, struct trap_frame *tf)
+{
+}
+
 void ipc_fast_set(unsigned int mode)
 {
 	for (unsigned int i = 0; i < CONFIG_MAX_HARTS; i++) {
-		harts[i].ipc_fast_nr[0] =
-			mode & IPC_FAST_CALL ? SYS_IPC_CALL : -1;
-		harts[i].ipc_fast_nr[1] =
-			mode & IPC_FAST_REPLY_RECV ? SYS_IPC_REPLY_RECV : -1;
+		harts[i].ipc_fast_fn[0] =
+			mode & IPC_FAST_CALL ? ipc_fast_call : ipc_fast_none;
+		harts[i].ipc_fast_fn[1] = mode & IPC_FAST_REPLY_RECV ?
+			ipc_fast_reply_recv : ipc_fast_none;
 	}
 }
 

@@ -404,9 +404,16 @@ static void user_start(void *arg)
 	tf->sp = t->user_sp;
 	tf->a0 = t->user_a0;
 	tf->a1 = t->user_a1;
-	/* sret to U-mode with interrupts on there. */
-	tf->sstatus = (csr_read(CSR_SSTATUS) & ~(SSTATUS_SPP | SSTATUS_SUM |
-						 SSTATUS_SIE)) | SSTATUS_SPIE;
+	/* sret to U-mode with interrupts on there, and with the floating-
+	 * point and vector units off (whatever the firmware left: OpenSBI
+	 * leaves FS dirty): user programs are built without them, the
+	 * kernel keeps no such registers per thread, so one would leak
+	 * another's; an FP instruction is an illegal instruction, and its
+	 * program is killed. So every user-mode frame holds the same
+	 * sstatus, which arch_park_exit relies on (entry.S). */
+	tf->sstatus = (csr_read(CSR_SSTATUS) &
+		       ~(SSTATUS_SPP | SSTATUS_SUM | SSTATUS_SIE | SSTATUS_FS |
+			 SSTATUS_VS | SSTATUS_SD)) | SSTATUS_SPIE;
 	(void)p;
 	arch_user_enter(tf);
 }

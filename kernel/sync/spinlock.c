@@ -214,10 +214,12 @@ void lockstat_sum(unsigned int cls, struct lockstat *out)
 						   __ATOMIC_RELAXED);
 		if (mw > out->max_wait)
 			out->max_wait = mw;
+#ifdef CONFIG_LOCK_STATS
 		/* Each IPC fast-path call takes an endpoint lock and a
 		 * run-queue lock, counted in one (spin_lock_raw_uncounted). */
 		if (cls == LOCK_CLASS_IPC || cls == LOCK_CLASS_SCHED)
 			out->acquired += __atomic_load_n(&harts[i].ipc_fast,
 							 __ATOMIC_RELAXED);
+#endif
 	}
 }

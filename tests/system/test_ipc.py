@@ -51,3 +51,39 @@ def test_ipctest(boot, harts, mode, log_path, notes):
                         % killed[:4])
     verdict(b, problems, log_path, "ipctest, %d harts, ptlock=%s (%s)"
             % (harts, mode, res.summary()))
+
+
+@pytest.mark.parametrize("fast", ["off", "call", "reply"])
+def test_ipctest_ipcfast(boot, fast, log_path, notes):
+    """ipctest passes with the fast path off or half on (ipcfast=), and
+    the fast path takes only what the option allows: no call at all when
+    off (ipctest is told the mode and checks the kernel's count). With one
+    side only, the other side's partner is always resumed the general way,
+    through the context its switch writes (sched_park_context)."""
+    b = boot(2, "256M", append="init=ipctest ipcfast=%s -- ipcfast=%s"
+             % (fast, fast))
+    problems = check_boot(b, 2)
+    kp, res = check_ktap(b, notes)
+    problems += kp
+    if res.passed < 25:
+        problems.append("only %d ipctest cases passed" % res.passed)
+    if exit_status(b) != 0:
+        problems.append("ipctest exit status %r, expected 0"
+                        % exit_status(b))
+    if not any("ipcfast" in l and fast in l for l in b.lines
+               if l.startswith("cmdline:")):
+        problems.append("the boot log does not show ipcfast=%s" % fast)
+    verdict(b, problems, log_path, "ipctest, 2 harts, ipcfast=%s (%s)"
+            % (fast, res.summary()))
+
+
+def test_ipctest_bad_argument(boot, log_path):
+    """A bad ipcfast= argument gets a usage line, not a run."""
+    b = boot(1, "256M", append="init=ipctest -- ipcfast=sometimes")
+    problems = check_boot(b, 1)
+    if not any("ipctest: bad argument: ipcfast=sometimes" in l
+               for l in b.lines):
+        problems.append("no 'bad argument' line")
+    if exit_status(b) != 2:
+        problems.append("exit status %r, expected 2" % exit_status(b))
+    verdict(b, problems, log_path, "ipctest ipcfast=sometimes")

@@ -100,7 +100,8 @@ trap_vector:
 
 	/* A system call (only user mode makes them) may be an IPC call or
 	 * reply-and-receive the fast path does whole: then it does not come
-	 * back here, but leaves through trap_return on another stack. It
+	 * back here, but leaves through arch_park_exit on another stack (or
+	 * switches to a partner blocked the ordinary way). It
 	 * may return with s1..s11 changed (it is built not to keep them: the
 	 * Makefile): nothing here needs them, trap_return loads them all. */
 	li	t0, SCAUSE_ECALL_U
@@ -111,18 +112,20 @@ trap_vector:
 	SAVE(zero, TF_STVAL)
 	/* a0..a6 are still the caller's: the fast path takes them as its
 	 * arguments, and the frame as the last (a7, the call number, once
-	 * it has been looked at). Which numbers go there: the hart's
-	 * ipc_fast_nr (SYS_IPC_CALL, SYS_IPC_REPLY_RECV, or -1 where the
-	 * ipcfast boot option keeps one off). */
-	ld	t0, HART_IPC_FAST_NR(tp)
+	 * it has been looked at). Through the hart's ipc_fast_fn: the
+	 * fast path's two functions, or ipc_fast_none for a call the
+	 * ipcfast boot option keeps off it. */
+	li	t0, SYS_IPC_CALL
 	bne	a7, t0, 2f
+	ld	t0, HART_IPC_FAST_FN(tp)
 	mv	a7, sp
-	call	ipc_fast_call
+	jalr	t0
 	j	1f
-2:	ld	t0, HART_IPC_FAST_NR + 8(tp)
+2:	li	t0, SYS_IPC_REPLY_RECV
 	bne	a7, t0, 1f
+	ld	t0, HART_IPC_FAST_FN + 8(tp)
 	mv	a7, sp
-	call	ipc_fast_reply_recv
+	jalr	t0
 	j	1f
 3:	csrr	t1, CSR_STVAL
 	SAVE(t1, TF_STVAL)
@@ -193,9 +196,9 @@ arch_park_exit:
 	sh	t2, 0(t1)		/* the run-queue lock */
 	/* sstatus is not loaded: it is what the frame holds already. Every
 	 * trap from user mode saves the same value (proc.c starts each
-	 * thread with SPP, SUM and SIE clear and SPIE set, and nothing
-	 * keeps per-thread state there), and the fast path changes none of
-	 * it. Debug builds check. */
+	 * thread with SPP, SUM, SIE, FS and VS clear and SPIE set, so no
+	 * user instruction can change it), and the fast path changes none
+	 * of it. Debug builds check. */
 #ifdef CONFIG_DEBUG
 	LOAD(t0, TF_SSTATUS)
 	csrr	t1, CSR_SSTATUS

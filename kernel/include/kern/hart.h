@@ -19,7 +19,7 @@
 #define HART_EMERG_SP	24
 #define HART_KSTACK_TOP	32
 #define HART_CURRENT	40
-#define HART_IPC_FAST_NR	48
+#define HART_IPC_FAST_FN	48
 
 #ifndef __ASSEMBLER__
 #include <kern/spinlock_types.h>
@@ -49,12 +49,15 @@ struct hart {
 	 * switch). thread_current() reads it with one load through tp, so
 	 * no preemption can fall between finding the hart and reading it. */
 	struct thread *current;
-	/* The call numbers entry.S hands to the IPC fast path: SYS_IPC_CALL
-	 * and SYS_IPC_REPLY_RECV, or -1 (no call) for those the ipcfast
-	 * boot option keeps off it. Set by ipc_fast_set before user mode
-	 * (every hart's, by the boot hart); immutable after. Here, one load
-	 * each from tp, rather than a global mode tested in C. */
-	long ipc_fast_nr[2];
+	/* What entry.S calls for SYS_IPC_CALL and SYS_IPC_REPLY_RECV: the
+	 * IPC fast path's ipc_fast_call and ipc_fast_reply_recv, or
+	 * ipc_fast_none for a call the ipcfast boot option keeps off it
+	 * (kern/ipc.h). Set by ipc_fast_set before user mode (every hart's,
+	 * by the boot hart); immutable after. Here, one load from tp, rather
+	 * than a global mode tested in C. */
+	void (*ipc_fast_fn[2])(long, unsigned long, unsigned long,
+			       unsigned long, unsigned long, unsigned long,
+			       unsigned long, struct trap_frame *);
 
 	uint32_t id;			/* logical id; immutable after boot */
 	uint64_t hartid;		/* RISC-V hart id; immutable */

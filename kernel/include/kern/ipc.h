@@ -226,9 +226,10 @@ long ipc_syscall(struct proc *p, struct trap_frame *tf);
  * in the usual case (kernel/ipc/fastpath.c), straight from entry.S with
  * interrupts off, with the system call's a0..a6 as they came and the trap
  * frame (which holds them too). Return, having changed nothing but the
- * thread's caches, when the general path is to do the call; do not
- * return when they did it. Callable from assembly only, as is ipc_park_resume: fastpath.c is
- * built not to preserve s1..s11 (the Makefile).
+ * thread's caches (and the lock statistics), when the general path is to
+ * do the call; do not return when they did it. Callable from assembly
+ * only, as is ipc_park_resume: fastpath.c is built not to preserve
+ * s1..s11 (the Makefile).
  * ipc_park_resume - the rest of a system call whose thread the fast path
  * parked, when it resumes other than straight from its partner (switch.S).
  */
@@ -241,10 +242,14 @@ void ipc_fast_reply_recv(long handle, unsigned long info, unsigned long w0,
 void ipc_park_resume(struct trap_frame *tf);
 /* Which calls may take it: IPC_FAST_CALL | IPC_FAST_REPLY_RECV (boot
  * option ipcfast=off|call|reply|on, default on). Once, at boot, before
- * user mode: every hart's ipc_fast_nr (kern/hart.h). */
+ * user mode: every hart's ipc_fast_fn (kern/hart.h). */
 #define IPC_FAST_CALL		1U
 #define IPC_FAST_REPLY_RECV	2U
 void ipc_fast_set(unsigned int mode);
+/* What entry.S calls instead for a call kept off the fast path: returns. */
+void ipc_fast_none(long handle, unsigned long info, unsigned long w0,
+		   unsigned long w1, unsigned long w2, unsigned long w3,
+		   unsigned long timeout, struct trap_frame *tf);
 /* Devices (kernel/ipc/device.c). */
 struct dt;
 struct boot_info;

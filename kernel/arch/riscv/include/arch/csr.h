@@ -23,9 +23,11 @@
 #define SSTATUS_SIE	BIT(1)
 #define SSTATUS_SPIE	BIT(5)
 #define SSTATUS_SPP	BIT(8)
+#define SSTATUS_VS	GENMASK(10, 9)
 #define SSTATUS_FS	GENMASK(14, 13)
 #define SSTATUS_SUM	BIT(18)
 #define SSTATUS_MXR	BIT(19)
+#define SSTATUS_SD	BIT(63)
 
 /* sie / sip bits: supervisor software, timer, external */
 #define IRQ_S_SOFT	1
