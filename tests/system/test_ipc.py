@@ -16,6 +16,21 @@ from test_boot import check_boot, check_ktap, verdict
 from test_user import exit_status
 
 
+def ipctest_problems(b, harts, notes):
+    """What is wrong with an ipctest boot on @harts: the boot, the KTAP
+    results (at least 25 cases passed), the exit status. Also returns the
+    KTAP results."""
+    problems = check_boot(b, harts)
+    kp, res = check_ktap(b, notes)
+    problems += kp
+    if res.passed < 25:
+        problems.append("only %d ipctest cases passed" % res.passed)
+    if exit_status(b) != 0:
+        problems.append("ipctest exit status %r, expected 0"
+                        % exit_status(b))
+    return problems, res
+
+
 @pytest.mark.parametrize("harts", [1, 4, 8])
 @pytest.mark.parametrize("mode", ["split", "single"])
 def test_ipctest(boot, harts, mode, log_path, notes):
@@ -27,14 +42,7 @@ def test_ipctest(boot, harts, mode, log_path, notes):
     # other QEMU runs shared the host. A hang still ends at the limit.
     b = boot(harts, "256M", append="init=ipctest ptlock=%s" % mode,
              timeout=(120 * SCALE if harts >= 8 else None))
-    problems = check_boot(b, harts)
-    kp, res = check_ktap(b, notes)
-    problems += kp
-    if res.passed < 25:
-        problems.append("only %d ipctest cases passed" % res.passed)
-    if exit_status(b) != 0:
-        problems.append("ipctest exit status %r, expected 0"
-                        % exit_status(b))
+    problems, res = ipctest_problems(b, harts, notes)
     # SYS_KILL prints nothing; the only report lines are the two pager
     # clients ipctest dooms on purpose (a pager that answers without a
     # page, then one that is gone), each exactly once.
@@ -62,14 +70,7 @@ def test_ipctest_ipcfast(boot, fast, log_path, notes):
     through the context its switch writes (sched_park_context)."""
     b = boot(2, "256M", append="init=ipctest ipcfast=%s -- ipcfast=%s"
              % (fast, fast))
-    problems = check_boot(b, 2)
-    kp, res = check_ktap(b, notes)
-    problems += kp
-    if res.passed < 25:
-        problems.append("only %d ipctest cases passed" % res.passed)
-    if exit_status(b) != 0:
-        problems.append("ipctest exit status %r, expected 0"
-                        % exit_status(b))
+    problems, res = ipctest_problems(b, 2, notes)
     if not any("ipcfast" in l and fast in l for l in b.lines
                if l.startswith("cmdline:")):
         problems.append("the boot log does not show ipcfast=%s" % fast)

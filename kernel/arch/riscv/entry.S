@@ -50,6 +50,33 @@
 	SAVE(t6, 240)
 .endm
 
+/* The other way, but for a0..a6 (which arch_park_exit returns results in)
+ * and sp and tp (last, each path its own way). */
+.macro LOAD_GPRS_BUT_A0_A6
+	LOAD(ra, 0)
+	LOAD(gp, 16)
+	LOAD(t0, 32)
+	LOAD(t1, 40)
+	LOAD(t2, 48)
+	LOAD(s0, 56)
+	LOAD(s1, 64)
+	LOAD(a7, 128)
+	LOAD(s2, 136)
+	LOAD(s3, 144)
+	LOAD(s4, 152)
+	LOAD(s5, 160)
+	LOAD(s6, 168)
+	LOAD(s7, 176)
+	LOAD(s8, 184)
+	LOAD(s9, 192)
+	LOAD(s10, 200)
+	LOAD(s11, 208)
+	LOAD(t3, 216)
+	LOAD(t4, 224)
+	LOAD(t5, 232)
+	LOAD(t6, 240)
+.endm
+
 	.section .text
 	.balign	4
 	.globl	trap_vector
@@ -146,13 +173,6 @@ trap_return:
 	/* Back to the kernel: tp stays this hart's struct hart. The frame's
 	 * tp may name another hart: a thread preempted there can resume
 	 * here. */
-	LOAD(ra, 0)
-	LOAD(gp, 16)
-	LOAD(t0, 32)
-	LOAD(t1, 40)
-	LOAD(t2, 48)
-	LOAD(s0, 56)
-	LOAD(s1, 64)
 	LOAD(a0, 72)
 	LOAD(a1, 80)
 	LOAD(a2, 88)
@@ -160,21 +180,7 @@ trap_return:
 	LOAD(a4, 104)
 	LOAD(a5, 112)
 	LOAD(a6, 120)
-	LOAD(a7, 128)
-	LOAD(s2, 136)
-	LOAD(s3, 144)
-	LOAD(s4, 152)
-	LOAD(s5, 160)
-	LOAD(s6, 168)
-	LOAD(s7, 176)
-	LOAD(s8, 184)
-	LOAD(s9, 192)
-	LOAD(s10, 200)
-	LOAD(s11, 208)
-	LOAD(t3, 216)
-	LOAD(t4, 224)
-	LOAD(t5, 232)
-	LOAD(t6, 240)
+	LOAD_GPRS_BUT_A0_A6
 	LOAD(sp, 8)
 	sret
 
@@ -213,27 +219,6 @@ arch_park_exit:
 	csrw	CSR_SSCRATCH, tp
 	LOAD(tp, TF_TP)
 	li	a0, 0
-	LOAD(ra, 0)
-	LOAD(gp, 16)
-	LOAD(t0, 32)
-	LOAD(t1, 40)
-	LOAD(t2, 48)
-	LOAD(s0, 56)
-	LOAD(s1, 64)
-	LOAD(a7, 128)
-	LOAD(s2, 136)
-	LOAD(s3, 144)
-	LOAD(s4, 152)
-	LOAD(s5, 160)
-	LOAD(s6, 168)
-	LOAD(s7, 176)
-	LOAD(s8, 184)
-	LOAD(s9, 192)
-	LOAD(s10, 200)
-	LOAD(s11, 208)
-	LOAD(t3, 216)
-	LOAD(t4, 224)
-	LOAD(t5, 232)
-	LOAD(t6, 240)
+	LOAD_GPRS_BUT_A0_A6
 	LOAD(sp, 8)
 	sret
