@@ -331,7 +331,7 @@ static void run_init(const char *name)
 	printk("init: started '%s' as pid %d\n", name, p->pid);
 	/* In the table (for SYS_PROC_INFO and kill), its own parent 0:
 	 * nobody can wait for it but us. */
-	if (proc_register(p, 0))
+	if (proc_register(p, NULL))
 		printk("init: not in the process table (full)\n");
 	thread_launch(p->main);
 	status = proc_wait(p);

@@ -33,17 +33,21 @@ static int next_pid = 1;	/* atomic */
 static struct spinlock proc_table_lock = SPINLOCK_INIT(LOCK_CLASS_MISC);
 static struct proc *proc_table[PROC_MAX];
 
-int proc_register(struct proc *p, int parent)
+int proc_register(struct proc *p, struct proc *parent)
 {
 	int err = -E_AGAIN;
 
-	p->parent = parent;
+	p->parent = parent ? parent->pid : 0;
 	spin_lock(&proc_table_lock);
-	for (int i = 0; i < PROC_MAX; i++) {
+	/* A spawner being killed starts nothing: a SYS_KILL with KILL_TREE
+	 * marks the tree under this lock, so a child is either in the table
+	 * by then (and in the tree) or refused here. */
+	if (parent && __atomic_load_n(&parent->exiting, __ATOMIC_ACQUIRE))
+		err = -E_INTR;
+	for (int i = 0; i < PROC_MAX && err == -E_AGAIN; i++) {
 		if (!proc_table[i]) {
 			proc_table[i] = p;
 			err = 0;
-			break;
 		}
 	}
 	spin_unlock(&proc_table_lock);
@@ -110,20 +114,56 @@ static int pid_arg(unsigned long v)
 	return v <= 0x7fffffff ? (int)v : 0;
 }
 
-static int proc_kill(int pid)
+/*
+ * Add to @mark (by slot of proc_table) every process whose spawner is
+ * marked, until none is left: the descendants of those marked. A
+ * process's parent names its spawner while that is in the table (an
+ * orphan's is 1). Bounded: each pass marks one at least, at most
+ * PROC_MAX passes (a chain listed deepest first). proc_table_lock held.
+ */
+static void mark_descendants(bool *mark)
 {
+	bool more = true;
+
+	while (more) {
+		more = false;
+		for (int i = 0; i < PROC_MAX; i++) {
+			if (!proc_table[i] || mark[i])
+				continue;
+			for (int j = 0; j < PROC_MAX; j++) {
+				if (mark[j] &&
+				    proc_table[j]->pid == proc_table[i]->parent) {
+					mark[i] = more = true;
+					break;
+				}
+			}
+		}
+	}
+}
+
+/* SYS_KILL: end @pid with status -1, and with KILL_TREE in @flags every
+ * process it started, theirs, and so on, all at once. */
+static int proc_kill(int pid, unsigned long flags)
+{
+	bool mark[PROC_MAX] = { false };
 	int err = -E_NOENT;
 
+	if (flags & ~(unsigned long)KILL_TREE)
+		return -E_INVAL;
 	spin_lock(&proc_table_lock);
-	for (int i = 0; i < PROC_MAX; i++) {
-		struct proc *p = proc_table[i];
-
-		if (p && p->pid == pid) {
-			spin_lock(&p->lock);
-			set_exiting_locked(p, -1);
-			spin_unlock(&p->lock);
+	for (int i = 0; i < PROC_MAX && err; i++) {
+		if (proc_table[i] && proc_table[i]->pid == pid) {
+			mark[i] = true;
 			err = 0;
-			break;
+		}
+	}
+	if (!err && (flags & KILL_TREE))
+		mark_descendants(mark);
+	for (int i = 0; i < PROC_MAX; i++) {
+		if (mark[i]) {
+			spin_lock(&proc_table[i]->lock);
+			set_exiting_locked(proc_table[i], -1);
+			spin_unlock(&proc_table[i]->lock);
 		}
 	}
 	spin_unlock(&proc_table_lock);
@@ -179,7 +219,7 @@ static long spawn_syscall(struct proc *parent, const char *uname,
 		kobj_put(share.handle);
 	if (err)
 		return err;
-	err = proc_register(p, parent->pid);
+	err = proc_register(p, parent);
 	if (err)
 		proc_kill_proc(p);	/* it leaves at once */
 	thread_launch(p->main);
@@ -1070,7 +1110,7 @@ void syscall_dispatch(struct proc *p, struct trap_frame *tf)
 		break;
 	}
 	case SYS_KILL:
-		ret = proc_kill(pid_arg(tf->a0));
+		ret = proc_kill(pid_arg(tf->a0), tf->a1);
 		break;
 	case SYS_PROTECT: {
 		unsigned int prot = (unsigned int)tf->a2;

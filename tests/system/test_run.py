@@ -18,6 +18,9 @@ The boots here take their QEMU command line from the Makefile itself
     kernel's (the shell's `harts` counted at least the faults the rows
     did); the shell then works (`servers` shows the boot step) and powers
     off;
+  * test_run_stress_ctrl_c: ^C while the stress set runs stops it and
+    the program it runs (init: SYS_KILL with KILL_TREE); no table, the
+    shell starts, and `ps` shows no stress program running;
   * test_run_stress_skipped: with STRESS=0 no table, no stress line, the
     prompt and a working shell;
   * test_run_command_line: what STRESS=0 does to other APPEND values (no
@@ -34,6 +37,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 
 import pexpect
 import pytest
@@ -233,6 +237,55 @@ def test_run_stress_table(kernel, build_dir, log_path, notes):
           % (DONE_RE.match(lines[done[0]]).group(1), b.seconds))
 
 
+def test_run_stress_ctrl_c(kernel, build_dir, log_path, notes):
+    """`make run`, ^C during the stress set: init stops it and what it
+    started (no table, no stress program left), and the shell starts."""
+    harts, mem, append = run_config(build_dir)
+    problems = []
+    out = ""
+    with console.Session(kernel, harts, mem, append, timeout=180) as s:
+        try:
+            # In the first workload (pf-anon is running), and once the
+            # console server has the UART (its line and stress's come in
+            # either order): the ^C goes to the server.
+            seen = ""
+            for regex in (r"stress: running .* on \d+ harts",
+                          r"console: serving the UART"):
+                if not re.search(regex, seen):
+                    s.wait_for(regex)
+                    seen += s.child.before + s.child.after
+            time.sleep(0.5)
+            s.type("\x03")
+            s.wait_prompt()
+            out = s.command("ps")
+            s.command("shutdown", prompt=False)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            problems.append("no prompt after ^C, or the shell did not "
+                            "power off")
+    b = s.boot
+    problems += check_boot(b, harts)
+    if not b.grep(r"^init: \^C: stopping stress \(pid \d+\) and what it "
+                  r"started$"):
+        problems.append("no 'init: ^C: stopping stress (pid N) and what it "
+                        "started'")
+    if not b.grep(r"^init: stress \(pid \d+\) was stopped by \^C with "
+                  r"status -1$"):
+        problems.append("no 'init: stress (pid N) was stopped by ^C with "
+                        "status -1'")
+    if b.grep(DONE_RE.pattern):
+        problems.append("the stress set ran to its end: %r"
+                        % b.grep(DONE_RE.pattern)[0])
+    left = [l for l in out.splitlines()
+            if re.search(r"\brunning\s+(stress|pf-\S+|map-churn|"
+                         r"ipc-pingpong|spawn-storm)$", l)]
+    if left or "PID" not in out:
+        problems.append("ps after ^C: %s" % (left or repr(out)))
+    if not b.grep(r"^init: exited with status 0$"):
+        problems.append("no 'init: exited with status 0' (shutdown)")
+    verdict(b, problems, log_path, "make run, ^C in the stress set")
+    notes("^C in the stress set: session %.1f s" % b.seconds)
+
+
 def test_run_stress_skipped(kernel, build_dir, log_path, notes):
     """`make run STRESS=0`: no table; the prompt and a working shell."""
     harts, mem, append = run_config(build_dir, "STRESS=0")
@@ -304,7 +357,7 @@ INIT_CASES = [
                   r"^hello from user space"], [r"^stress:"],
                  id="off-after-wait"),
     pytest.param("-- names wait=hello test=exit42",
-                 [r"^init: running hello and waiting for it$",
+                 [r"^init: running hello and waiting for it \(\^C stops it\)$",
                   r"^init: hello \(pid \d+\) ended with status 0$"],
                  [r"^stress:"], id="wait-word"),
 ]

@@ -249,6 +249,25 @@ def session_steps(s, c, programs):
     s.wait_prompt()
     c.want("^C", s.child.before.replace("\r", ""),
            r"^shell: spin \(pid \d+\) was killed with status -1$")
+    # ^C ends what the program started too (KILL_TREE): `spin wait` runs
+    # a spinning `spin` child, which used to go on as init's orphan.
+    s.type("run spin wait")
+    s.child.send("\r")
+    s.wait_for(r"spin: pid (\d+) waiting for pid (\d+)")
+    waiter, child = s.child.match.group(1), s.child.match.group(2)
+    # The child may have said so first, before its parent's line.
+    if not re.search(r"spin: pid %s spinning" % child, s.child.before):
+        s.wait_for(r"spin: pid %s spinning" % child)
+    s.type("\x03")
+    s.wait_prompt()
+    c.want("^C at spin wait", s.child.before.replace("\r", ""),
+           r"^shell: spin \(pid %s\) was killed with status -1$" % waiter)
+    # Marked with its parent, at once: ending (or reaped), not running.
+    out = s.command("ps")
+    if re.search(r"^\s*%s\s+\d+\s+\d+\s+running\s+spin$" % child, out,
+                 re.M):
+        c.problems.append("^C at spin wait: its child (pid %s) still runs:"
+                          "\n%s" % (child, out))
 
     # The line being typed stays below what others print, whole: the
     # console server hides it (cursor back over prompt and text, erase),

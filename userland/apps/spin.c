@@ -8,6 +8,11 @@
  *
  * `spin wait` starts a `spin` child and waits for it (SYS_WAIT): utest
  * kills this one while it waits, which must end it all the same.
+ *
+ * `spin spawn` starts a `spin wait` (two generations below it), then
+ * `spin sleep` children for ever, as fast as the process table lets it
+ * (a full table: it sleeps 1 ms and tries again): utest kills the tree
+ * (KILL_TREE) while spawns are in flight.
  */
 #include <rivet.h>
 
@@ -21,6 +26,15 @@ int main(int argc, char **argv)
 		printf("spin: pid %ld waiting for pid %ld\n", sys_getpid(),
 		       pid);
 		return pid > 0 ? (int)sys_wait(pid) : 2;
+	}
+	if (argc > 1 && !strcmp(argv[1], "spawn")) {
+		long pid = sys_spawn("spin", "wait");
+
+		printf("spin: pid %ld spawning (first child %ld)\n",
+		       sys_getpid(), pid);
+		for (;;)
+			if (sys_spawn("spin", "sleep") < 0)
+				sys_sleep(1000 * 1000);
 	}
 	if (argc > 1 && !strcmp(argv[1], "sleep")) {
 		printf("spin: pid %ld sleeping\n", sys_getpid());

@@ -1277,6 +1277,9 @@ static void fuzz_op(struct worker *w, long op)
 		r.a[0] = (unsigned long)(w->child && chance(g, 50)
 						 ? CHILD_PID(w->child)
 						 : pid_any(g, false));
+		/* Mostly none, often KILL_TREE, now and then anything. */
+		r.a[1] = chance(g, 30) ? KILL_TREE
+			 : chance(g, 10) ? val_any(g) : 0;
 		call(w, op, &r);
 		return;
 	case SYS_SLEEP:

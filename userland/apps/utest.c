@@ -830,6 +830,67 @@ static void kill_waiting_parent(void)
 	EXPECT_RET(sys_wait(child), -1);
 }
 
+/*
+ * SYS_KILL with KILL_TREE ends a process and all it started: `spin spawn`
+ * has a `spin wait` (and its spinning child) and keeps starting `spin
+ * sleep` children, spawns in flight when the kill comes. Afterwards
+ * every process above @pid is ending or gone (utest runs alone, as pid
+ * 1: the orphans come to us, and we reap them). Bad flags: -E_INVAL.
+ */
+static long raw_syscall2(long nr, long arg0, long arg1)
+{
+	register long a7 __asm__("a7") = nr;
+	register long a0 __asm__("a0") = arg0;
+	register long a1 __asm__("a1") = arg1;
+
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1) : "memory");
+	return a0;
+}
+
+static void kill_tree(void)
+{
+	struct rivet_proc_info pi;
+	long pid = sys_spawn("spin", "spawn"), t0 = sys_clock(), n = 0;
+	long live = 0, reaped = 0;
+
+	EXPECT(pid > 1, "spawn spin spawn: %ld", pid);
+	if (pid <= 1)
+		return;
+	/* Until it has a grandchild (the spinning one) and some children. */
+	while (n < 4 && sys_clock() - t0 < 5000L * 1000 * 1000) {
+		n = 0;
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+			n += pi.pid > pid;
+		sys_sleep(1000 * 1000);
+	}
+	EXPECT(n >= 4, "spin spawn (pid %ld) started %ld processes", pid, n);
+	EXPECT_RET(raw_syscall2(SYS_KILL, pid, 2), -E_INVAL);
+	EXPECT_RET(raw_syscall2(SYS_KILL, pid, -1L), -E_INVAL);
+	EXPECT_RET(sys_kill_tree(99999), -E_NOENT);
+	EXPECT_RET(sys_kill_tree(pid), 0);
+	for (long i = 0; sys_proc_info(i, &pi) == 0; i++)
+		if (pi.pid >= pid && !pi.exiting)
+			live++;
+	EXPECT(live == 0, "%ld processes of the tree not ending", live);
+	EXPECT_RET(sys_wait(pid), -1);
+	/* The rest become ours as their parents end: reap them all. */
+	t0 = sys_clock();
+	do {
+		n = 0;
+		for (long i = 0; sys_proc_info(i, &pi) == 0; i++) {
+			if (pi.pid <= pid)
+				continue;
+			n++;
+			if (pi.parent == 1 && sys_wait(pi.pid) == -1)
+				reaped++;
+		}
+		sys_sleep(1000 * 1000);
+	} while (n && sys_clock() - t0 < 5000L * 1000 * 1000);
+	EXPECT(n == 0, "%ld processes of the tree left after 5 s", n);
+	EXPECT(reaped >= 3, "only %ld of the tree reaped, each status -1",
+	       reaped);
+}
+
 /* Processes that exit or are killed give back every frame. */
 static void processes_release_frames(void)
 {
@@ -1004,6 +1065,7 @@ static const struct uktap_case cases[] = {
 	{"proc_find", proc_find},
 	{"program_info", program_info},
 	{"kill_waiting_parent", kill_waiting_parent},
+	{"kill_tree", kill_tree},
 	{"processes_release_frames", processes_release_frames},
 	{"security_basics", security_basics},
 	{"sleep_sleeps", sleep_sleeps},

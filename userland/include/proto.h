@@ -202,6 +202,9 @@ long pager_destroy(long pager, unsigned long key);
 /* CONSOLE_FLUSH with @flags: 0 once the console server printed what it
  * took, or -E_*. */
 long console_flush(long console, unsigned int flags, unsigned long timeout);
+/* CONSOLE_INTR: 1 if ^C was typed since anyone last asked (the server's
+ * flag is cleared), 0 if not, or -E_*. */
+long console_intr(long console, unsigned long timeout);
 
 /* Call @ep with label @label and words @w0, @w1; the reply's w0 (status)
  * or the IPC error; the reply in *m. */

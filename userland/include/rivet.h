@@ -52,6 +52,8 @@ long sys_spawn_share(const char *name, const char *args, void *share,
 long sys_spawn_handle(const char *name, const char *args, long handle);
 long sys_wait(long pid);				/* its status */
 long sys_kill(long pid);
+/* @pid and every process it started, theirs, and so on (KILL_TREE). */
+long sys_kill_tree(long pid);
 long sys_sleep(unsigned long ns);			/* 0 */
 long sys_protect(void *addr, size_t len, int prot);	/* 0 */
 /* Run fn(arg) in a new thread with a 64 KiB stack, pinned to @hart (or

@@ -195,3 +195,10 @@ long console_flush(long console, unsigned int flags, unsigned long timeout)
 
 	return proto_call(console, CONSOLE_FLUSH, flags, 0, &m, timeout);
 }
+
+long console_intr(long console, unsigned long timeout)
+{
+	struct ipc_msg m;
+
+	return proto_call(console, CONSOLE_INTR, 0, 0, &m, timeout);
+}

@@ -153,7 +153,12 @@ long sys_wait(long pid)
 
 long sys_kill(long pid)
 {
-	return syscall1(SYS_KILL, pid);
+	return syscall2(SYS_KILL, pid, 0);
+}
+
+long sys_kill_tree(long pid)
+{
+	return syscall2(SYS_KILL, pid, KILL_TREE);
 }
 
 long sys_sleep(unsigned long ns)

@@ -12,8 +12,9 @@
  *   NAME        a server: started, and restarted whenever it ends
  *   wait=NAME   a boot step: started in its place in the list, and init
  *               waits for it to end before it starts the next; not
- *               restarted (the default list runs the stress set so,
- *               wait=stress, before the shell)
+ *               restarted; ^C on the console stops it, with every
+ *               process it started (the default list runs the stress
+ *               set so, wait=stress, before the shell)
  *   test=NAME   run once after the servers; when it ends, init stops
  *               everything and exits with its status (for the tests)
  *
@@ -49,6 +50,9 @@
 #define STABLE_NS	(10000 * MS)	/* ran this long: back-off resets */
 #define PROGS_MAX	16
 #define FLUSH_WAIT	(1000 * MS)	/* for the console server's flush */
+#define STEP_POLL	(50 * MS)	/* a boot step's ^C watch */
+#define STEP_CALL	(1000 * MS)	/* its calls (a reply lost to a timeout
+					 * would lose a ^C) */
 
 /*
  * Locking: lock guards pid and stopping (a kill must not miss a program
@@ -380,20 +384,71 @@ static void refresh(unsigned long *buf)
 			   HANDLE_R_MAP | HANDLE_R_GRANT, &next_dev);
 }
 
+static struct step_waiter {
+	long pid, status;
+	int done;		/* atomic: the release store follows status */
+} step;
+
+static void step_wait(void *arg)
+{
+	step.status = sys_wait(step.pid);
+	__atomic_store_n(&step.done, 1, __ATOMIC_RELEASE);
+}
+
 /*
- * A wait= program: start it and wait for it to end. The servers started
- * before it run meanwhile; the names they look up from init are
- * registered first (init's own receive loop starts only after the list).
+ * Wait for the boot step @pid (@name) to end, and stop it, with every
+ * process it started, when ^C is typed: the console server's flag, asked
+ * every STEP_POLL (and the server looked up until it is registered: it
+ * starts shortly before). A ^C typed earlier in the boot counts: it can
+ * only have been meant for this. Return: its status, *@stopped set if ^C
+ * did.
+ */
+static long step_watch(const char *name, long pid, unsigned long *buf,
+		       bool *stopped)
+{
+	long con = -1, tid;
+	unsigned int polls = 0;
+
+	step = (struct step_waiter){ .pid = pid };
+	tid = thread_spawn(step_wait, NULL, -1);
+	if (tid < 0)		/* no thread: wait here, no ^C then */
+		return sys_wait(pid);
+	while (!__atomic_load_n(&step.done, __ATOMIC_ACQUIRE)) {
+		/* Looked up every 10th poll until found (a list without a
+		 * console server must not keep the name server busy). */
+		if (con < 0 && polls++ % 10 == 0) {
+			con = ns_lookup(ns_ep, buf, "console", STEP_CALL);
+		} else if (con > 0 && !*stopped &&
+			   console_intr(con, STEP_CALL) == 1) {
+			printf("init: ^C: stopping %s (pid %ld) and what it "
+			       "started\n", name, pid);
+			sys_kill_tree(pid);
+			*stopped = true;
+		}
+		sys_sleep(STEP_POLL);
+	}
+	thread_join(tid);
+	if (con > 0)
+		sys_handle_close(con);
+	return step.status;
+}
+
+/*
+ * A wait= program: start it and wait for it to end (^C stops it). The
+ * servers started before it run meanwhile; the names they look up from
+ * init are registered first (init's own receive loop starts only after
+ * the list).
  */
 static void boot_step(struct prog *p, unsigned long *buf)
 {
+	bool stopped = false;
 	long pid, status;
 
 	refresh(buf);
-	printf("init: running %s and waiting for it%s\n", p->name,
-	       strcmp(p->name, "stress") ? ""
-	       : " (boot option '-- stress=off' or make run STRESS=0 skips "
-		 "it)");
+	printf("init: running %s and waiting for it (^C stops it%s)\n",
+	       p->name, strcmp(p->name, "stress") ? ""
+	       : "; boot option '-- stress=off' or make run STRESS=0 skips "
+		 "it");
 	ulock_lock(&lock);	/* the reaper must not take it for an orphan */
 	pid = stopping ? 0 : start(p);
 	if (pid > 0)
@@ -408,12 +463,12 @@ static void boot_step(struct prog *p, unsigned long *buf)
 		p->flags |= INIT_F_GAVE_UP;
 		return;
 	}
-	status = sys_wait(pid);
+	status = step_watch(p->name, pid, buf, &stopped);
 	ulock_lock(&lock);
 	p->pid = 0;
 	ulock_unlock(&lock);
-	printf("init: %s (pid %ld) ended with status %ld\n", p->name, pid,
-	       status);
+	printf("init: %s (pid %ld) %s with status %ld\n", p->name, pid,
+	       stopped ? "was stopped by ^C" : "ended", status);
 }
 
 int main(int argc, char **argv)

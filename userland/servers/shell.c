@@ -9,7 +9,8 @@
  * `run PROGRAM ARGS` starts a program of the boot archive with the
  * shell's name-server handle as its HANDLE_SPAWN (the convention: every
  * program the shell runs can look services up), and waits for it; ^C
- * kills it. Keys typed meanwhile are kept for the next line. `programs`
+ * kills it and every process it started (KILL_TREE: ^C at `run stress`
+ * stops the stress program running, too). Keys typed meanwhile are kept for the next line. `programs`
  * lists the names it takes, as the kernel reads them from the archive.
  *
  * A command's mistakes are reported as "shell: CMD: what" and never end
@@ -72,11 +73,9 @@ static void echo(const char *s, size_t n)
 static long console = -1;	/* the console server, if there is one */
 
 /* Was ^C typed since the last ask (CONSOLE_INTR)? The flag is cleared. */
-static bool console_intr(void)
+static bool ctrl_c_typed(void)
 {
-	struct ipc_msg m = { .info = IPC_INFO(CONSOLE_INTR, 0, 0) };
-
-	return !ipc_call(console, &m, 2000 * MS) && m.w[0] == 1;
+	return console_intr(console, CALL_TIMEOUT) == 1;
 }
 
 /* A line from the console server, which shows @prompt, and echoes and
@@ -429,7 +428,7 @@ static int cmd_run(int argc, char **argv)
 	/* A ^C typed before (at the prompt: it dropped that line) is not
 	 * for this program: the console server's flag is cleared. */
 	if (console > 0)
-		console_intr();
+		ctrl_c_typed();
 	pid = have_ns ? sys_spawn_handle(argv[1], used ? args : NULL, ns)
 		      : sys_spawn(argv[1], used ? args : NULL);
 	if (pid == -E_NOENT) {
@@ -459,8 +458,8 @@ static int cmd_run(int argc, char **argv)
 		long n;
 
 		if (console > 0) {	/* the console server saw it, or not */
-			if (console_intr() && !killed) {
-				sys_kill(pid);
+			if (ctrl_c_typed() && !killed) {
+				sys_kill_tree(pid);
 				killed = true;
 			}
 			sys_sleep(50 * MS);
@@ -473,7 +472,7 @@ static int cmd_run(int argc, char **argv)
 				pending_push(chunk[i]);
 			} else if (!killed) {
 				echo("^C\n", 3);
-				sys_kill(pid);
+				sys_kill_tree(pid);
 				killed = true;
 			}
 		}

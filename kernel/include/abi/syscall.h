@@ -32,7 +32,10 @@
 #define HANDLE_SPAWN	0x101	/* a child's first handle (slot 0, gen 1) */
 #define SPAWN_NAME_MAX	31	/* bytes of NAME, its NUL not counted */
 #define SYS_WAIT	12	/* (pid): the child's status once it ended */
-#define SYS_KILL	13	/* (pid): 0; the process ends with status -1 */
+#define SYS_KILL	13	/* (pid, flags): 0; the process ends with status
+				 * -1; with KILL_TREE its descendants too */
+#define KILL_TREE	1	/* SYS_KILL: and every process it started,
+				 * theirs, and so on */
 #define SYS_SLEEP	14	/* (nanoseconds): 0, after at least that long;
 				 * a kill of the process ends it at once */
 /* (void *addr, size_t len, int prot): 0; the range must cover whole

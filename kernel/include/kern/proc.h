@@ -74,8 +74,11 @@ struct proc_share {
 int proc_spawn(const char *name, const void *elf, size_t size,
 	       const char *args, const struct proc_share *share,
 	       struct proc **out);
-/* Enter @p in the process table (pids for wait and kill). */
-int proc_register(struct proc *p, int parent);
+/* Enter @p in the process table (pids for wait and kill), as a child of
+ * @parent (NULL: none, the first process). -E_AGAIN if the table is
+ * full, -E_INTR if @parent is being killed (a child it started now
+ * would escape a kill of its tree). */
+int proc_register(struct proc *p, struct proc *parent);
 /* Wait for @p to end (taking it out of the table), free everything it
  * held, return its status. */
 int proc_wait(struct proc *p);
