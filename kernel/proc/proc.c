@@ -115,27 +115,25 @@ static int pid_arg(unsigned long v)
 }
 
 /*
- * Add to @mark (by slot of proc_table) every process whose spawner is
- * marked, until none is left: the descendants of those marked. A
- * process's parent names its spawner while that is in the table (an
- * orphan's is 1). Bounded: each pass marks one at least, at most
- * PROC_MAX passes (a chain listed deepest first). proc_table_lock held.
+ * Add to @mark (by slot of proc_table) every descendant of the one slot
+ * marked, @root: breadth first, each marked process's children looked
+ * for once, so at most PROC_MAX scans of the table. A process's parent
+ * names its spawner until the spawner is reaped (its children are init's
+ * then, pid 1). proc_table_lock held.
  */
-static void mark_descendants(bool *mark)
+static void mark_descendants(bool *mark, int root)
 {
-	bool more = true;
+	int queue[PROC_MAX], head = 0, tail = 0;
 
-	while (more) {
-		more = false;
+	queue[tail++] = root;
+	while (head < tail) {
+		int pid = proc_table[queue[head++]]->pid;
+
 		for (int i = 0; i < PROC_MAX; i++) {
-			if (!proc_table[i] || mark[i])
-				continue;
-			for (int j = 0; j < PROC_MAX; j++) {
-				if (mark[j] &&
-				    proc_table[j]->pid == proc_table[i]->parent) {
-					mark[i] = more = true;
-					break;
-				}
+			if (proc_table[i] && !mark[i] &&
+			    proc_table[i]->parent == pid) {
+				mark[i] = true;
+				queue[tail++] = i;
 			}
 		}
 	}
@@ -155,10 +153,10 @@ static int proc_kill(int pid, unsigned long flags)
 		if (proc_table[i] && proc_table[i]->pid == pid) {
 			mark[i] = true;
 			err = 0;
+			if (flags & KILL_TREE)
+				mark_descendants(mark, i);
 		}
 	}
-	if (!err && (flags & KILL_TREE))
-		mark_descendants(mark);
 	for (int i = 0; i < PROC_MAX; i++) {
 		if (mark[i]) {
 			spin_lock(&proc_table[i]->lock);
@@ -617,13 +615,16 @@ int proc_wait(struct proc *p)
 
 	thread_join(p->main);
 	/* Out of the table: nobody may find it once it is freed. Its
-	 * children, if any are left, become init's (pid 1). */
+	 * children, if any are left, become init's (pid 1), those one of
+	 * its threads still waits for too: that thread is on its way out
+	 * and gives its claim back (proc_unclaim), and init's reaper can
+	 * then wait for the child. (Left with our pid, a claimed child could
+	 * never be waited for: no process has that pid again.) */
 	spin_lock(&proc_table_lock);
 	for (int i = 0; i < PROC_MAX; i++) {
 		if (proc_table[i] == p)
 			proc_table[i] = NULL;
-		else if (proc_table[i] && proc_table[i]->parent == p->pid &&
-			 !proc_table[i]->claimed)
+		else if (proc_table[i] && proc_table[i]->parent == p->pid)
 			proc_table[i]->parent = 1;
 	}
 	spin_unlock(&proc_table_lock);

@@ -19,8 +19,12 @@ The boots here take their QEMU command line from the Makefile itself
     did); the shell then works (`servers` shows the boot step) and powers
     off;
   * test_run_stress_ctrl_c: ^C while the stress set runs stops it and
-    the program it runs (init: SYS_KILL with KILL_TREE); no table, the
-    shell starts, and `ps` shows no stress program running;
+    the program it runs (init: SYS_KILL with KILL_TREE): no table, the
+    shell starts, `ps` shows no stress program running, and a workload
+    init reaps ended killed (status -1), not by running out its time
+    (stress's own waiting thread reaps it about half the time, and then
+    nothing shows its status: utest kill_tree and test_shell's `run spin
+    wait` are the tree kill's exact tests);
   * test_run_stress_skipped: with STRESS=0 no table, no stress line, the
     prompt and a working shell;
   * test_run_command_line: what STRESS=0 does to other APPEND values (no
@@ -61,6 +65,10 @@ ROW_RE = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+"
                     r"(\d+\.\d\d)%\s+(split|single)$")
 DONE_RE = re.compile(r"^stress: done in (\d+\.\d) s$")
 MM_RE = re.compile(r"^mm: frame record .* ptlock=(split|single) ")
+REAPED_RE = (r"init: reaped (\S+) \(pid \d+\), whose parent had ended: "
+             r"status (-?\d+)")
+# The programs the default set runs (userland/stress/stress.c).
+WORKLOAD_PROGS = ("pf-anon", "pf-samept", "map-churn", "ipc-pingpong")
 # Variables of the caller's make or shell that would change `make run`.
 MAKE_ENV_DROP = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
                  "HARTS", "MEM", "APPEND", "STRESS")
@@ -243,6 +251,7 @@ def test_run_stress_ctrl_c(kernel, build_dir, log_path, notes):
     harts, mem, append = run_config(build_dir)
     problems = []
     out = ""
+    reaped = None
     with console.Session(kernel, harts, mem, append, timeout=180) as s:
         try:
             # In the first workload (pf-anon is running), and once the
@@ -258,6 +267,23 @@ def test_run_stress_ctrl_c(kernel, build_dir, log_path, notes):
             s.type("\x03")
             s.wait_prompt()
             out = s.command("ps")
+            # The workload, killed with stress (not left to run out its
+            # second and exit 0), is reaped either by stress's waiting
+            # thread on its way out, or by init (once a second) when it
+            # is init's: then its status is -1. Its line may come
+            # before, within or after the ps output; wait for it while
+            # ps shows the workload ending.
+            deadline = time.monotonic() + 10
+            while (re.search(r"\bending\s+(%s)$" % "|".join(WORKLOAD_PROGS),
+                             out, re.M) and
+                   not re.search(REAPED_RE, s.sink.getvalue()) and
+                   time.monotonic() < deadline):
+                try:
+                    s.child.expect([REAPED_RE], timeout=0.5)
+                except pexpect.TIMEOUT:
+                    pass
+            m = re.search(REAPED_RE, s.sink.getvalue())
+            reaped = m and (m.group(1), m.group(2))
             s.command("shutdown", prompt=False)
         except (pexpect.TIMEOUT, pexpect.EOF):
             problems.append("no prompt after ^C, or the shell did not "
@@ -275,6 +301,9 @@ def test_run_stress_ctrl_c(kernel, build_dir, log_path, notes):
     if b.grep(DONE_RE.pattern):
         problems.append("the stress set ran to its end: %r"
                         % b.grep(DONE_RE.pattern)[0])
+    if reaped and (reaped[0] not in WORKLOAD_PROGS or reaped[1] != "-1"):
+        problems.append("init reaped %s with status %s, expected a "
+                        "workload killed with stress (-1)" % reaped)
     left = [l for l in out.splitlines()
             if re.search(r"\brunning\s+(stress|pf-\S+|map-churn|"
                          r"ipc-pingpong|spawn-storm)$", l)]

@@ -51,8 +51,8 @@
 #define PROGS_MAX	16
 #define FLUSH_WAIT	(1000 * MS)	/* for the console server's flush */
 #define STEP_POLL	(50 * MS)	/* a boot step's ^C watch */
-#define STEP_CALL	(1000 * MS)	/* its calls (a reply lost to a timeout
-					 * would lose a ^C) */
+#define STEP_CALL	(1000 * MS)	/* its CONSOLE_INTR (a reply lost to a
+					 * timeout would lose a ^C) */
 
 /*
  * Locking: lock guards pid and stopping (a kill must not miss a program
@@ -417,13 +417,21 @@ static long step_watch(const char *name, long pid, unsigned long *buf,
 		/* Looked up every 10th poll until found (a list without a
 		 * console server must not keep the name server busy). */
 		if (con < 0 && polls++ % 10 == 0) {
-			con = ns_lookup(ns_ep, buf, "console", STEP_CALL);
-		} else if (con > 0 && !*stopped &&
-			   console_intr(con, STEP_CALL) == 1) {
-			printf("init: ^C: stopping %s (pid %ld) and what it "
-			       "started\n", name, pid);
-			sys_kill_tree(pid);
-			*stopped = true;
+			con = ns_lookup(ns_ep, buf, "console", STEP_POLL);
+		} else if (con > 0 && !*stopped) {
+			long r = console_intr(con, STEP_CALL);
+
+			if (r == 1 && sys_kill_tree(pid) == 0) {
+				printf("init: ^C: stopping %s (pid %ld) and "
+				       "what it started\n", name, pid);
+				*stopped = true;
+			} else if (r < 0 && r != -E_TIMEDOUT) {
+				/* The server ended (init restarts it):
+				 * look the new one up. */
+				sys_handle_close(con);
+				con = -1;
+				polls = 0;
+			}
 		}
 		sys_sleep(STEP_POLL);
 	}

@@ -10,8 +10,9 @@
  * shell's name-server handle as its HANDLE_SPAWN (the convention: every
  * program the shell runs can look services up), and waits for it; ^C
  * kills it and every process it started (KILL_TREE: ^C at `run stress`
- * stops the stress program running, too). Keys typed meanwhile are kept for the next line. `programs`
- * lists the names it takes, as the kernel reads them from the archive.
+ * stops the stress program running, too). Keys typed meanwhile are kept
+ * for the next line. `programs` lists the names it takes, as the kernel
+ * reads them from the archive.
  *
  * A command's mistakes are reported as "shell: CMD: what" and never end
  * the shell; an unknown command gets "shell: unknown command 'X' (try

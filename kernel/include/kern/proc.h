@@ -41,7 +41,7 @@ struct proc {
 	struct thread *threads[PROC_MAX_THREADS];	/* besides main */
 	bool joining[PROC_MAX_THREADS];	/* a sibling waits in SYS_THREAD_JOIN */
 	int parent;		/* pid of the spawner, 0 for init; 1 once
-				 * the spawner ended (proc_table_lock) */
+				 * the spawner is reaped (proc_table_lock) */
 	bool claimed;		/* a SYS_WAIT waits for it (proc_table_lock) */
 	struct handle_table handles;
 	struct faultwait_table faultwait;
