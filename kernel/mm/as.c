@@ -1107,6 +1107,42 @@ static __noinline int fault_backed(struct as *as, vaddr_t va,
 	return AS_FAULT_PAGER;
 }
 
+/*
+ * The leaf table for @va, populated for a page whose region then changed
+ * (unmapped, cut, re-protected) before anything went in: an unmap that
+ * ran before the populate skipped the span (no table then), so nothing
+ * else would free it before the next unmap of the range or the end of
+ * the address space. Freed, with its level-1 table if that was the last,
+ * as an unmap frees them (pt_leaf_release_if_empty looks again under the
+ * locks: a table some other fault filled meanwhile stays). A tlb_sync_all:
+ * for callers that hold no lock.
+ */
+static __noinline void leaf_release_unused(struct as *as, vaddr_t va)
+{
+	struct frame_batch batch;
+
+	batch_begin(as, &batch);
+	pt_leaf_release_if_empty(as, va, &batch);
+	batch_end(as, &batch, va, va);
+}
+
+/* as_fault_ex could not install @f at @va (@pl locked; see there):
+ * unlock, free @f, and give back a leaf table left empty by a change of
+ * the region @ref if the caller can wait (@pf). Out of line: rare. */
+static __noinline void fault_start_over(struct as *as, vaddr_t va,
+					struct pt_leaf *pl, struct frame *f,
+					const struct region_ref *ref,
+					const struct as_fault_info *pf)
+{
+	bool unused = pf && pl->table->pt.nr_valid == 0 &&
+		      region_changed(ref);
+
+	pt_leaf_unlock(as, pl);
+	frame_free(f);
+	if (unused)
+		leaf_release_unused(as, va);
+}
+
 int as_fault(struct as *as, vaddr_t va, enum as_access access)
 {
 	return as_fault_ex(as, va, access, NULL);
@@ -1171,6 +1207,7 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 			}
 		} else {
 			/* First touch of a 2 MiB span: populate the tables. */
+			arch_race_window(MM_RACE_FAULT_POPULATE);
 			err = pt_leaf_lock(as, va, true, &pl);
 			if (err) {
 				frame_free(f);
@@ -1193,10 +1230,12 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 		 * or it is busy, being replaced: wait for it), or our region
 		 * changed since we looked (an unmap may have
 		 * removed it, a protect changed its rights; changes to other
-		 * regions do not matter): start over.
+		 * regions do not matter): start over. A leaf table left
+		 * empty by a changed region may be one we just populated,
+		 * which an unmap that went first could not see: give it back
+		 * (if the caller can wait: it holds no lock).
 		 */
-		pt_leaf_unlock(as, &pl);
-		frame_free(f);
+		fault_start_over(as, va, &pl, f, &ref, pf);
 	}
 out_end:
 	if (found)
@@ -1245,6 +1284,7 @@ int as_install_pager_page(struct as *as, struct frame *f,
 			  const struct as_fault_info *pf)
 {
 	struct pt_leaf pl;
+	bool unused = false;
 	pte_t *p;
 	int err;
 
@@ -1256,6 +1296,7 @@ int as_install_pager_page(struct as *as, struct frame *f,
 	p = &pl.ptes[SV39_INDEX(pf->va, 0)];
 	if (__atomic_load_n(&pf->slot->seq, __ATOMIC_ACQUIRE) != pf->seq) {
 		err = -E_AGAIN;		/* unmapped, cut or re-protected */
+		unused = pl.table->pt.nr_valid == 0;
 	} else if (!pte_is_none(*p)) {
 		err = -E_EXIST;		/* another thread's fault won */
 	} else {
@@ -1266,6 +1307,8 @@ int as_install_pager_page(struct as *as, struct frame *f,
 		pl.table->pt.nr_valid++;
 	}
 	pt_leaf_unlock(as, &pl);
+	if (unused)		/* as in as_fault_ex */
+		leaf_release_unused(as, pf->va);
 	return err;
 }
 

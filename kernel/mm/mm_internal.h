@@ -327,3 +327,7 @@ static inline vaddr_t leaf_base(vaddr_t va)
 					 * table and is about to populate an
 					 * entry of it (split mode: no lock
 					 * held, interrupts off) */
+#define MM_RACE_FAULT_POPULATE	9	/* a fault found no leaf table for
+					 * its page and allocated its frame;
+					 * it is about to populate the tables
+					 * (no lock held) */

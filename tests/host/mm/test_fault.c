@@ -23,6 +23,10 @@
  * changed and walk again: the page ends in a new level-1 table, and the
  * old one is freed empty. (Single mode holds as->lock across the walk,
  * so there the unmap cannot come in between.)
+ *
+ * fault_populate_region_gone_*, fault_pager_install_region_gone: tables
+ * populated for a region that went meanwhile are given back at once, not
+ * left for the next unmap of the range (docs/vm.md).
  */
 #include "mm_test.h"
 #include "../../../kernel/mm/mm_internal.h"
@@ -201,8 +205,131 @@ KTEST(fault_level1_unlinked_split)
 	KT_EXPECT_EQ(mm_free_frames(), start);
 }
 
+/*
+ * A first touch whose region goes before the tables are populated: the
+ * fault (hart 0, as_fault_ex as a user fault makes it) found no leaf
+ * table, allocated its frame and waits at MM_RACE_FAULT_POPULATE while
+ * hart 1 removes the region, whose unmap finds no table to clear. The
+ * fault then populates both tables (the 1 GiB is empty), finds its region
+ * changed, and must give them back, not leave them until the next unmap
+ * of the range or the end of the address space.
+ */
+struct populate_arg {
+	struct as *as;
+	vaddr_t va;
+	unsigned int in_window;	/* atomic */
+	unsigned int removed;	/* atomic */
+	int rc;
+};
+
+static struct populate_arg *populate_case;
+
+static void hold_populate(int where)
+{
+	struct populate_arg *a = __atomic_load_n(&populate_case,
+						 __ATOMIC_ACQUIRE);
+
+	if (!a || where != MM_RACE_FAULT_POPULATE || this_hart()->id != 0 ||
+	    __atomic_exchange_n(&a->in_window, 1, __ATOMIC_ACQ_REL))
+		return;
+	mm_wait_flag(&a->removed, 1);
+}
+
+static void populate_worker(unsigned int id, void *p)
+{
+	struct populate_arg *a = p;
+	struct as_fault_info pf;
+
+	as_activate(a->as);
+	if (id == 0) {
+		a->rc = as_fault_ex(a->as, a->va, AS_ACCESS_WRITE, &pf);
+	} else {
+		mm_wait_flag(&a->in_window, 1);
+		as_region_unmap(a->as, a->va, P);
+		__atomic_store_n(&a->removed, 1, __ATOMIC_RELEASE);
+	}
+	as_deactivate();
+}
+
+static void populate_region_gone(struct ktest_ctx *kt, enum ptlock_mode mode)
+{
+	struct populate_arg a = { .va = GIB3 };
+	uint64_t start, nr_pt;
+	pte_t *pte;
+
+	KT_ASSERT_EQ(mm_setup(32), 0);
+	start = frame_free_count();
+	a.as = as_create(mode);
+	KT_ASSERT(a.as);
+	KT_ASSERT_EQ(as_region_add(a.as, GIB3, P, RW), 0);
+	nr_pt = __atomic_load_n(&a.as->nr_pt, __ATOMIC_RELAXED);
+	KT_EXPECT_EQ(nr_pt, 1);		/* the root only */
+	__atomic_store_n(&populate_case, &a, __ATOMIC_RELEASE);
+	__atomic_store_n(&host_race_hook, hold_populate, __ATOMIC_RELAXED);
+	mm_smp_run(2, populate_worker, &a);
+	__atomic_store_n(&host_race_hook, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&populate_case, NULL, __ATOMIC_RELEASE);
+
+	KT_EXPECT_EQ(a.in_window, 1);
+	KT_EXPECT_EQ(a.rc, -E_FAULT);
+	/* Both tables given back at once (before: 3, until as_destroy). */
+	KT_EXPECT_EQ(a.as->nr_pt, nr_pt);
+	KT_EXPECT_EQ(a.as->l1_freed, 1);
+	pte = mm_pte(a.as, GIB3);
+	KT_EXPECT(!pte);
+	KT_EXPECT_EQ(as_check(a.as), 0);
+	as_destroy(a.as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
+KTEST(fault_populate_region_gone_split)
+{
+	populate_region_gone(kt, PTLOCK_SPLIT);
+}
+
+KTEST(fault_populate_region_gone_single)
+{
+	populate_region_gone(kt, PTLOCK_SINGLE);
+}
+
+/* The same for a pager's page: the region changed between the fault and
+ * the install, which populated the tables for nothing (-E_AGAIN). */
+KTEST(fault_pager_install_region_gone)
+{
+	static int pager;	/* any address names a fake pager */
+	struct as_fault_info pf;
+	uint64_t start, nr_pt;
+	vaddr_t va = GIB3;
+	struct frame *f;
+	struct as *as;
+
+	KT_ASSERT_EQ(mm_setup(32), 0);
+	start = frame_free_count();
+	as = as_create(PTLOCK_SPLIT);
+	KT_ASSERT(as);
+	KT_ASSERT_EQ(as_region_add_at(as, &va, P, RW, &pager, 1, GIB3), 0);
+	nr_pt = __atomic_load_n(&as->nr_pt, __ATOMIC_RELAXED);
+	KT_ASSERT_EQ(as_fault_ex(as, va, AS_ACCESS_WRITE, &pf),
+		     AS_FAULT_PAGER);
+	as_pager_ref(pf.pager, NULL, -1);
+	KT_EXPECT_EQ(as->nr_pt, nr_pt);	/* a pager fault populates nothing */
+	KT_EXPECT_EQ(as_region_unmap(as, va, P), 0);
+	f = frame_alloc(0, FRAME_F_USER | FRAME_ZERO);
+	KT_ASSERT(f);
+	KT_EXPECT_EQ(as_install_pager_page(as, f, &pf), -E_AGAIN);
+	KT_EXPECT_EQ(as->nr_pt, nr_pt);
+	KT_EXPECT_EQ(as->l1_freed, 1);
+	frame_free(f);
+	KT_EXPECT_EQ(as_check(as), 0);
+	as_destroy(as);
+	KT_EXPECT_EQ(mm_free_frames(), start);
+}
+
 KTEST_SUITE(fault_suite, "mm_fault", KTEST_CASE(fault_table_unlinked_split),
 	    KTEST_CASE(fault_table_unlinked_single),
 	    KTEST_CASE(fault_region_gone_split),
 	    KTEST_CASE(fault_region_gone_single),
-	    KTEST_CASE(fault_level1_unlinked_split));
+	    KTEST_CASE(fault_level1_unlinked_split),
+	    KTEST_CASE(fault_populate_region_gone_split),
+	    KTEST_CASE(fault_populate_region_gone_single),
+	    KTEST_CASE(fault_pager_install_region_gone));
