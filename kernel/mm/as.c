@@ -1108,34 +1108,41 @@ static __noinline int fault_backed(struct as *as, vaddr_t va,
 }
 
 /*
- * The leaf table for @va, populated for a page whose region then changed
- * (unmapped, cut, re-protected) before anything went in: an unmap that
- * ran before the populate skipped the span (no table then), so nothing
- * else would free it before the next unmap of the range or the end of
- * the address space. Freed, with its level-1 table if that was the last,
- * as an unmap frees them (pt_leaf_release_if_empty looks again under the
- * locks: a table some other fault filled meanwhile stays). A tlb_sync_all:
- * for callers that hold no lock.
+ * The leaf table for @va, left empty because the region of the page it
+ * was populated for went (unmapped or cut) before anything went in: an
+ * unmap that ran before the populate skipped the span (no table then),
+ * so nothing else would free it before the next unmap of the range or
+ * the end of the address space. If no region holds @va now (else the
+ * caller's retry would populate the same tables again at once), it is
+ * freed, with its level-1 table if that was the last, as an unmap frees
+ * them: pt_leaf_release_if_empty looks again under the locks (a table
+ * some other fault filled meanwhile stays), then tlb_sync_all. Nothing is
+ * cleared, so nothing is counted in as->flushes_pending and no shootdown
+ * is owed. For callers that hold no spinlock and are not inside a walk
+ * or a cross-hart call (interrupts may be off: a user trap).
  */
 static __noinline void leaf_release_unused(struct as *as, vaddr_t va)
 {
 	struct frame_batch batch;
+	struct region_ref ref;
 
-	batch_begin(as, &batch);
+	if (region_find(as, va, &ref))
+		return;
+	batch_init(&batch, false);
 	pt_leaf_release_if_empty(as, va, &batch);
-	batch_end(as, &batch, va, va);
+	batch_flush(as, &batch);
 }
 
 /* as_fault_ex could not install @f at @va (@pl locked; see there):
- * unlock, free @f, and give back a leaf table left empty by a change of
- * the region @ref if the caller can wait (@pf). Out of line: rare. */
+ * unlock, free @f, and give back a leaf table left empty when its region
+ * went, if the caller can wait (@pf). An empty table here means our
+ * region changed: the entry was none (a busy one counts in nr_valid).
+ * Out of line: rare. */
 static __noinline void fault_start_over(struct as *as, vaddr_t va,
 					struct pt_leaf *pl, struct frame *f,
-					const struct region_ref *ref,
 					const struct as_fault_info *pf)
 {
-	bool unused = pf && pl->table->pt.nr_valid == 0 &&
-		      region_changed(ref);
+	bool unused = pf && pl->table->pt.nr_valid == 0;
 
 	pt_leaf_unlock(as, pl);
 	frame_free(f);
@@ -1231,11 +1238,11 @@ int as_fault_ex(struct as *as, vaddr_t va, enum as_access access,
 		 * changed since we looked (an unmap may have
 		 * removed it, a protect changed its rights; changes to other
 		 * regions do not matter): start over. A leaf table left
-		 * empty by a changed region may be one we just populated,
+		 * empty by a region that went may be one we just populated,
 		 * which an unmap that went first could not see: give it back
-		 * (if the caller can wait: it holds no lock).
+		 * (if the caller can wait: it holds no spinlock).
 		 */
-		fault_start_over(as, va, &pl, f, &ref, pf);
+		fault_start_over(as, va, &pl, f, pf);
 	}
 out_end:
 	if (found)

@@ -188,15 +188,17 @@ int as_region_protect(struct as *as, vaddr_t start, size_t len,
  * as_fault_ex - as as_fault, but a fault on an absent page of a
  *   pager-backed region returns AS_FAULT_PAGER and fills @pf (with a
  *   reference to the pager, as_pager_ref(pf->pager, NULL, +1), that the
- *   caller drops) instead of failing. The caller holds no lock: a leaf
- *   table populated for a region that changed meanwhile is freed at once
- *   (a tlb_sync_all; docs/vm.md).
+ *   caller drops) instead of failing. The caller holds no spinlock and
+ *   is in no page-table walk or cross-hart call (interrupts may be off):
+ *   a leaf table populated for a region that went meanwhile is freed at
+ *   once (a tlb_sync_all; docs/vm.md).
  * as_install_pager_page - map @f (whose reference the mapping takes on
  *   success) at the page @pf faulted on, if the region has not changed
  *   since and the page is still absent. Return: 0 (installed), -E_EXIST
  *   (mapped meanwhile: the caller keeps its reference), -E_AGAIN (the
- *   region changed: fault again; a leaf table populated for nothing is
- *   freed, as in as_fault_ex: the caller holds no lock).
+ *   region changed: fault again; a leaf table populated for a region
+ *   that went is freed, as in as_fault_ex, whose rules the caller
+ *   follows).
  * as_pager_evict - unmap the pages [off, off+len) of every region of @as
  *   backed by (@pager, @key). Return: pages unmapped.
  */

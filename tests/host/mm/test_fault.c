@@ -26,7 +26,8 @@
  *
  * fault_populate_region_gone_*, fault_pager_install_region_gone: tables
  * populated for a region that went meanwhile are given back at once, not
- * left for the next unmap of the range (docs/vm.md).
+ * left for the next unmap of the range (docs/vm.md);
+ * fault_populate_region_protected: a region that only changed keeps them.
  */
 #include "mm_test.h"
 #include "../../../kernel/mm/mm_internal.h"
@@ -217,6 +218,7 @@ KTEST(fault_level1_unlinked_split)
 struct populate_arg {
 	struct as *as;
 	vaddr_t va;
+	bool protect;		/* hart 1 makes the region read-only instead */
 	unsigned int in_window;	/* atomic */
 	unsigned int removed;	/* atomic */
 	int rc;
@@ -245,15 +247,20 @@ static void populate_worker(unsigned int id, void *p)
 		a->rc = as_fault_ex(a->as, a->va, AS_ACCESS_WRITE, &pf);
 	} else {
 		mm_wait_flag(&a->in_window, 1);
-		as_region_unmap(a->as, a->va, P);
+		if (a->protect)
+			as_region_protect(a->as, a->va, P, AS_PROT_R |
+							   AS_PROT_USER);
+		else
+			as_region_unmap(a->as, a->va, P);
 		__atomic_store_n(&a->removed, 1, __ATOMIC_RELEASE);
 	}
 	as_deactivate();
 }
 
-static void populate_region_gone(struct ktest_ctx *kt, enum ptlock_mode mode)
+static void populate_region_gone(struct ktest_ctx *kt, enum ptlock_mode mode,
+				 bool protect)
 {
-	struct populate_arg a = { .va = GIB3 };
+	struct populate_arg a = { .va = GIB3, .protect = protect };
 	uint64_t start, nr_pt;
 	pte_t *pte;
 
@@ -271,12 +278,22 @@ static void populate_region_gone(struct ktest_ctx *kt, enum ptlock_mode mode)
 	__atomic_store_n(&populate_case, NULL, __ATOMIC_RELEASE);
 
 	KT_EXPECT_EQ(a.in_window, 1);
-	KT_EXPECT_EQ(a.rc, -E_FAULT);
-	/* Both tables given back at once (before: 3, until as_destroy). */
-	KT_EXPECT_EQ(a.as->nr_pt, nr_pt);
-	KT_EXPECT_EQ(a.as->l1_freed, 1);
+	KT_EXPECT_EQ(a.rc, -E_FAULT);	/* gone, or read-only now */
 	pte = mm_pte(a.as, GIB3);
-	KT_EXPECT(!pte);
+	if (protect) {
+		/* The region still holds the page: the tables stay for
+		 * its next fault (a release would only cost a sync). */
+		KT_EXPECT_EQ(a.as->nr_pt, nr_pt + 2);
+		KT_EXPECT_EQ(a.as->l1_freed, 0);
+		KT_EXPECT(pte && pte_is_none(*pte));
+		KT_EXPECT_EQ(as_fault(a.as, GIB3, AS_ACCESS_READ), 0);
+	} else {
+		/* Both tables given back at once (before: 3, until
+		 * as_destroy). */
+		KT_EXPECT_EQ(a.as->nr_pt, nr_pt);
+		KT_EXPECT_EQ(a.as->l1_freed, 1);
+		KT_EXPECT(!pte);
+	}
 	KT_EXPECT_EQ(as_check(a.as), 0);
 	as_destroy(a.as);
 	KT_EXPECT_EQ(mm_free_frames(), start);
@@ -284,12 +301,17 @@ static void populate_region_gone(struct ktest_ctx *kt, enum ptlock_mode mode)
 
 KTEST(fault_populate_region_gone_split)
 {
-	populate_region_gone(kt, PTLOCK_SPLIT);
+	populate_region_gone(kt, PTLOCK_SPLIT, false);
 }
 
 KTEST(fault_populate_region_gone_single)
 {
-	populate_region_gone(kt, PTLOCK_SINGLE);
+	populate_region_gone(kt, PTLOCK_SINGLE, false);
+}
+
+KTEST(fault_populate_region_protected)
+{
+	populate_region_gone(kt, PTLOCK_SPLIT, true);
 }
 
 /* The same for a pager's page: the region changed between the fault and
@@ -332,4 +354,5 @@ KTEST_SUITE(fault_suite, "mm_fault", KTEST_CASE(fault_table_unlinked_split),
 	    KTEST_CASE(fault_level1_unlinked_split),
 	    KTEST_CASE(fault_populate_region_gone_split),
 	    KTEST_CASE(fault_populate_region_gone_single),
+	    KTEST_CASE(fault_populate_region_protected),
 	    KTEST_CASE(fault_pager_install_region_gone));
