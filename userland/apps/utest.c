@@ -292,13 +292,21 @@ static void getpid_clock_yield(void)
 	EXPECT_RET(sys_getpid(), pid);
 }
 
-static long raw_syscall(long nr)
+/* A system call by number, past the library's wrappers (which never
+ * pass a bad number or bad flags). */
+static long raw_syscall2(long nr, long arg0, long arg1)
 {
 	register long a7 __asm__("a7") = nr;
-	register long a0 __asm__("a0") = 0;
+	register long a0 __asm__("a0") = arg0;
+	register long a1 __asm__("a1") = arg1;
 
-	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1) : "memory");
 	return a0;
+}
+
+static long raw_syscall(long nr)
+{
+	return raw_syscall2(nr, 0, 0);
 }
 
 static void unknown_syscall(void)
@@ -837,16 +845,6 @@ static void kill_waiting_parent(void)
  * every process above @pid is ending or gone (utest runs alone, as pid
  * 1: the orphans come to us, and we reap them). Bad flags: -E_INVAL.
  */
-static long raw_syscall2(long nr, long arg0, long arg1)
-{
-	register long a7 __asm__("a7") = nr;
-	register long a0 __asm__("a0") = arg0;
-	register long a1 __asm__("a1") = arg1;
-
-	__asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1) : "memory");
-	return a0;
-}
-
 static void kill_tree(void)
 {
 	struct rivet_proc_info pi;
